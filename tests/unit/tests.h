@@ -1,0 +1,15 @@
+/*
+ * The CUnit suites of lib/, one file per module. Each test_<module>_add registers its suite and
+ * returns 0, or -1 when CUnit could not (registry errors).
+ */
+#ifndef KBOOK_TESTS_H
+#define KBOOK_TESTS_H
+
+int test_log_add(void);
+int test_config_add(void);
+int test_fixed_add(void);
+int test_book_add(void);
+int test_db_add(void);
+int test_kauth_add(void);
+
+#endif
