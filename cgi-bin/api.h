@@ -1,0 +1,84 @@
+/*
+ * api: the request and response of one kbook-api call, shared by the dispatcher and handlers.
+ *
+ * A struct req lives for one FastCGI request. Everything it points to (params, path captures,
+ * the body) is owned by it and freed by req_reset() before the next accept; handlers borrow.
+ * Handlers build a json-c object and hand it to req_send_json (which takes ownership), or call
+ * req_send_error with a code from the error table (cgi-bin/errors.c).
+ */
+#ifndef KBOOK_API_H
+#define KBOOK_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "db.h"
+
+#define REQ_MAX_PARAMS 32
+#define REQ_MAX_CAPTURES 4
+#define REQ_MAX_HEADERS 16
+
+struct req_param {
+	char *name;  /* percent-decoded */
+	char *value; /* percent-decoded */
+};
+
+struct req {
+	FCGX_Request *fcgi;
+	struct db *db;             /* the worker's connection, borrowed */
+	const char *method;        /* borrowed from the FastCGI environment until the next accept */
+	const char *path;
+	char request_id[64];
+	struct req_param params[REQ_MAX_PARAMS];
+	size_t nparams;
+	char *captures[REQ_MAX_CAPTURES]; /* {name} segments of the route pattern, in order */
+	size_t ncaptures;
+	char *body;
+	size_t body_len;
+	bool head_only;            /* HEAD: headers without a body */
+	char *headers[REQ_MAX_HEADERS]; /* extra response header lines, without CRLF */
+	size_t nheaders;
+	bool sent;
+	int status;                /* status sent, for the access log */
+};
+
+/* Stable error codes: one table maps each to its HTTP status and default message. */
+enum api_err {
+	ERR_NOT_FOUND,
+	ERR_METHOD_NOT_ALLOWED,
+	ERR_BAD_REQUEST,
+	ERR_INVALID_PARAMETER,
+	ERR_UNKNOWN_PARAMETER,
+	ERR_REPEATED_PARAMETER,
+	ERR_BODY_TOO_LARGE,
+	ERR_SERVICE_UNAVAILABLE,
+	ERR_INTERNAL,
+	ERR__COUNT
+};
+
+const char *api_err_code(enum api_err err);
+int api_err_status(enum api_err err);
+const char *api_status_text(int status);
+
+/* Fills req from the accepted FastCGI request; returns 0, or an api_err to answer with. */
+int req_init(struct req *req, FCGX_Request *fcgi, struct db *db, size_t max_body);
+void req_reset(struct req *req);
+
+/* The value of a query parameter (borrowed), or NULL when absent. */
+const char *req_param(const struct req *req, const char *name);
+/* A FastCGI environment variable (borrowed until the next accept), or NULL. */
+const char *req_env(const struct req *req, const char *name);
+
+/* Adds a response header line "Name: value" (copied) for the next send. Returns 0 or -1. */
+int req_add_header(struct req *req, const char *name, const char *value);
+
+/* Sends status + JSON body; takes ownership of obj (json_object_put). */
+void req_send_json(struct req *req, int status, struct json_object *obj);
+/* Sends the error envelope {"error":{"code","message","status"},"request_id"}; message may be NULL. */
+void req_send_error(struct req *req, enum api_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

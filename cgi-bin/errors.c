@@ -1,0 +1,54 @@
+/*
+ * errors: the one table of API error codes. A code is part of the API contract: clients branch
+ * on it, so codes are never renamed, and docs/api (OpenAPI) lists the same set.
+ */
+#include <stddef.h>
+
+#include "api.h"
+
+static const struct {
+	const char *code;
+	int status;
+} api_errors[ERR__COUNT] = {
+	[ERR_NOT_FOUND] = { "not_found", 404 },
+	[ERR_METHOD_NOT_ALLOWED] = { "method_not_allowed", 405 },
+	[ERR_BAD_REQUEST] = { "bad_request", 400 },
+	[ERR_INVALID_PARAMETER] = { "invalid_parameter", 400 },
+	[ERR_UNKNOWN_PARAMETER] = { "unknown_parameter", 400 },
+	[ERR_REPEATED_PARAMETER] = { "repeated_parameter", 400 },
+	[ERR_BODY_TOO_LARGE] = { "body_too_large", 413 },
+	[ERR_SERVICE_UNAVAILABLE] = { "service_unavailable", 503 },
+	[ERR_INTERNAL] = { "internal_error", 500 },
+};
+
+static const struct {
+	int status;
+	const char *text;
+} api_statuses[] = {
+	{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 400, "Bad Request" },
+	{ 401, "Unauthorized" }, { 402, "Payment Required" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
+	{ 413, "Payload Too Large" }, { 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+	{ 503, "Service Unavailable" },
+};
+
+const char *
+api_err_code(enum api_err err)
+{
+	return api_errors[err].code;
+}
+
+int
+api_err_status(enum api_err err)
+{
+	return api_errors[err].status;
+}
+
+const char *
+api_status_text(int status)
+{
+	for (size_t i = 0; i < sizeof(api_statuses) / sizeof(api_statuses[0]); i++)
+		if (api_statuses[i].status == status)
+			return api_statuses[i].text;
+	return "Unknown";
+}

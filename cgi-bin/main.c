@@ -1,0 +1,180 @@
+/*
+ * kbook-api: the FastCGI application. spawn-fcgi hands us the listening socket as fd 0; this
+ * process becomes a small supervisor that forks KBOOK_API_WORKERS single-threaded workers on that
+ * socket, restarts a worker that dies, and on SIGTERM/SIGINT passes the signal on and waits for
+ * them. Each worker holds one persistent Postgres connection and runs the accept loop until
+ * SIGTERM interrupts accept (FCGI_FAIL_ACCEPT_ON_INTR), finishing the request in hand first.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "route.h"
+
+#define MAX_WORKERS 256
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+/* Installs on_stop for SIGTERM and SIGINT without SA_RESTART, so accept() returns EINTR. */
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+access_log(const struct req *req, const struct timespec *t0)
+{
+	struct timespec t1;
+	long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000L;
+	log_info("%s %s %d %ldus request_id=%s", req->method, req->path, req->status, us,
+	    req->request_id);
+}
+
+static int
+worker_main(void)
+{
+	FCGX_Request fcgi;
+	struct db *db;
+	int rc = 0;
+
+	if ((db = db_new(cfg.database_url, (int)cfg.db_connect_timeout,
+	    (int)cfg.db_statement_timeout_ms)) == NULL)
+		log_fatal("out of memory");
+	(void)db_ensure(db); /* connect early; a failure is retried per request */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+		log_fatal("cannot initialise libfcgi");
+	while (!stopping) {
+		struct req req;
+		struct timespec t0;
+		int err;
+
+		if (FCGX_Accept_r(&fcgi) < 0) {
+			if (!stopping) {
+				log_errorx("FastCGI accept failed");
+				rc = 1;
+			}
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if ((err = req_init(&req, &fcgi, db, (size_t)cfg.api_max_body)) != 0)
+			req_send_error(&req, (enum api_err)err, NULL);
+		else
+			route_dispatch(&req);
+		access_log(&req, &t0);
+		req_reset(&req);
+		FCGX_Finish_r(&fcgi);
+	}
+	FCGX_Free(&fcgi, 0);
+	db_close(db);
+	log_info("worker stopped");
+	return rc;
+}
+
+/* Forks one worker; returns its pid in the parent, never returns in the child. */
+static pid_t
+spawn_worker(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int rc = worker_main();
+
+		config_free();
+		_exit(rc);
+	}
+	if (pid < 0)
+		log_error("fork");
+	return pid;
+}
+
+static int
+supervise(int nworkers)
+{
+	pid_t pids[MAX_WORKERS];
+	int alive = 0;
+
+	for (int i = 0; i < nworkers; i++)
+		if ((pids[i] = spawn_worker()) > 0)
+			alive++;
+	log_info("kbook-api started with %d workers", alive);
+	while (alive > 0) {
+		int status;
+		pid_t pid = wait(&status);
+
+		if (pid < 0) {
+			if (errno == EINTR) {
+				if (stopping)
+					for (int i = 0; i < nworkers; i++)
+						if (pids[i] > 0)
+							kill(pids[i], SIGTERM);
+				continue;
+			}
+			break;
+		}
+		for (int i = 0; i < nworkers; i++) {
+			if (pids[i] != pid)
+				continue;
+			alive--;
+			pids[i] = -1;
+			if (!stopping) {
+				log_warnx("worker %ld exited (status %d); restarting", (long)pid, status);
+				sleep(1);
+				if ((pids[i] = spawn_worker()) > 0)
+					alive++;
+			}
+		}
+	}
+	log_info("kbook-api stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+
+	log_init("kbook-api", LOG_LVL_INFO);
+	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
+		config_print_markdown(stdout);
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "usage: kbook-api [--config-help]  (run under spawn-fcgi)\n");
+		return 2;
+	}
+	if (config_load(CFG_API, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
+	if (FCGX_IsCGI())
+		log_fatal("not started on a FastCGI socket: run kbook-api under spawn-fcgi");
+	install_signals();
+	return supervise((int)cfg.api_workers);
+}

@@ -1,0 +1,284 @@
+/*
+ * req: reading a FastCGI request (query string, request id, body) and writing responses.
+ * Responses are formatted with snprintf and written with FCGX_PutStr: libfcgi's own printf
+ * lacks %zu and would send an empty Content-Length.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "api.h"
+#include "log.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes len bytes of s ('+' is a space) into a new string (caller frees). Returns NULL
+ * on a malformed escape, an encoded NUL, or out of memory.
+ */
+static char *
+url_decode(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len) {
+				free(out);
+				return NULL;
+			}
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (s[i] == '+') {
+			*o++ = ' ';
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Splits the query string into req->params. Returns 0 or an api_err. */
+static int
+req_parse_query(struct req *req, const char *qs)
+{
+	const char *p = qs;
+
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t seglen = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', seglen);
+		size_t nlen = eq != NULL ? (size_t)(eq - p) : seglen;
+
+		if (seglen > 0) {
+			struct req_param *prm;
+
+			if (nlen == 0)
+				return ERR_BAD_REQUEST;
+			if (req->nparams == REQ_MAX_PARAMS)
+				return ERR_BAD_REQUEST;
+			prm = &req->params[req->nparams];
+			prm->name = url_decode(p, nlen);
+			prm->value = eq != NULL ? url_decode(eq + 1, seglen - nlen - 1) : strdup("");
+			if (prm->name == NULL || prm->value == NULL) {
+				free(prm->name);
+				free(prm->value);
+				prm->name = prm->value = NULL;
+				return ERR_BAD_REQUEST;
+			}
+			req->nparams++;
+		}
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	return 0;
+}
+
+static bool
+request_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Reads exactly CONTENT_LENGTH bytes of body, refusing more than max. Returns 0 or an api_err. */
+static int
+req_read_body(struct req *req, size_t max)
+{
+	const char *cl = req_env(req, "CONTENT_LENGTH");
+	char *end;
+	unsigned long long len;
+	int got;
+
+	if (cl == NULL || *cl == '\0')
+		return 0;
+	len = strtoull(cl, &end, 10);
+	if (*end != '\0' || cl[0] == '-')
+		return ERR_BAD_REQUEST;
+	if (len > max)
+		return ERR_BODY_TOO_LARGE;
+	if ((req->body = malloc((size_t)len + 1)) == NULL)
+		return ERR_INTERNAL;
+	got = len > 0 ? FCGX_GetStr(req->body, (int)len, req->fcgi->in) : 0;
+	if (got < 0 || (unsigned long long)got != len)
+		return ERR_BAD_REQUEST;
+	req->body[len] = '\0';
+	req->body_len = (size_t)len;
+	return 0;
+}
+
+int
+req_init(struct req *req, FCGX_Request *fcgi, struct db *db, size_t max_body)
+{
+	const char *rid, *qs;
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	req->fcgi = fcgi;
+	req->db = db;
+	req->method = req_env(req, "REQUEST_METHOD");
+	req->path = req_env(req, "DOCUMENT_URI");
+	if (req->path == NULL)
+		req->path = req_env(req, "SCRIPT_NAME");
+	if (req->method == NULL)
+		req->method = "";
+	if (req->path == NULL)
+		req->path = "";
+	rid = req_env(req, "REQUEST_ID");
+	if (rid != NULL && request_id_ok(rid)) {
+		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
+	} else {
+		unsigned char r[16];
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			memset(r, 0, sizeof(r));
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(req->request_id + 2 * i, 3, "%02x", r[i]);
+	}
+	qs = req_env(req, "QUERY_STRING");
+	if ((err = req_parse_query(req, qs != NULL ? qs : "")) != 0)
+		return err;
+	return req_read_body(req, max_body);
+}
+
+void
+req_reset(struct req *req)
+{
+	for (size_t i = 0; i < req->nparams; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	for (size_t i = 0; i < req->ncaptures; i++)
+		free(req->captures[i]);
+	for (size_t i = 0; i < req->nheaders; i++)
+		free(req->headers[i]);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}
+
+const char *
+req_param(const struct req *req, const char *name)
+{
+	for (size_t i = 0; i < req->nparams; i++)
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+const char *
+req_env(const struct req *req, const char *name)
+{
+	return FCGX_GetParam(name, req->fcgi->envp);
+}
+
+int
+req_add_header(struct req *req, const char *name, const char *value)
+{
+	char *line;
+
+	if (req->nheaders == REQ_MAX_HEADERS || asprintf(&line, "%s: %s", name, value) < 0)
+		return -1;
+	req->headers[req->nheaders++] = line;
+	return 0;
+}
+
+/* Writes the status line, our headers and the body. */
+static void
+req_send(struct req *req, int status, const char *ctype, const char *body, size_t len)
+{
+	char head[512];
+	int n;
+
+	if (req->sent)
+		return;
+	req->sent = true;
+	req->status = status;
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n"
+	    "Content-Length: %zu\r\n",
+	    status, api_status_text(status), ctype, req->request_id, len);
+	FCGX_PutStr(head, n, req->fcgi->out);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		FCGX_PutS(req->headers[i], req->fcgi->out);
+		FCGX_PutStr("\r\n", 2, req->fcgi->out);
+	}
+	FCGX_PutStr("\r\n", 2, req->fcgi->out);
+	if (!req->head_only && len > 0)
+		FCGX_PutStr(body, (int)len, req->fcgi->out);
+}
+
+void
+req_send_json(struct req *req, int status, struct json_object *obj)
+{
+	const char *s;
+	size_t len;
+
+	if (obj == NULL) {
+		req_send_error(req, ERR_INTERNAL, "out of memory");
+		return;
+	}
+	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	    &len);
+	req_send(req, status, "application/json", s, len);
+	json_object_put(obj);
+}
+
+void
+req_send_error(struct req *req, enum api_err err, const char *fmt, ...)
+{
+	struct json_object *root = json_object_new_object(), *e = json_object_new_object();
+	char msg[512];
+	const char *s;
+	size_t len;
+
+	if (fmt != NULL) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	} else {
+		snprintf(msg, sizeof(msg), "%s", api_err_code(err));
+	}
+	json_object_object_add(e, "code", json_object_new_string(api_err_code(err)));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(e, "status", json_object_new_int(api_err_status(err)));
+	json_object_object_add(root, "error", e);
+	json_object_object_add(root, "request_id", json_object_new_string(req->request_id));
+	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	    &len);
+	req_send(req, api_err_status(err), "application/json", s, len);
+	json_object_put(root);
+}

@@ -1,0 +1,178 @@
+/*
+ * config: the one table of environment variables. Each row names the variable, its default, its
+ * parser, the programs that read it, a line of help, and where the parsed value goes. Adding a
+ * setting is adding a row here and a field in struct config; docs/configuration.md is checked
+ * against this table by the tests.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+struct config cfg;
+
+enum config_type { CT_STRING, CT_INT, CT_LOGLEVEL };
+
+struct config_var {
+	const char *name;
+	const char *def;
+	enum config_type type;
+	int64_t min, max;    /* CT_INT bounds, inclusive */
+	unsigned progs;
+	const char *help;
+	size_t off;          /* offset of the destination in struct config */
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct config_var config_vars[] = {
+	{ "KBOOK_DATABASE_URL", "dbname=kbook", CT_STRING, 0, 0, CFG_ALL,
+	  "libpq connection string of the kbook database (host may be a unix socket directory)",
+	  OFF(database_url) },
+	{ "KBOOK_LOG_LEVEL", "info", CT_LOGLEVEL, 0, 0, CFG_ALL,
+	  "least severe log level written to stderr: debug, info, warn or error", OFF(log_level) },
+	{ "KBOOK_DB_CONNECT_TIMEOUT", "3", CT_INT, 1, 60, CFG_ALL,
+	  "seconds to wait for a Postgres connection before giving up (libpq connect_timeout)",
+	  OFF(db_connect_timeout) },
+	{ "KBOOK_DB_STATEMENT_TIMEOUT_MS", "10000", CT_INT, 0, 3600000, CFG_API | CFG_FEEDD,
+	  "statement_timeout of API connections in milliseconds (0 disables)",
+	  OFF(db_statement_timeout_ms) },
+	{ "KBOOK_API_WORKERS", "4", CT_INT, 1, 256, CFG_API,
+	  "kbook-api worker processes forked on the FastCGI socket", OFF(api_workers) },
+	{ "KBOOK_API_MAX_BODY", "65536", CT_INT, 0, 16777216, CFG_API,
+	  "largest request body kbook-api reads, in bytes (nginx enforces its own limit first)",
+	  OFF(api_max_body) },
+};
+
+#define NVARS (sizeof(config_vars) / sizeof(config_vars[0]))
+
+/* Strict decimal integer: optional '-', digits only, no spaces, in [min, max]. */
+static int
+config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const struct config_var *
+config_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NVARS; i++)
+		if (strlen(config_vars[i].name) == len && strncmp(config_vars[i].name, name, len) == 0)
+			return &config_vars[i];
+	return NULL;
+}
+
+int
+config_load(enum config_prog prog, char *errbuf, size_t errlen)
+{
+	extern char **environ;
+	enum log_level lvl;
+
+	config_free();
+	for (char **e = environ; *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+
+		if (strncmp(*e, "KBOOK_", 6) != 0 || eq == NULL)
+			continue;
+		if (config_find(*e, (size_t)(eq - *e)) == NULL) {
+			snprintf(errbuf, errlen, "unknown configuration variable %.*s (see docs/configuration.md)",
+			    (int)(eq - *e), *e);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < NVARS; i++) {
+		const struct config_var *v = &config_vars[i];
+		const char *val = getenv(v->name);
+		char *dst = (char *)&cfg + v->off;
+
+		if ((v->progs & (unsigned)prog) == 0)
+			continue;
+		if (val == NULL)
+			val = v->def;
+		switch (v->type) {
+		case CT_STRING:
+			if ((*(char **)dst = strdup(val)) == NULL) {
+				snprintf(errbuf, errlen, "out of memory reading %s", v->name);
+				return -1;
+			}
+			break;
+		case CT_LOGLEVEL:
+			if (log_level_parse(val, &lvl) != 0) {
+				snprintf(errbuf, errlen, "%s: \"%s\" is not one of debug, info, warn, error",
+				    v->name, val);
+				return -1;
+			}
+			if ((*(char **)dst = strdup(val)) == NULL) {
+				snprintf(errbuf, errlen, "out of memory reading %s", v->name);
+				return -1;
+			}
+			log_set_level(lvl);
+			break;
+		case CT_INT:
+			if (config_parse_int(val, v->min, v->max, (int64_t *)(void *)dst) != 0) {
+				snprintf(errbuf, errlen, "%s: \"%s\" is not an integer in %" PRId64 "..%" PRId64,
+				    v->name, val, v->min, v->max);
+				return -1;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+void
+config_print_markdown(FILE *out)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ CFG_API, "api" }, { CFG_COLLECTOR, "collector" }, { CFG_FEEDD, "feedd" },
+		{ CFG_ADMIN, "admin" },
+	};
+
+	fprintf(out, "| variable | default | read by | meaning |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < NVARS; i++) {
+		const struct config_var *v = &config_vars[i];
+		const char *sep = "";
+
+		fprintf(out, "| `%s` | `%s` | ", v->name, v->def);
+		if (v->progs == CFG_ALL) {
+			fprintf(out, "all");
+		} else {
+			for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+				if (v->progs & names[j].bit) {
+					fprintf(out, "%s%s", sep, names[j].name);
+					sep = ", ";
+				}
+			}
+		}
+		fprintf(out, " | %s |\n", v->help);
+	}
+}
+
+void
+config_free(void)
+{
+	for (size_t i = 0; i < NVARS; i++) {
+		const struct config_var *v = &config_vars[i];
+
+		if (v->type == CT_STRING || v->type == CT_LOGLEVEL) {
+			char **p = (char **)(void *)((char *)&cfg + v->off);
+
+			free(*p);
+			*p = NULL;
+		}
+	}
+}

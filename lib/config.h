@@ -1,0 +1,49 @@
+/*
+ * config: every environment variable of every kbook program, in one table (lib/config.c).
+ *
+ * config_load() reads the table once at start-up: each variable the calling program uses is
+ * parsed (default when unset) and stored in the global `cfg`; a malformed value, or any KBOOK_*
+ * variable that is not in the table (a typo), is a fatal start-up error naming the variable.
+ * docs/configuration.md lists the same table (`kbook-api --config-help` prints it).
+ */
+#ifndef KBOOK_CONFIG_H
+#define KBOOK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Which programs read a variable (a bit mask, so one table serves all). */
+enum config_prog {
+	CFG_API = 1 << 0,
+	CFG_COLLECTOR = 1 << 1,
+	CFG_FEEDD = 1 << 2,
+	CFG_ADMIN = 1 << 3,
+	CFG_ALL = 0xff,
+};
+
+struct config {
+	char *database_url;       /* libpq connection string */
+	char *log_level;
+	int64_t db_connect_timeout;
+	int64_t db_statement_timeout_ms;
+	int64_t api_workers;
+	int64_t api_max_body;
+};
+
+/* The loaded configuration; valid after config_load(), read-only afterwards. */
+extern struct config cfg;
+
+/*
+ * Loads the variables used by prog from the environment. On a malformed value or an unknown
+ * KBOOK_* variable, writes a message naming it to errbuf and returns -1.
+ */
+int config_load(enum config_prog prog, char *errbuf, size_t errlen);
+
+/* Prints the table as a Markdown table (name, default, programs, meaning). */
+void config_print_markdown(FILE *out);
+
+/* Frees what config_load allocated. */
+void config_free(void);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * db: libpq helpers shared by every program.
+ *
+ * One struct db wraps one connection. Statements are declared once as static struct db_stmt
+ * (name, SQL with $n, parameter count) and prepared lazily on each new connection, so a
+ * reconnect re-prepares them without the caller noticing. Every execution checks the result
+ * status and logs the SQLSTATE; callers never see PQerrorMessage text, and must never pass it
+ * to a client. Only PQexecParams / PQexecPrepared are used: one command per call, no quoting.
+ */
+#ifndef KBOOK_DB_H
+#define KBOOK_DB_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+struct db_stmt {
+	const char *name; /* unique per program */
+	const char *sql;
+	int nparams;
+	unsigned gen;     /* connection generation it was prepared on; 0 = never (private) */
+};
+
+#define DB_STMT(n, s, np) { .name = (n), .sql = (s), .nparams = (np), .gen = 0 }
+
+struct db; /* opaque */
+
+/*
+ * Creates a handle for conninfo (copied) with a connect timeout in seconds and a statement
+ * timeout in milliseconds (0: none). Does not connect yet. Caller frees with db_close.
+ */
+struct db *db_new(const char *conninfo, int connect_timeout_s, int statement_timeout_ms);
+void db_close(struct db *db);
+
+/*
+ * Makes sure the connection is up: connects the first time, resets a broken connection
+ * (CONNECTION_BAD) otherwise. Returns 0 when usable, -1 (logged) when Postgres cannot be reached.
+ */
+int db_ensure(struct db *db);
+
+/* The underlying connection, borrowed until the next db_* call (NULL before db_ensure). */
+PGconn *db_conn(struct db *db);
+
+/*
+ * Executes a prepared statement (preparing it first on this connection if needed) with text
+ * parameters (NULL = SQL NULL). Returns the result when its status is PGRES_TUPLES_OK or
+ * PGRES_COMMAND_OK (caller PQclears it); otherwise logs the statement name, SQLSTATE and message,
+ * stores the SQLSTATE for db_sqlstate(), marks a lost connection for reset, and returns NULL.
+ */
+PGresult *db_exec(struct db *db, struct db_stmt *stmt, const char *const *params);
+
+/* Like db_exec for one-off SQL through PQexecParams (no preparation). */
+PGresult *db_exec_sql(struct db *db, const char *sql, int nparams, const char *const *params);
+
+/* The SQLSTATE of the last failed db_exec* ("" when none or no server error). Borrowed. */
+const char *db_sqlstate(const struct db *db);
+
+/*
+ * Transaction guard: db_begin starts a transaction; db_commit commits it; db_end rolls back a
+ * transaction that was begun and not committed (call it at every function's `out:`), so a failed
+ * path never leaves a transaction open. Each returns 0 or -1.
+ */
+struct db_tx {
+	struct db *db;
+	bool open;
+};
+int db_begin(struct db *db, struct db_tx *tx);
+int db_commit(struct db_tx *tx);
+void db_end(struct db_tx *tx);
+
+#endif

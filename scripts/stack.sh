@@ -1,0 +1,168 @@
+# The local stack: Postgres, the kbook-api FastCGI pool and nginx, in one directory.
+# Sourced by scripts/run.sh (make run) and scripts/test.sh (make test); bash.
+#
+# A stack directory holds pg/ (the cluster), run/ (sockets, pid files), log/, nginx/ (rendered
+# config and temp dirs) and app/ (a copy of the binaries and static files, so the service user
+# can reach them even when the checkout sits under a directory only root may enter).
+#
+# Services never run as root: as root they run as the system user "kbook" (created on first
+# use); otherwise as the invoking user.
+
+STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+stack_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo kbook; else id -un; fi
+}
+
+# as_svc CMD...: runs CMD as the service user, keeping the environment.
+as_svc() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u kbook -m -- "$@"
+	else
+		"$@"
+	fi
+}
+
+stack_ensure_user() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	id kbook >/dev/null 2>&1 ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin kbook
+}
+
+# stack_prepare DIR BIN: creates the layout and stages binaries and static files into DIR/app.
+stack_prepare() {
+	local dir=$1 bin=$2
+	stack_ensure_user
+	mkdir -p "$dir"/{pg,run,log,nginx,app/bin}
+	chmod 755 "$dir"
+	rm -rf "$dir/app/static"
+	cp -a "$STACK_ROOT/static" "$dir/app/static"
+	cp -a "$bin"/. "$dir/app/bin/"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R kbook: "$dir"/{pg,run,log,nginx}
+		chmod 700 "$dir/pg"
+		chmod -R a+rX "$dir/app"
+	fi
+}
+
+stack_conninfo() { # DIR PORT
+	echo "host=$1/run port=$2 user=kbook dbname=kbook"
+}
+
+# pg_start DIR PORT: initialises the cluster on first use and starts it on a unix socket.
+pg_start() {
+	local dir=$1 port=$2
+	if [ ! -f "$dir/pg/PG_VERSION" ]; then
+		as_svc "$PG_BIN/initdb" -D "$dir/pg" -U kbook --auth=trust -E UTF8 --locale=C.UTF-8 \
+			>"$dir/log/initdb.log" 2>&1 || { cat "$dir/log/initdb.log"; return 1; }
+		cat >>"$dir/pg/postgresql.conf" <<CONF
+# kbook local stack
+listen_addresses = ''
+unix_socket_permissions = 0777
+shared_preload_libraries = 'pg_partman_bgw'
+pg_partman_bgw.dbname = 'kbook'
+pg_partman_bgw.role = 'kbook'
+pg_partman_bgw.interval = 3600
+fsync = on
+max_connections = 200
+CONF
+	fi
+	# A crashed earlier run can leave postmaster.pid behind: remove it when no server owns it.
+	if [ -f "$dir/pg/postmaster.pid" ] && ! as_svc "$PG_BIN/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then
+		rm -f "$dir/pg/postmaster.pid"
+	fi
+	rm -f "$dir/run/.s.PGSQL.$port" "$dir/run/.s.PGSQL.$port.lock"
+	as_svc "$PG_BIN/pg_ctl" -D "$dir/pg" -l "$dir/log/postgres.log" -w -t 60 \
+		-o "-p $port -k $dir/run" start >/dev/null || { tail -20 "$dir/log/postgres.log"; return 1; }
+	if ! psql -X -q -d "$(stack_conninfo "$dir" "$port") dbname=postgres" -tAc \
+		"SELECT 1 FROM pg_database WHERE datname = 'kbook'" | grep -q 1; then
+		psql -X -q -d "$(stack_conninfo "$dir" "$port") dbname=postgres" -c "CREATE DATABASE kbook"
+	fi
+}
+
+pg_stop() { # DIR
+	[ -f "$1/pg/postmaster.pid" ] || return 0
+	as_svc "$PG_BIN/pg_ctl" -D "$1/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# pid_alive PID: true while PID runs (a zombie, which kill -0 still finds, counts as gone).
+pid_alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# pidfile_kill FILE: stops the process recorded in FILE (TERM, then KILL after 10 s).
+pidfile_kill() {
+	local f=$1 pid i
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	if pid_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			pid_alive "$pid" || break
+			sleep 0.1
+		done
+		pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -f "$f"
+}
+
+# api_start DIR: spawns the kbook-api pool on DIR/run/api.sock (env KBOOK_* is passed on).
+api_start() {
+	local dir=$1 owner=()
+	rm -f "$dir/run/api.sock"
+	[ "$(id -u)" -eq 0 ] && owner=(-u kbook -g kbook -U kbook -G kbook)
+	spawn-fcgi -n -s "$dir/run/api.sock" -M 0660 "${owner[@]}" -- "$dir/app/bin/kbook-api" \
+		>>"$dir/log/api.log" 2>&1 &
+	echo $! >"$dir/run/api.pid"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$dir/run/api.sock" ] && return 0
+		pid_alive "$(cat "$dir/run/api.pid")" || break
+		sleep 0.1
+	done
+	echo "kbook-api did not start; see $dir/log/api.log" >&2
+	tail -5 "$dir/log/api.log" >&2
+	return 1
+}
+
+api_stop() { pidfile_kill "$1/run/api.pid"; rm -f "$1/run/api.sock"; }
+
+# nginx_start DIR PORT: renders nginx/nginx.conf.in into DIR/nginx and starts nginx there.
+nginx_start() {
+	local dir=$1 port=$2
+	mkdir -p "$dir/nginx/tmp"
+	sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@PORT@|$port|g" -e "s|@RUN@|$dir/run|g" \
+		-e "s|@LOG@|$dir/log|g" -e "s|@STATIC@|$dir/app/static|g" \
+		"$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
+	cp "$STACK_ROOT"/nginx/*.inc "$dir/nginx/"
+	[ "$(id -u)" -eq 0 ] && chown -R kbook: "$dir/nginx"
+	as_svc nginx -p "$dir/nginx" -e "$dir/log/nginx-error.log" -c "$dir/nginx/nginx.conf" \
+		-g "pid $dir/run/nginx.pid;" || { tail -5 "$dir/log/nginx-error.log"; return 1; }
+}
+
+nginx_stop() { pidfile_kill "$1/run/nginx.pid"; }
+
+# stack_start DIR BIN PGPORT HTTPPORT: the whole stack, in order, waiting for each part.
+stack_start() {
+	local dir=$1 bin=$2 pgport=$3 httpport=$4
+	stack_stop "$dir"
+	stack_prepare "$dir" "$bin"
+	pg_start "$dir" "$pgport"
+	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") "$STACK_ROOT/scripts/migrate.sh"
+	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_start "$dir"
+	nginx_start "$dir" "$httpport"
+}
+
+# stack_stop DIR: stops whatever of a stack runs (also after a crash), in reverse order.
+stack_stop() {
+	local dir=$1
+	[ -d "$dir/run" ] || return 0
+	nginx_stop "$dir"
+	api_stop "$dir"
+	pg_stop "$dir"
+}
