@@ -109,7 +109,7 @@ spawn_worker(void)
 		int rc = worker_main();
 
 		config_free();
-		_exit(rc);
+		exit(rc); /* exit, not _exit: LeakSanitizer checks at exit in the sanitizer build */
 	}
 	if (pid < 0)
 		log_error("fork");
@@ -161,6 +161,7 @@ int
 main(int argc, char **argv)
 {
 	char err[256];
+	int rc;
 
 	log_init("kbook-api", LOG_LVL_INFO);
 	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
@@ -176,5 +177,7 @@ main(int argc, char **argv)
 	if (FCGX_IsCGI())
 		log_fatal("not started on a FastCGI socket: run kbook-api under spawn-fcgi");
 	install_signals();
-	return supervise((int)cfg.api_workers);
+	rc = supervise((int)cfg.api_workers);
+	config_free();
+	return rc;
 }

@@ -3,10 +3,11 @@
 # that records it in schema_migrations. Re-running is a no-op. An advisory lock serialises
 # concurrent runners; a migration edited after it was applied (checksum mismatch) is an error.
 #
-# usage: scripts/migrate.sh            (uses $KBOOK_DATABASE_URL)
+# usage: scripts/migrate.sh [SQL_DIR]   (connects with $KBOOK_DATABASE_URL; SQL_DIR defaults to sql/)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+sqldir=${1:-$root/sql}
 conn=${KBOOK_DATABASE_URL:?KBOOK_DATABASE_URL is not set}
 psql_=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$conn")
 
@@ -17,27 +18,28 @@ psql_=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$conn")
 	applied_at timestamptz NOT NULL DEFAULT now())" 2>&1 | grep -v 'already exists, skipping' || true
 
 applied=0
-for f in "$root"/sql/[0-9][0-9][0-9]_*.sql; do
+for f in "$sqldir"/[0-9][0-9][0-9]_*.sql; do
 	name=$(basename "$f" .sql)
 	version=$((10#${name%%_*}))
 	sum=$(sha256sum "$f" | cut -d' ' -f1)
 	# One transaction: take the lock, skip if already applied (checking the checksum), else apply
 	# the file and record it.
-	out=$("${psql_[@]}" --single-transaction -t -A <<SQL
+	if ! out=$("${psql_[@]}" --single-transaction -t -A <<SQL
 SELECT pg_advisory_xact_lock(7270001);
 SELECT coalesce((SELECT checksum FROM schema_migrations WHERE version = $version), '') AS have \gset
-\if :{?have}
-\endif
 SELECT :'have' = '' AS todo, :'have' <> '' AND :'have' <> '$sum' AS edited \gset
 \if :edited
 \echo EDITED
 \elif :todo
-\i $f
+\i '$f'
 INSERT INTO schema_migrations (version, name, checksum) VALUES ($version, '$name', '$sum');
 \echo APPLIED
 \endif
 SQL
-)
+	); then
+		echo "migrate: $name failed; nothing of it was applied" >&2
+		exit 1
+	fi
 	case "$out" in
 	*EDITED*) echo "migrate: $name was changed after it was applied (checksum differs)" >&2; exit 1 ;;
 	*APPLIED*) echo "migrate: applied $name"; applied=$((applied + 1)) ;;

@@ -40,7 +40,8 @@ main(int argc, char **argv)
 	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+	    CU_get_number_of_suites_failed();
 	if (CU_get_error() != CUE_SUCCESS)
 		failures++;
 	CU_cleanup_registry();

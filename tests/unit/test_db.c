@@ -1,0 +1,159 @@
+/*
+ * Tests for lib/db against the real Postgres of the test stack (TEST_PG, set by scripts/test.sh;
+ * without it the suite fails rather than pretending): prepared execution with parameters and
+ * NULLs, SQLSTATE on failure, re-preparing after a reconnect, the transaction guard.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "db.h"
+#include "tests.h"
+
+static struct db *db;
+
+static int
+suite_init(void)
+{
+	const char *conn = getenv("TEST_PG");
+
+	if (conn == NULL)
+		return -1; /* CUnit reports the suite as failed to initialise */
+	db = db_new(conn, 3, 5000);
+	return db != NULL && db_ensure(db) == 0 ? 0 : -1;
+}
+
+static int
+suite_clean(void)
+{
+	db_close(db);
+	return 0;
+}
+
+static struct db_stmt q_add = DB_STMT("unit_add", "SELECT $1::int + $2::int, $3::text IS NULL", 3);
+
+static void
+test_prepared(void)
+{
+	const char *params[] = { "40", "2", NULL };
+	PGresult *res = db_exec(db, &q_add, params);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "42");
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 1), "t");
+	PQclear(res);
+	/* second call reuses the prepared statement */
+	params[0] = "1";
+	res = db_exec(db, &q_add, params);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "3");
+	PQclear(res);
+}
+
+static void
+test_sqlstate(void)
+{
+	const char *params[] = { "not a number" };
+	PGresult *res = db_exec_sql(db, "SELECT $1::int", 1, params);
+
+	CU_ASSERT_PTR_NULL(res);
+	CU_ASSERT_STRING_EQUAL(db_sqlstate(db), "22P02");
+	res = db_exec_sql(db, "SELECT 1", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL(res);
+	CU_ASSERT_STRING_EQUAL(db_sqlstate(db), "");
+	PQclear(res);
+	/* two commands in one call are refused by the extended protocol */
+	res = db_exec_sql(db, "SELECT 1; SELECT 2", 0, NULL);
+	CU_ASSERT_PTR_NULL(res);
+	CU_ASSERT_STRING_EQUAL(db_sqlstate(db), "42601");
+}
+
+static void
+test_reconnect(void)
+{
+	const char *params[] = { "1", "1", "x" };
+	PGresult *res = db_exec_sql(db, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL);
+
+	PQclear(res);
+	/* the first statement after the loss fails and marks the connection bad ... */
+	res = db_exec(db, &q_add, params);
+	if (res == NULL)
+		res = db_exec(db, &q_add, params);
+	/* ... the next one reconnects and re-prepares transparently */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "2");
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 1), "f");
+	PQclear(res);
+}
+
+static int
+tx_fails_midway(void)
+{
+	struct db_tx tx = { 0 };
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (db_begin(db, &tx) != 0)
+		goto out;
+	if ((res = db_exec_sql(db, "INSERT INTO unit_tx VALUES (1)", 0, NULL)) == NULL)
+		goto out;
+	PQclear(res);
+	if ((res = db_exec_sql(db, "INSERT INTO unit_tx VALUES ('x')", 0, NULL)) == NULL)
+		goto out;
+	rc = db_commit(&tx);
+out:
+	PQclear(res);
+	db_end(&tx);
+	return rc;
+}
+
+static void
+test_tx_guard(void)
+{
+	struct db_tx tx = { 0 };
+	PGresult *res;
+
+	PQclear(db_exec_sql(db, "CREATE TEMP TABLE unit_tx (x int)", 0, NULL));
+	CU_ASSERT_EQUAL(tx_fails_midway(), -1);
+	res = db_exec_sql(db, "SELECT count(*) FROM unit_tx", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "0");
+	PQclear(res);
+	CU_ASSERT_EQUAL(db_begin(db, &tx), 0);
+	PQclear(db_exec_sql(db, "INSERT INTO unit_tx VALUES (7)", 0, NULL));
+	CU_ASSERT_EQUAL(db_commit(&tx), 0);
+	db_end(&tx); /* after a commit: nothing to roll back */
+	res = db_exec_sql(db, "SELECT sum(x) FROM unit_tx", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "7");
+	PQclear(res);
+}
+
+static void
+test_unreachable(void)
+{
+	struct db *bad = db_new("host=/nonexistent-dir port=1 dbname=x", 1, 0);
+	PGresult *res;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	CU_ASSERT_EQUAL(db_ensure(bad), -1);
+	res = db_exec_sql(bad, "SELECT 1", 0, NULL);
+	CU_ASSERT_PTR_NULL(res);
+	CU_ASSERT_STRING_EQUAL(db_sqlstate(bad), "08006");
+	db_close(bad);
+}
+
+int
+test_db_add(void)
+{
+	CU_pSuite s = CU_add_suite("db", suite_init, suite_clean);
+
+	if (s == NULL || CU_add_test(s, "prepared statements", test_prepared) == NULL ||
+	    CU_add_test(s, "sqlstate on failure", test_sqlstate) == NULL ||
+	    CU_add_test(s, "reconnect re-prepares", test_reconnect) == NULL ||
+	    CU_add_test(s, "transaction guard", test_tx_guard) == NULL ||
+	    CU_add_test(s, "unreachable server", test_unreachable) == NULL)
+		return -1;
+	return 0;
+}
