@@ -46,6 +46,10 @@ static const struct config_var config_vars[] = {
 	{ "KBOOK_API_MAX_BODY", "65536", CT_INT, 0, 16777216, CFG_API,
 	  "largest request body kbook-api reads, in bytes (nginx enforces its own limit first)",
 	  OFF(api_max_body) },
+	{ "KBOOK_HTTP_PORT", "8080", CT_INT, 1, 65535, CFG_STACK,
+	  "port nginx listens on (127.0.0.1) in make run", OFF(stack_http_port) },
+	{ "KBOOK_PG_PORT", "5433", CT_INT, 1, 65535, CFG_STACK,
+	  "port number of the local Postgres (its unix socket name) in make run", OFF(stack_pg_port) },
 };
 
 #define NVARS (sizeof(config_vars) / sizeof(config_vars[0]))
@@ -139,7 +143,7 @@ config_print_markdown(FILE *out)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ CFG_API, "api" }, { CFG_COLLECTOR, "collector" }, { CFG_FEEDD, "feedd" },
-		{ CFG_ADMIN, "admin" },
+		{ CFG_ADMIN, "admin" }, { CFG_STACK, "make run" },
 	};
 
 	fprintf(out, "| variable | default | read by | meaning |\n|---|---|---|---|\n");

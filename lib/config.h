@@ -19,6 +19,7 @@ enum config_prog {
 	CFG_COLLECTOR = 1 << 1,
 	CFG_FEEDD = 1 << 2,
 	CFG_ADMIN = 1 << 3,
+	CFG_STACK = 1 << 4, /* read by the scripts of make run, not by a C program */
 	CFG_ALL = 0xff,
 };
 
@@ -29,6 +30,8 @@ struct config {
 	int64_t db_statement_timeout_ms;
 	int64_t api_workers;
 	int64_t api_max_body;
+	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
+	int64_t stack_pg_port;
 };
 
 /* The loaded configuration; valid after config_load(), read-only afterwards. */
