@@ -9,7 +9,7 @@ PACKAGES=(
 	libfcgi-dev libcunit1-dev
 	postgresql-15 postgresql-client-15 postgresql-15-partman
 	nginx-light spawn-fcgi
-	curl jq python3 python3-websockets python3-cryptography nodejs util-linux
+	curl jq wrk python3 python3-websockets python3-cryptography nodejs util-linux
 )
 
 missing=()
