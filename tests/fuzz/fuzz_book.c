@@ -190,7 +190,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				delta = delta / ((bb >> 2) + 1);
 			break;
 		case OP_EMPTY:
-			delta = (price_valid(price) ? -m.size[side][price / TICK] : 0) + (int8_t)bb;
+			delta = price_valid(price) ? -m.size[side][price / TICK] : 0;
+			/* the model's level may be near INT64_MAX: nudge only when it cannot overflow */
+			if (__builtin_add_overflow(delta, (int64_t)(int8_t)bb, &delta))
+				delta = price_valid(price) ? -m.size[side][price / TICK] : 0;
 			break;
 		case OP_SNAPSHOT:
 			i += run_snapshot(&m, b, a % SNAP_MAX, bb % SNAP_MAX, data + i, size - i);
