@@ -36,7 +36,7 @@ cleanup() {
 	echo "run: stopped"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 0' INT TERM
 
 stack_start "$dir" "$bin" "$pg_port" "$http_port"
 

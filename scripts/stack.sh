@@ -18,7 +18,8 @@ stack_user() {
 # as_svc CMD...: runs CMD as the service user, keeping the environment.
 as_svc() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u kbook -m -- "$@"
+		# from /: the checkout may be a directory the service user cannot enter
+		(cd / && runuser -u kbook -m -- "$@")
 	else
 		"$@"
 	fi
