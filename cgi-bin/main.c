@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,7 +107,13 @@ spawn_worker(void)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		int rc = worker_main();
+		int rc;
+
+		/* a worker must not outlive its supervisor (kill -9 of the pool) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+		rc = worker_main();
 
 		config_free();
 		exit(rc); /* exit, not _exit: LeakSanitizer checks at exit in the sanitizer build */
