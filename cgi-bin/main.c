@@ -104,6 +104,7 @@ worker_main(void)
 static pid_t
 spawn_worker(void)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -111,7 +112,7 @@ spawn_worker(void)
 
 		/* a worker must not outlive its supervisor (kill -9 of the pool) */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
+		if (getppid() != parent)
 			_exit(0);
 		rc = worker_main();
 
