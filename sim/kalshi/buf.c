@@ -1,0 +1,103 @@
+/*
+ * buf: growable text buffers for the messages the sim sends. Growth doubles, so building a
+ * message costs amortized O(length); one buffer is reused for every message of a burst.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+
+static bool
+sim_buf_grow(struct sim_buf *b, size_t need)
+{
+	size_t cap = b->cap == 0 ? 1024 : b->cap;
+	char *p;
+
+	if (b->failed)
+		return false;
+	if (b->len + need + 1 <= b->cap)
+		return true;
+	while (cap < b->len + need + 1)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void
+sim_buf_reset(struct sim_buf *b)
+{
+	b->len = 0;
+	b->failed = false;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+void
+sim_buf_free(struct sim_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+sim_buf_add(struct sim_buf *b, const char *s, size_t n)
+{
+	if (!sim_buf_grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+sim_buf_str(struct sim_buf *b, const char *s)
+{
+	sim_buf_add(b, s, strlen(s));
+}
+
+void
+sim_buf_printf(struct sim_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!sim_buf_grow(b, 256))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (!sim_buf_grow(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void
+sim_buf_json_str(struct sim_buf *b, const char *s)
+{
+	size_t n = strlen(s) * 6 + 3;
+
+	if (!sim_buf_grow(b, n))
+		return;
+	b->p[b->len++] = '"';
+	b->len += log_json_escape(b->p + b->len, b->cap - b->len, s);
+	b->p[b->len++] = '"';
+	b->p[b->len] = '\0';
+}

@@ -1,0 +1,376 @@
+/*
+ * kalshi-sim: a local Kalshi exchange (REST + WebSocket on one port) for tests, demos and
+ * benchmarks, following ../../shared/KALSHI.md. This header holds the state every module shares:
+ * the options, the market universe (series, events, markets with their true books), the WebSocket
+ * connections with their subscriptions, and the counters. The program is single-threaded: every
+ * function runs on the libwebsockets service loop, so nothing here is locked.
+ *
+ * Ownership: the world (sim_w) owns every market, event, series, book, connection and
+ * subscription; pointers into it stay valid until sim_world_free, except connections and
+ * subscriptions, which die with their socket or their unsubscribe.
+ */
+#ifndef KBOOK_SIM_H
+#define KBOOK_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "book.h"
+#include "cmd.h"
+
+#include <libwebsockets.h>
+struct kauth_key;
+struct json_object;
+
+/* ---- options (main.c parses them; docs/kalshi-sim.md lists them) ------------------------- */
+
+struct sim_opts {
+	int port;
+	const char *iface;
+	uint64_t seed;
+	uint32_t n_markets;        /* markets at start */
+	uint32_t markets_per_event;
+	uint32_t max_markets;      /* capacity: markets created later stop there */
+	int64_t rate;              /* book changes per second (0 = paused) */
+	const char *pubkey_path;   /* verify handshakes against it; NULL = --no-auth */
+	const char *key_id;        /* when set, KALSHI-ACCESS-KEY must equal it */
+	int64_t ts_window_ms;      /* accepted |now - KALSHI-ACCESS-TIMESTAMP| */
+	uint32_t sub_market_limit; /* markets per subscription before error 26 */
+	size_t send_queue_max;     /* bytes of subscription data queued per connection */
+	int64_t rest_tokens;       /* token bucket refill per second (and burst) */
+	int64_t rest_cost;         /* tokens per REST request */
+	int64_t ping_interval_ms;
+	const char *msg_log;       /* append every sent message here, or NULL */
+	size_t history;            /* book changes kept for /_sim/book?at= */
+	int64_t lifecycle_ms;      /* one lifecycle transition every so often; 0 = never */
+	size_t max_frame;          /* largest command accepted */
+	const char *faults;        /* start-up faults, see faults.c */
+};
+
+/* ---- market universe -------------------------------------------------------------------- */
+
+enum sim_mstatus {
+	SIM_M_INITIALIZED,
+	SIM_M_ACTIVE,
+	SIM_M_INACTIVE,   /* paused ("deactivated") */
+	SIM_M_CLOSED,
+	SIM_M_DETERMINED,
+	SIM_M_FINALIZED,  /* settled */
+	SIM_M_NSTATUS
+};
+
+/* A tick grid: the valid prices strictly between 0 and the notional, ascending. */
+struct sim_grid {
+	const char *name;      /* price_level_structure */
+	size_t n_ranges;
+	struct { int64_t start, end, step; } ranges[3];
+	int64_t *prices;       /* owned */
+	size_t n_prices;
+};
+
+struct sim_series {
+	char ticker[24];
+	char title[64];
+	char category[24];
+	char frequency[16];
+};
+
+struct sim_event {
+	char ticker[48];
+	uint32_t series;
+	uint32_t first_market;  /* markets of an event are contiguous at creation ... */
+	uint32_t n_markets;     /* ... and events created later hold only their own */
+	char title[96];
+	char sub_title[64];
+	bool mutually_exclusive;
+};
+
+struct sim_sub;
+
+struct sim_market {
+	char ticker[64];
+	char id[40];              /* UUID text */
+	uint32_t idx;
+	uint32_t event;
+	uint8_t grid;
+	uint8_t status;           /* enum sim_mstatus */
+	char result[4];           /* "yes", "no" or "" */
+	int64_t notional;         /* micro-dollars */
+	int64_t fair;             /* index into the grid's prices: yes bids stay below it */
+	int64_t created_ts, open_ts, close_ts, exp_ts, settled_ts, updated_us;
+	int64_t floor_strike;     /* whole units */
+	int64_t cap_strike;       /* whole units, between-strike markets only */
+	char kind;                /* 'T' greater-than strike, 'B' between two strikes */
+	int64_t last_price;       /* micro-dollars, 0 = no trade yet */
+	int64_t volume;           /* hundredths */
+	int64_t open_interest;    /* hundredths */
+	struct book *book;        /* the true book, owned */
+	struct sim_sub **subs;    /* subscriptions including this market (borrowed), owned array */
+	uint32_t n_subs, cap_subs;
+	uint32_t active_pos;      /* position in sim_w.active, or UINT32_MAX */
+};
+
+/* ---- connections and subscriptions -------------------------------------------------------- */
+
+struct sim_conn;
+
+struct sim_sub {
+	struct sim_sub *next;     /* in its connection's list */
+	struct sim_conn *conn;    /* borrowed */
+	uint32_t sid;
+	enum sim_channel channel;
+	uint64_t seq;             /* last seq used */
+	bool use_yes_price;
+	uint32_t *markets;        /* market indexes, owned */
+	uint32_t n_markets, cap_markets;
+};
+
+/* One queued outgoing frame, LWS_PRE bytes of headroom before data. */
+enum sim_qkind { SIM_Q_TEXT, SIM_Q_PING, SIM_Q_CLOSE };
+
+struct sim_qmsg {
+	struct sim_qmsg *next;
+	size_t len;
+	uint8_t kind;             /* enum sim_qkind */
+	uint8_t type;             /* enum sim_mtype, for the stats */
+	bool counted;             /* counts against send_queue_max */
+	unsigned char buf[];      /* LWS_PRE + len */
+};
+
+struct sim_conn {
+	struct sim_conn *next, *prev;
+	struct lws *wsi;
+	uint64_t id;
+	struct sim_sub *subs;
+	uint32_t next_sid;
+	struct sim_qmsg *qhead, *qtail;
+	size_t qbytes;            /* counted bytes queued */
+	size_t qcount;
+	char *rx;                 /* a command being reassembled, owned */
+	size_t rx_len;
+	bool rx_too_big;
+	int64_t last_ping_us;
+	/* faults armed on this connection (faults.c) */
+	uint32_t f_drop;          /* skip the next N seq-bearing messages (seq still advances) */
+	uint32_t f_dup;           /* send the next N seq-bearing messages twice */
+	uint32_t f_sid;           /* the drop/dup faults apply to this sid only (0 = any) */
+	bool f_numbers;           /* prices and sizes as JSON numbers */
+	bool f_no_pings;
+	bool f_refuse_adds;       /* subscribe/add_markets answer error 26 */
+	bool f_close;             /* close the socket at the next writeable */
+};
+
+/* ---- the world ---------------------------------------------------------------------------- */
+
+struct sim_stats {
+	uint64_t sent_total;
+	uint64_t sent_by_type[16];  /* indexed by enum sim_mtype */
+	uint64_t sent_bytes;
+	uint64_t changes;
+	uint64_t rest_requests, rest_429, rest_signed_ok, rest_signed_bad;
+	uint64_t ws_accepted, ws_refused;
+	uint64_t overflows;
+	uint64_t lifecycle_events;
+};
+
+enum sim_mtype {
+	SIM_MT_SUBSCRIBED, SIM_MT_OK, SIM_MT_UNSUBSCRIBED, SIM_MT_ERROR, SIM_MT_SNAPSHOT,
+	SIM_MT_DELTA, SIM_MT_LIFECYCLE, SIM_MT_EVENT_LIFECYCLE, SIM_MT_PING, SIM_MT_FAULT,
+	SIM_MT_COUNT
+};
+
+struct sim_world {
+	struct sim_opts opt;
+	struct lws_context *ctx;
+	struct kauth_key *pubkey;   /* owned; NULL when auth is off */
+	struct sim_grid grids[4];
+	size_t n_grids;
+	struct sim_series *series;
+	uint32_t n_series;
+	struct sim_event *events;
+	uint32_t n_events, cap_events;
+	struct sim_market *markets;
+	uint32_t n_markets;
+	uint32_t *active;           /* indexes of active markets (the flow picks among them) */
+	uint32_t n_active;
+	uint32_t *hash;             /* ticker -> index + 1, open addressing */
+	uint32_t hash_cap;
+	struct sim_conn *conns;
+	uint64_t next_conn_id;
+	struct sim_stats st;
+	FILE *msg_log;
+	int64_t start_us;
+};
+
+extern struct sim_world sim_w;
+
+/* ---- rng.c: a deterministic generator (splitmix64 seeding xoshiro256**) ------------------- */
+
+struct sim_rng { uint64_t s[4]; };
+void sim_rng_seed(struct sim_rng *r, uint64_t seed);
+uint64_t sim_rng_next(struct sim_rng *r);
+/* Uniform in [0, n); n > 0. */
+uint64_t sim_rng_below(struct sim_rng *r, uint64_t n);
+/* Uniform in [lo, hi]. */
+int64_t sim_rng_range(struct sim_rng *r, int64_t lo, int64_t hi);
+
+/* ---- time.c ---------------------------------------------------------------------------------- */
+
+int64_t sim_now_us(void);
+/* Writes "YYYY-MM-DDTHH:MM:SSZ" for unix seconds t; buf holds 32 bytes. */
+void sim_fmt_time(int64_t t, char buf[32]);
+
+/* ---- markets.c -------------------------------------------------------------------------------- */
+
+/* Builds the universe from sim_w.opt (seed, counts). Returns 0, or -1 when out of memory. */
+int sim_markets_init(void);
+void sim_world_free(void);
+/* The market with this ticker (len bytes), or NULL. Borrowed. */
+struct sim_market *sim_market_find(const char *ticker, size_t len);
+struct sim_event *sim_event_find(const char *ticker);
+struct sim_series *sim_series_find(const char *ticker);
+const char *sim_mstatus_name(enum sim_mstatus s);
+/* Moves a market to status s, keeping the active list in step; updates updated_us. */
+void sim_market_set_status(struct sim_market *m, enum sim_mstatus s);
+/*
+ * Creates a new market (and a new event for it) in status initialized, as lifecycle does.
+ * Returns it, or NULL when max_markets is reached or memory is short.
+ */
+struct sim_market *sim_market_create(struct sim_rng *r);
+
+/* ---- truth.c: book-change history for the ground truth ------------------------------------ */
+
+int sim_truth_init(size_t cap);
+void sim_truth_free(void);
+void sim_truth_record(int64_t t_us, uint32_t market, enum book_side side, int64_t price, int64_t delta);
+/*
+ * The true book of market m at instant at_us (every change with t <= at_us applied). Returns a
+ * new book (caller frees), or NULL with *gone set when at_us is older than the retained history.
+ */
+struct book *sim_truth_book_at(const struct sim_market *m, int64_t at_us, bool *gone);
+
+/* ---- flow.c: order flow ----------------------------------------------------------------------- */
+
+/* Fills every book with its initial levels (recorded at start_us). */
+void sim_flow_seed_books(void);
+/* Applies n changes now; returns how many were applied (0 when no market is active). */
+uint64_t sim_flow_step(uint64_t n);
+/* Starts the periodic flow timer at the configured rate. */
+void sim_flow_start(void);
+void sim_flow_set_rate(int64_t rate);
+int64_t sim_flow_rate(void);
+/* Fair-price index walks and flow choices come from this stream. */
+struct sim_rng *sim_flow_rng(void);
+
+/* ---- lifecycle.c ------------------------------------------------------------------------------ */
+
+void sim_lifecycle_start(void);
+/*
+ * Performs one transition of market m (created markets are announced by sim_lifecycle_created).
+ * to is the new status; returns 0, or -1 when the transition is not allowed from m's status.
+ */
+int sim_lifecycle_apply(struct sim_market *m, enum sim_mstatus to);
+/* Performs one random transition now (what the timer does). */
+void sim_lifecycle_random(void);
+/* Creates a new market now and announces it; NULL at --max-markets. Borrowed. */
+struct sim_market *sim_lifecycle_create(void);
+
+/* ---- ws.c --------------------------------------------------------------------------------------- */
+
+/*
+ * Queues text (len bytes, copied) on c. counted messages are subscription data and count against
+ * send_queue_max; returns -1 when that would overflow (nothing queued). type feeds the stats.
+ */
+int sim_ws_queue(struct sim_conn *c, const char *text, size_t len, enum sim_mtype type, bool counted);
+void sim_ws_queue_ping(struct sim_conn *c);
+void sim_ws_close_soon(struct sim_conn *c);
+/* The one protocol callback: WebSocket reasons here, HTTP ones passed to sim_http_callback. */
+int sim_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+    size_t len);
+void sim_ws_heartbeat_start(void);
+struct sim_conn *sim_conn_find(uint64_t id);
+
+/* ---- subs.c: commands and subscription messages ------------------------------------------ */
+
+/* Handles one complete command frame from c. */
+void sim_subs_command(struct sim_conn *c, const char *text, size_t len);
+/* Sends the delta for one change of market m to every subscription holding it. */
+void sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t delta,
+    int64_t t_us);
+/* Announces a lifecycle message (already-built msg object text) to every lifecycle subscription. */
+void sim_subs_lifecycle(const char *type, const char *msg_json, size_t len);
+/* Frees every subscription of c and unlinks them from their markets. */
+void sim_subs_drop_all(struct sim_conn *c);
+/* Kills sub sid of c with a terminal error (code 25 or 10), as the exchange does. */
+int sim_subs_kill(struct sim_conn *c, uint32_t sid, int code);
+/* Sends a terminal error 25 on every orderbook subscription of c (a slow reader). */
+void sim_subs_overflow(struct sim_conn *c);
+
+/* ---- auth.c ------------------------------------------------------------------------------------- */
+
+enum sim_auth { SIM_AUTH_OK, SIM_AUTH_ABSENT, SIM_AUTH_BAD };
+/*
+ * Checks the KALSHI-ACCESS-* headers of the request on wsi against the configured public key,
+ * key id and timestamp window, for the signed string ts + method + path. *why says what failed.
+ * With auth off (no --pubkey) every request is SIM_AUTH_OK.
+ */
+enum sim_auth sim_auth_check(struct lws *wsi, const char *method, const char *path, const char **why);
+
+/* ---- per-session data of the one protocol --------------------------------------------------- */
+
+struct sim_http_resp;
+struct sim_pss {
+	struct sim_http_resp *resp;   /* owned by http.c: the reply being written */
+	struct sim_conn *conn;        /* owned by ws.c: set once the WebSocket is established */
+};
+
+/* ---- http.c, rest.c, control.c -------------------------------------------------------------- */
+
+struct sim_req;
+int sim_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+    size_t len);
+/*
+ * Writes a whole small reply (headers and JSON body) in one lws_write; used to refuse a
+ * WebSocket upgrade. Returns 0, or -1 when the write failed.
+ */
+int sim_http_write_simple(struct lws *wsi, int status, const char *body);
+/* Query parameter name of the current request, URL-decoded, or NULL. Borrowed until the reply. */
+const char *sim_req_arg(struct sim_req *r, const char *name);
+const char *sim_req_param(struct sim_req *r, int i);  /* path segment matched by '*' */
+/* Sets the reply: status and a JSON body (takes ownership of body). */
+void sim_req_reply(struct sim_req *r, int status, struct json_object *body);
+void sim_req_error(struct sim_req *r, int status, const char *code, const char *message);
+bool sim_req_signed(struct sim_req *r);
+
+void sim_rest_markets(struct sim_req *r);
+void sim_rest_market(struct sim_req *r);
+void sim_rest_orderbook(struct sim_req *r);
+void sim_rest_events(struct sim_req *r);
+void sim_rest_event(struct sim_req *r);
+void sim_rest_series(struct sim_req *r);
+void sim_rest_balance(struct sim_req *r);
+/* A market as Kalshi's REST API shows it. Caller owns the result. */
+struct json_object *sim_rest_market_json(const struct sim_market *m);
+
+void sim_ctl_book(struct sim_req *r);
+void sim_ctl_stats(struct sim_req *r);
+void sim_ctl_flow(struct sim_req *r);
+void sim_ctl_fault(struct sim_req *r);
+void sim_ctl_lifecycle(struct sim_req *r);
+
+/* ---- faults.c ------------------------------------------------------------------------------------ */
+
+/*
+ * Applies a fault to one connection (or every connection when conn_id is 0). kind names it (see
+ * docs/kalshi-sim.md); sid selects a subscription where the fault needs one (0 = every one).
+ * Returns the number of connections affected, or -1 when kind is unknown (*why says so).
+ */
+int sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count, const char **why);
+/* Arms the start-up faults (--fault) on a new connection. */
+void sim_fault_on_connect(struct sim_conn *c);
+/* Checks the --fault list at start-up: 0, or -1 with *why. */
+int sim_fault_check_spec(const char *spec, const char **why);
+
+#endif

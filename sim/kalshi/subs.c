@@ -1,0 +1,583 @@
+/*
+ * subs: executing WebSocket commands and producing every subscription message. A subscription
+ * (sid) belongs to one connection and one channel; orderbook subscriptions hold a set of markets
+ * and one seq counter shared by all of them. Snapshots, deltas, and the acks of
+ * update_subscription and unsubscribe each take the next seq (KALSHI.md section 4); subscribed,
+ * list and error replies carry none, nor do lifecycle messages.
+ *
+ * Subscription data counts against the connection's bounded send queue; when it would overflow
+ * the subscription dies with the terminal error 25, as the exchange treats slow readers. Command
+ * replies are always queued. Faults armed on the connection (faults.c) are applied here, where
+ * the messages are built: a dropped message still consumes its seq, which is what a client sees
+ * as a gap.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fixed.h"
+#include "log.h"
+#include "sim.h"
+
+static struct sim_buf subs_out;
+
+/* ---- membership ------------------------------------------------------------------------------ */
+
+static bool
+subs_has_market(const struct sim_sub *s, const struct sim_market *m)
+{
+	for (uint32_t i = 0; i < m->n_subs; i++)
+		if (m->subs[i] == s)
+			return true;
+	return false;
+}
+
+static int
+subs_add_market(struct sim_sub *s, struct sim_market *m)
+{
+	if (s->n_markets == s->cap_markets) {
+		uint32_t cap = s->cap_markets == 0 ? 16 : s->cap_markets * 2;
+		uint32_t *p = realloc(s->markets, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		s->markets = p;
+		s->cap_markets = cap;
+	}
+	if (m->n_subs == m->cap_subs) {
+		uint32_t cap = m->cap_subs == 0 ? 4 : m->cap_subs * 2;
+		struct sim_sub **p = realloc(m->subs, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		m->subs = p;
+		m->cap_subs = cap;
+	}
+	s->markets[s->n_markets++] = m->idx;
+	m->subs[m->n_subs++] = s;
+	return 0;
+}
+
+static void
+subs_unlink_market(struct sim_sub *s, struct sim_market *m)
+{
+	for (uint32_t i = 0; i < m->n_subs; i++) {
+		if (m->subs[i] == s) {
+			m->subs[i] = m->subs[--m->n_subs];
+			break;
+		}
+	}
+}
+
+static void
+subs_remove_market(struct sim_sub *s, struct sim_market *m)
+{
+	subs_unlink_market(s, m);
+	for (uint32_t i = 0; i < s->n_markets; i++) {
+		if (s->markets[i] == m->idx) {
+			memmove(&s->markets[i], &s->markets[i + 1],
+			    (s->n_markets - i - 1) * sizeof(s->markets[0]));
+			s->n_markets--;
+			break;
+		}
+	}
+}
+
+static struct sim_sub *
+subs_find(struct sim_conn *c, uint32_t sid)
+{
+	for (struct sim_sub *s = c->subs; s != NULL; s = s->next)
+		if (s->sid == sid)
+			return s;
+	return NULL;
+}
+
+static struct sim_sub *
+subs_new(struct sim_conn *c, enum sim_channel ch, bool use_yes_price)
+{
+	struct sim_sub *s = calloc(1, sizeof(*s)), **tail;
+
+	if (s == NULL)
+		return NULL;
+	s->conn = c;
+	s->sid = ++c->next_sid;
+	s->channel = ch;
+	s->use_yes_price = use_yes_price;
+	for (tail = &c->subs; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = s;
+	return s;
+}
+
+static void
+subs_free(struct sim_conn *c, struct sim_sub *s)
+{
+	struct sim_sub **pp;
+
+	for (uint32_t i = 0; i < s->n_markets; i++)
+		subs_unlink_market(s, &sim_w.markets[s->markets[i]]);
+	for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	free(s->markets);
+	free(s);
+}
+
+void
+sim_subs_drop_all(struct sim_conn *c)
+{
+	while (c->subs != NULL)
+		subs_free(c, c->subs);
+}
+
+/* ---- message building ---------------------------------------------------------------------- */
+
+static void
+subs_id(struct sim_buf *b, const struct sim_cmd *cmd)
+{
+	if (cmd != NULL && cmd->has_id)
+		sim_buf_printf(b, "\"id\":%lld,", (long long)cmd->id);
+}
+
+/* Appends a price or size value, as a string or (fault) as a JSON number. */
+static void
+subs_fx(struct sim_buf *b, const struct sim_conn *c, bool price, int64_t v)
+{
+	char t[FX_BUFSZ];
+	size_t n = price ? fx_format_price(v, t) : fx_format_size(v, t);
+
+	if (c->f_numbers) {
+		sim_buf_add(b, t, n);
+		return;
+	}
+	sim_buf_add(b, "\"", 1);
+	sim_buf_add(b, t, n);
+	sim_buf_add(b, "\"", 1);
+}
+
+static void
+subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *ticker)
+{
+	struct sim_buf *b = &subs_out;
+
+	sim_buf_reset(b);
+	sim_buf_str(b, "{");
+	subs_id(b, cmd);
+	sim_buf_printf(b, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code,
+	    sim_err_msg(code));
+	if (ticker != NULL) {
+		sim_buf_str(b, ",\"market_ticker\":");
+		sim_buf_json_str(b, ticker);
+	}
+	sim_buf_str(b, "}}");
+	if (!b->failed)
+		sim_ws_queue(c, b->p, b->len, SIM_MT_ERROR, false);
+}
+
+/*
+ * Queues the seq-bearing message in subs_out for s, applying the drop and duplicate faults.
+ * Returns -1 when the subscription died of an overflow (s is freed then).
+ */
+static int
+subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
+{
+	struct sim_conn *c = s->conn;
+
+	if (subs_out.failed)
+		return 0;
+	if (c->f_drop > 0 && (c->f_sid == 0 || c->f_sid == s->sid)) {
+		c->f_drop--;
+		return 0;
+	}
+	if (sim_ws_queue(c, subs_out.p, subs_out.len, type, counted) < 0) {
+		sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
+		sim_w.st.overflows++;
+		return -1;
+	}
+	if (c->f_dup > 0 && (c->f_sid == 0 || c->f_sid == s->sid)) {
+		c->f_dup--;
+		sim_ws_queue(c, subs_out.p, subs_out.len, type, false);
+	}
+	return 0;
+}
+
+static void
+subs_levels(struct sim_buf *b, const struct sim_conn *c, const struct sim_market *m,
+    enum book_side side, bool yes_price, const char *key, bool *first)
+{
+	size_t n = book_levels(m->book, side);
+	struct book_level *lv;
+
+	if (n == 0)
+		return;
+	lv = malloc(n * sizeof(*lv));
+	if (lv == NULL) {
+		b->failed = true;
+		return;
+	}
+	n = book_copy_levels(m->book, side, lv, n);
+	sim_buf_printf(b, "%s\"%s\":[", *first ? "" : ",", key);
+	*first = false;
+	for (size_t i = 0; i < n; i++) {
+		/* with use_yes_price, NO levels show as YES prices: reverse to stay ascending */
+		const struct book_level *l = yes_price && side == BOOK_NO ? &lv[n - 1 - i] : &lv[i];
+		int64_t p = yes_price && side == BOOK_NO ? m->notional - l->price : l->price;
+
+		sim_buf_str(b, i == 0 ? "[" : ",[");
+		subs_fx(b, c, true, p);
+		sim_buf_str(b, ",");
+		subs_fx(b, c, false, l->size);
+		sim_buf_str(b, "]");
+	}
+	sim_buf_str(b, "]");
+	free(lv);
+}
+
+/* Sends an orderbook_snapshot of m on s. Returns -1 when s died of an overflow. */
+static int
+subs_snapshot(struct sim_sub *s, const struct sim_market *m)
+{
+	struct sim_buf *b = &subs_out;
+	bool first = false;
+
+	sim_buf_reset(b);
+	sim_buf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
+	    "\"market_ticker\":\"%s\",\"market_id\":\"%s\"", s->sid, (unsigned long long)++s->seq,
+	    m->ticker, m->id);
+	subs_levels(b, s->conn, m, BOOK_YES, s->use_yes_price, "yes_dollars_fp", &first);
+	subs_levels(b, s->conn, m, BOOK_NO, s->use_yes_price, "no_dollars_fp", &first);
+	sim_buf_str(b, "}}");
+	return subs_emit(s, SIM_MT_SNAPSHOT, true);
+}
+
+void
+sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t delta, int64_t t_us)
+{
+	char ts[32];
+
+	if (m->n_subs == 0)
+		return;
+	sim_fmt_time(t_us / 1000000, ts);
+	/* backwards: a subscription killed here is swapped with the last, already served one */
+	for (uint32_t i = m->n_subs; i > 0; i--) {
+		struct sim_sub *s = m->subs[i - 1];
+		struct sim_buf *b = &subs_out;
+		int64_t p = s->use_yes_price && side == BOOK_NO ? m->notional - price : price;
+
+		sim_buf_reset(b);
+		sim_buf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
+		    "\"market_ticker\":\"%s\",\"market_id\":\"%s\",\"price_dollars\":", s->sid,
+		    (unsigned long long)++s->seq, m->ticker, m->id);
+		subs_fx(b, s->conn, true, p);
+		sim_buf_str(b, ",\"delta_fp\":");
+		subs_fx(b, s->conn, false, delta);
+		sim_buf_printf(b, ",\"side\":\"%s\",\"ts\":\"%s\",\"ts_ms\":%lld}}",
+		    side == BOOK_YES ? "yes" : "no", ts, (long long)(t_us / 1000));
+		subs_emit(s, SIM_MT_DELTA, true);
+	}
+}
+
+void
+sim_subs_lifecycle(const char *type, const char *msg_json, size_t len)
+{
+	enum sim_mtype mt = strcmp(type, "event_lifecycle") == 0 ? SIM_MT_EVENT_LIFECYCLE :
+	    SIM_MT_LIFECYCLE;
+
+	for (struct sim_conn *c = sim_w.conns; c != NULL; c = c->next) {
+		struct sim_sub *s = c->subs, *next;
+
+		for (; s != NULL; s = next) {
+			struct sim_buf *b = &subs_out;
+
+			next = s->next;
+			if (s->channel != SIM_CH_LIFECYCLE)
+				continue;
+			sim_buf_reset(b);
+			sim_buf_printf(b, "{\"type\":\"%s\",\"sid\":%u,\"msg\":", type, s->sid);
+			sim_buf_add(b, msg_json, len);
+			sim_buf_str(b, "}");
+			subs_emit(s, mt, true);
+		}
+	}
+}
+
+int
+sim_subs_kill(struct sim_conn *c, uint32_t sid, int code)
+{
+	struct sim_sub *s = subs_find(c, sid);
+	struct sim_buf *b = &subs_out;
+
+	if (s == NULL)
+		return -1;
+	sim_buf_reset(b);
+	sim_buf_printf(b, "{\"type\":\"error\",\"sid\":%u,\"msg\":{\"code\":%d,\"msg\":\"%s\"}}",
+	    sid, code, sim_err_msg(code));
+	if (!b->failed)
+		sim_ws_queue(c, b->p, b->len, SIM_MT_ERROR, false);
+	subs_free(c, s);
+	return 0;
+}
+
+void
+sim_subs_overflow(struct sim_conn *c)
+{
+	struct sim_sub *s = c->subs, *next;
+
+	for (; s != NULL; s = next) {
+		next = s->next;
+		if (s->channel == SIM_CH_ORDERBOOK)
+			sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
+	}
+}
+
+/* ---- commands --------------------------------------------------------------------------------- */
+
+/*
+ * Resolves the command's tickers to markets (deduplicated, in order). On an unknown ticker sends
+ * error 16 and returns -1; out receives a malloc'd array (caller frees).
+ */
+static int
+subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market ***out, size_t *n_out)
+{
+	struct sim_market **ms = calloc(cmd->n_tickers + 1, sizeof(*ms));
+	size_t n = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (ms == NULL) {
+		subs_error(c, cmd, SIM_E_INTERNAL, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < cmd->n_tickers; i++) {
+		struct sim_market *m = sim_market_find(cmd->tickers[i], strlen(cmd->tickers[i]));
+		bool dup = false;
+
+		if (m == NULL) {
+			subs_error(c, cmd, SIM_E_MARKET_NOT_FOUND, cmd->tickers[i]);
+			free(ms);
+			return -1;
+		}
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = ms[k] == m;
+		if (!dup)
+			ms[n++] = m;
+	}
+	*out = ms;
+	*n_out = n;
+	return 0;
+}
+
+static void
+subs_cmd_subscribe(struct sim_conn *c, const struct sim_cmd *cmd)
+{
+	struct sim_market **ms = NULL;
+	struct sim_sub *book_sub = NULL;
+	size_t n = 0;
+
+	if (cmd->channels & (1u << SIM_CH_ORDERBOOK)) {
+		if (c->f_refuse_adds) {
+			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			goto out;
+		}
+		if (subs_resolve(c, cmd, &ms, &n) < 0)
+			goto out;
+		if (n > sim_w.opt.sub_market_limit) {
+			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			goto out;
+		}
+	}
+	/* every subscribed reply first, then the snapshots */
+	for (int ch = 0; ch < SIM_CH_COUNT; ch++) {
+		struct sim_sub *s;
+		struct sim_buf *b = &subs_out;
+
+		if (!(cmd->channels & (1u << ch)))
+			continue;
+		s = subs_new(c, (enum sim_channel)ch, cmd->use_yes_price);
+		if (s == NULL) {
+			subs_error(c, cmd, SIM_E_INTERNAL, NULL);
+			goto out;
+		}
+		sim_buf_reset(b);
+		sim_buf_str(b, "{");
+		subs_id(b, cmd);
+		sim_buf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\",\"sid\":%u}}",
+		    sim_channel_name((enum sim_channel)ch), s->sid);
+		sim_ws_queue(c, b->p, b->len, SIM_MT_SUBSCRIBED, false);
+		if (ch == SIM_CH_ORDERBOOK)
+			book_sub = s;
+	}
+	if (book_sub == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (subs_add_market(book_sub, ms[i]) < 0) {
+			sim_subs_kill(c, book_sub->sid, SIM_E_INTERNAL);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (subs_snapshot(book_sub, ms[i]) < 0)
+			goto out;
+out:
+	free(ms);
+}
+
+/* The ok of update_subscription: the full market set after the change, with the next seq. */
+static void
+subs_update_ok(struct sim_sub *s, const struct sim_cmd *cmd)
+{
+	struct sim_buf *b = &subs_out;
+
+	sim_buf_reset(b);
+	sim_buf_str(b, "{");
+	subs_id(b, cmd);
+	sim_buf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
+	    s->sid, (unsigned long long)++s->seq);
+	for (uint32_t i = 0; i < s->n_markets; i++)
+		sim_buf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_w.markets[s->markets[i]].ticker);
+	sim_buf_str(b, "]}}");
+	subs_emit(s, SIM_MT_OK, false);
+}
+
+static void
+subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
+{
+	struct sim_sub *s = subs_find(c, cmd->sids[0]);
+	struct sim_market **ms = NULL;
+	size_t n = 0, first_new, fresh = 0;
+
+	if (s == NULL) {
+		subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
+		goto out;
+	}
+	if (s->channel != SIM_CH_ORDERBOOK) {
+		subs_error(c, cmd, SIM_E_ACTION_UNSUPPORTED, NULL);
+		goto out;
+	}
+	if (cmd->action == SIM_ACT_ADD && c->f_refuse_adds) {
+		subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+		goto out;
+	}
+	if (subs_resolve(c, cmd, &ms, &n) < 0)
+		goto out;
+	switch (cmd->action) {
+	case SIM_ACT_ADD:
+		for (size_t i = 0; i < n; i++)
+			if (!subs_has_market(s, ms[i]))
+				fresh++;
+		if (s->n_markets + fresh > sim_w.opt.sub_market_limit) {
+			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			goto out;
+		}
+		first_new = s->n_markets;
+		for (size_t i = 0; i < n; i++) {
+			if (subs_has_market(s, ms[i]))
+				continue;
+			if (subs_add_market(s, ms[i]) < 0) {
+				sim_subs_kill(c, s->sid, SIM_E_INTERNAL);
+				goto out;
+			}
+		}
+		subs_update_ok(s, cmd);
+		for (size_t i = first_new; i < s->n_markets; i++)
+			if (subs_snapshot(s, &sim_w.markets[s->markets[i]]) < 0)
+				goto out;
+		break;
+	case SIM_ACT_DELETE:
+		for (size_t i = 0; i < n; i++)
+			if (subs_has_market(s, ms[i]))
+				subs_remove_market(s, ms[i]);
+		subs_update_ok(s, cmd);
+		break;
+	case SIM_ACT_SNAPSHOT:
+		for (size_t i = 0; i < n; i++) {
+			if (!subs_has_market(s, ms[i])) {
+				subs_error(c, cmd, SIM_E_INVALID, ms[i]->ticker);
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			if (subs_snapshot(s, ms[i]) < 0)
+				goto out;
+		break;
+	case SIM_ACT_NONE:
+		subs_error(c, cmd, SIM_E_ACTION, NULL);
+		break;
+	}
+out:
+	free(ms);
+}
+
+static void
+subs_cmd_unsubscribe(struct sim_conn *c, const struct sim_cmd *cmd)
+{
+	for (size_t i = 0; i < cmd->n_sids; i++) {
+		struct sim_sub *s = subs_find(c, cmd->sids[i]);
+		struct sim_buf *b = &subs_out;
+
+		if (s == NULL) {
+			subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
+			continue;
+		}
+		sim_buf_reset(b);
+		sim_buf_str(b, "{");
+		subs_id(b, cmd);
+		sim_buf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"unsubscribed\"}", s->sid,
+		    (unsigned long long)++s->seq);
+		subs_emit(s, SIM_MT_UNSUBSCRIBED, false);
+		subs_free(c, s);
+	}
+}
+
+static void
+subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
+{
+	struct sim_buf *b = &subs_out;
+	bool first = true;
+
+	sim_buf_reset(b);
+	sim_buf_str(b, "{");
+	subs_id(b, cmd);
+	sim_buf_str(b, "\"type\":\"ok\",\"msg\":[");
+	for (struct sim_sub *s = c->subs; s != NULL; s = s->next) {
+		sim_buf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%u}", first ? "" : ",",
+		    sim_channel_name(s->channel), s->sid);
+		first = false;
+	}
+	sim_buf_str(b, "]}");
+	if (!b->failed)
+		sim_ws_queue(c, b->p, b->len, SIM_MT_OK, false);
+}
+
+void
+sim_subs_command(struct sim_conn *c, const char *text, size_t len)
+{
+	struct sim_cmd cmd;
+	int rc = sim_cmd_parse(text, len, &cmd);
+
+	if (rc != 0) {
+		log_debug("conn %llu: command refused with %d (%s)", (unsigned long long)c->id, rc,
+		    cmd.why != NULL ? cmd.why : "");
+		subs_error(c, &cmd, rc, NULL);
+		goto out;
+	}
+	switch (cmd.type) {
+	case SIM_CMD_SUBSCRIBE:
+		subs_cmd_subscribe(c, &cmd);
+		break;
+	case SIM_CMD_UPDATE:
+		subs_cmd_update(c, &cmd);
+		break;
+	case SIM_CMD_UNSUBSCRIBE:
+		subs_cmd_unsubscribe(c, &cmd);
+		break;
+	case SIM_CMD_LIST:
+		subs_cmd_list(c, &cmd);
+		break;
+	}
+out:
+	sim_cmd_free(&cmd);
+}
