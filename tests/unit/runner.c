@@ -19,6 +19,7 @@ static const struct {
 	{ "fixed", test_fixed_add },
 	{ "book", test_book_add },
 	{ "db", test_db_add },
+	{ "ktime", test_ktime_add },
 	{ "kauth", test_kauth_add },
 };
 

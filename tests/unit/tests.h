@@ -10,6 +10,7 @@ int test_config_add(void);
 int test_fixed_add(void);
 int test_book_add(void);
 int test_db_add(void);
+int test_ktime_add(void);
 int test_kauth_add(void);
 
 #endif
