@@ -609,11 +609,25 @@ async def sc_faults():
         await asyncio.wait_for(ws.recv(), 3)
         code = None
     except websockets.exceptions.ConnectionClosed as e:
-        code = e.code if hasattr(e, "code") else None
-    check("bad_utf8 is refused by a strict client (1007)", 1007, code)
+        code = e.sent.code if getattr(e, "sent", None) is not None else None
+    check("bad_utf8 makes a strict client fail the connection with 1007", 1007, code)
     r = http("POST", "/_sim/fault?type=nonsense")
     check("an unknown fault is 400", 400, r[0])
     check("the sim is alive", 200, http("GET", "/_sim/stats")[0])
+
+
+async def sc_startup_faults():
+    t = tickers(1)[0]
+    ws = await connect()
+    await send(ws, {"id": 1, "cmd": "subscribe",
+                    "params": {"channels": ["orderbook_delta"], "market_tickers": [t]}})
+    msgs = await quiet(ws, 0.5)
+    snaps = [m for m in msgs if m.get("type") == "orderbook_snapshot"]
+    check("--fault duplicate:1 duplicates the first snapshot", [1, 1], [m["seq"] for m in snaps])
+    lv = snaps[0]["msg"].get("yes_dollars_fp", []) + snaps[0]["msg"].get("no_dollars_fp", [])
+    check("--fault numbers sends numbers", True,
+          len(lv) > 0 and all(isinstance(v, (int, float)) for l in lv for v in l))
+    await ws.close()
 
 
 async def sc_overflow():
