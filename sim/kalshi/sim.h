@@ -151,6 +151,7 @@ struct sim_conn {
 	char *rx;                 /* a command being reassembled, owned */
 	size_t rx_len;
 	bool rx_too_big;
+	bool corked;              /* TCP_CORK is on while a backlog drains */
 	int64_t last_ping_us;
 	/* faults armed on this connection (faults.c) */
 	uint32_t f_drop;          /* skip the next N seq-bearing messages (seq still advances) */

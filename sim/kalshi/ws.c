@@ -10,8 +10,11 @@
  * The protocol callback lives here; HTTP reasons are passed on to http.c.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 #include "sim.h"
@@ -105,6 +108,23 @@ ws_log_sent(const struct sim_conn *c, const struct sim_qmsg *q, int64_t now)
 	fputc('\n', sim_w.msg_log);
 }
 
+/*
+ * Corks the socket while a backlog drains and uncorks it when the queue is empty. Each frame is
+ * still one lws_write in its own WRITEABLE callback, but the kernel sends full segments instead
+ * of one packet per frame: on loopback that halves the cost of a message at high rates, and a
+ * lone message still leaves at once (the queue is empty right after it, which uncorks).
+ */
+static void
+ws_cork(struct sim_conn *c, bool on)
+{
+	int v = on ? 1 : 0;
+
+	if (c->corked == on)
+		return;
+	c->corked = on;
+	(void)setsockopt(lws_get_socket_fd(c->wsi), IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+}
+
 /* Writes the head of c's queue: one lws_write. Returns -1 to close the connection. */
 static int
 ws_writeable(struct sim_conn *c)
@@ -114,8 +134,12 @@ ws_writeable(struct sim_conn *c)
 
 	if (c->f_close)
 		return -1;
-	if (q == NULL)
+	if (q == NULL) {
+		ws_cork(c, false);
 		return 0;
+	}
+	if (q->next != NULL)
+		ws_cork(c, true);
 	c->qhead = q->next;
 	if (c->qhead == NULL)
 		c->qtail = NULL;
@@ -136,6 +160,8 @@ ws_writeable(struct sim_conn *c)
 	free(q);
 	if (c->qhead != NULL)
 		lws_callback_on_writable(c->wsi);
+	else
+		ws_cork(c, false);
 	return 0;
 }
 
