@@ -26,6 +26,27 @@ struct req_param {
 	char *value; /* percent-decoded */
 };
 
+/* A query parameter after validation against the route's declaration (see route.h). */
+struct req_arg {
+	bool set;
+	int64_t i;     /* PT_INT, PT_TIME (microseconds), PT_BOOL (0/1), PT_ENUM (index), PT_CURSOR */
+	const char *s; /* the raw value, borrowed from req->params */
+};
+
+/*
+ * Who is calling and what the call cost, set by the dispatcher for AUTH_KEY routes. When known,
+ * every response carries the X-Credits-* and X-RateLimit-* headers built from it.
+ */
+struct req_caller {
+	bool known;
+	int64_t account_id, key_id;
+	int cost;              /* credits charged (0 when nothing was charged) */
+	int64_t allowance, used, overage;
+	int64_t rate_limit, rate_remaining, rate_reset_s;
+};
+
+struct route;
+
 struct req {
 	FCGX_Request *fcgi;
 	struct db *db;             /* the worker's connection, borrowed */
@@ -34,6 +55,9 @@ struct req {
 	char request_id[64];
 	struct req_param params[REQ_MAX_PARAMS];
 	size_t nparams;
+	const struct route *route;           /* the matched route */
+	struct req_arg args[REQ_MAX_PARAMS]; /* indexed like route->params */
+	struct req_caller caller;
 	char *captures[REQ_MAX_CAPTURES]; /* {name} segments of the route pattern, in order */
 	size_t ncaptures;
 	char *body;
@@ -43,6 +67,8 @@ struct req {
 	size_t nheaders;
 	bool sent;
 	int status;                /* status sent, for the access log */
+	/* Called before an error response goes out for a charged call: gives the credits back. */
+	void (*refund)(struct req *req);
 };
 
 /* Stable error codes: one table maps each to its HTTP status and default message. */
@@ -53,7 +79,17 @@ enum api_err {
 	ERR_INVALID_PARAMETER,
 	ERR_UNKNOWN_PARAMETER,
 	ERR_REPEATED_PARAMETER,
+	ERR_MISSING_PARAMETER,
 	ERR_BODY_TOO_LARGE,
+	ERR_MISSING_API_KEY,
+	ERR_INVALID_API_KEY,
+	ERR_REVOKED_API_KEY,
+	ERR_ACCOUNT_DISABLED,
+	ERR_RATE_LIMITED,
+	ERR_TOO_MANY_REQUESTS, /* answered by nginx's flood limit; listed for the docs */
+	ERR_CREDITS_EXHAUSTED,
+	ERR_MARKET_NOT_FOUND,
+	ERR_EVENT_NOT_FOUND,
 	ERR_SERVICE_UNAVAILABLE,
 	ERR_INTERNAL,
 	ERR__COUNT
@@ -69,12 +105,18 @@ void req_reset(struct req *req);
 
 /* The value of a query parameter (borrowed), or NULL when absent. */
 const char *req_param(const struct req *req, const char *name);
+/* The validated argument of a declared parameter (never NULL for a declared name). */
+const struct req_arg *req_arg(const struct req *req, const char *name);
+/* The code of an error, looked up by its string (for codes returned by SQL); ERR_INTERNAL if unknown. */
+enum api_err api_err_from_code(const char *code);
 /* A FastCGI environment variable (borrowed until the next accept), or NULL. */
 const char *req_env(const struct req *req, const char *name);
 
 /* Adds a response header line "Name: value" (copied) for the next send. Returns 0 or -1. */
 int req_add_header(struct req *req, const char *name, const char *value);
 
+/* Sends status + body of content type ctype (borrowed). */
+void req_send_body(struct req *req, int status, const char *ctype, const char *body, size_t len);
 /* Sends status + JSON body; takes ownership of obj (json_object_put). */
 void req_send_json(struct req *req, int status, struct json_object *obj);
 /* Sends the error envelope {"error":{"code","message","status"},"request_id"}; message may be NULL. */

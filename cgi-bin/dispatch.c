@@ -56,30 +56,6 @@ nomatch:
 	return 0;
 }
 
-/* Returns 0 when every query parameter is declared by rt and none repeats; else answers. */
-static int
-route_check_params(const struct route *rt, struct req *req)
-{
-	for (size_t i = 0; i < req->nparams; i++) {
-		const char *name = req->params[i].name;
-		bool declared = false;
-
-		for (const char *const *d = rt->params; d != NULL && *d != NULL; d++)
-			declared = declared || strcmp(*d, name) == 0;
-		if (!declared) {
-			req_send_error(req, ERR_UNKNOWN_PARAMETER, "unknown parameter '%.64s'", name);
-			return -1;
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(req->params[j].name, name) == 0) {
-				req_send_error(req, ERR_REPEATED_PARAMETER, "parameter '%.64s' is given twice", name);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 void
 route_dispatch(struct req *req)
 {
@@ -123,8 +99,14 @@ route_dispatch(struct req *req)
 		req_send_error(req, ERR_INTERNAL, "out of memory");
 		return;
 	}
+	req->route = found;
 	if (route_check_params(found, req) != 0)
 		return;
+	if (found->auth == AUTH_KEY) {
+		if (auth_charge(req) != 0)
+			return;
+		req->refund = auth_refund;
+	}
 	found->handler(req);
 	if (!req->sent) {
 		log_errorx("handler for %s %s sent no response", found->method, found->pattern);

@@ -3,6 +3,7 @@
  * on it, so codes are never renamed, and docs/api (OpenAPI) lists the same set.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "api.h"
 
@@ -16,7 +17,17 @@ static const struct {
 	[ERR_INVALID_PARAMETER] = { "invalid_parameter", 400 },
 	[ERR_UNKNOWN_PARAMETER] = { "unknown_parameter", 400 },
 	[ERR_REPEATED_PARAMETER] = { "repeated_parameter", 400 },
+	[ERR_MISSING_PARAMETER] = { "missing_parameter", 400 },
 	[ERR_BODY_TOO_LARGE] = { "body_too_large", 413 },
+	[ERR_MISSING_API_KEY] = { "missing_api_key", 401 },
+	[ERR_INVALID_API_KEY] = { "invalid_api_key", 401 },
+	[ERR_REVOKED_API_KEY] = { "revoked_api_key", 401 },
+	[ERR_ACCOUNT_DISABLED] = { "account_disabled", 403 },
+	[ERR_RATE_LIMITED] = { "rate_limited", 429 },
+	[ERR_TOO_MANY_REQUESTS] = { "too_many_requests", 429 },
+	[ERR_CREDITS_EXHAUSTED] = { "credits_exhausted", 429 },
+	[ERR_MARKET_NOT_FOUND] = { "market_not_found", 404 },
+	[ERR_EVENT_NOT_FOUND] = { "event_not_found", 404 },
 	[ERR_SERVICE_UNAVAILABLE] = { "service_unavailable", 503 },
 	[ERR_INTERNAL] = { "internal_error", 500 },
 };
@@ -51,4 +62,13 @@ api_status_text(int status)
 		if (api_statuses[i].status == status)
 			return api_statuses[i].text;
 	return "Unknown";
+}
+
+enum api_err
+api_err_from_code(const char *code)
+{
+	for (int i = 0; i < ERR__COUNT; i++)
+		if (strcmp(api_errors[i].code, code) == 0)
+			return (enum api_err)i;
+	return ERR_INTERNAL;
 }

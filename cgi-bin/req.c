@@ -225,11 +225,25 @@ req_send(struct req *req, int status, const char *ctype, const char *body, size_
 		return;
 	req->sent = true;
 	req->status = status;
+	if (status >= 400 && req->caller.cost > 0 && req->refund != NULL)
+		req->refund(req);
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n"
 	    "Content-Length: %zu\r\n",
 	    status, api_status_text(status), ctype, req->request_id, len);
 	FCGX_PutStr(head, n, req->fcgi->out);
+	if (req->caller.known) {
+		const struct req_caller *c = &req->caller;
+
+		n = snprintf(head, sizeof(head),
+		    "X-Credits-Cost: %d\r\nX-Credits-Used: %lld\r\nX-Credits-Total: %lld\r\n"
+		    "X-Credits-Remaining: %lld\r\nX-RateLimit-Limit: %lld\r\n"
+		    "X-RateLimit-Remaining: %lld\r\nX-RateLimit-Reset: %lld\r\n",
+		    c->cost, (long long)(c->used + c->overage), (long long)c->allowance,
+		    (long long)(c->allowance - c->used), (long long)c->rate_limit,
+		    (long long)c->rate_remaining, (long long)c->rate_reset_s);
+		FCGX_PutStr(head, n, req->fcgi->out);
+	}
 	for (size_t i = 0; i < req->nheaders; i++) {
 		FCGX_PutS(req->headers[i], req->fcgi->out);
 		FCGX_PutStr("\r\n", 2, req->fcgi->out);
@@ -237,6 +251,12 @@ req_send(struct req *req, int status, const char *ctype, const char *body, size_
 	FCGX_PutStr("\r\n", 2, req->fcgi->out);
 	if (!req->head_only && len > 0)
 		FCGX_PutStr(body, (int)len, req->fcgi->out);
+}
+
+void
+req_send_body(struct req *req, int status, const char *ctype, const char *body, size_t len)
+{
+	req_send(req, status, ctype, body, len);
 }
 
 void

@@ -2,8 +2,10 @@
  * route: the one route table of kbook-api and the dispatcher that serves it.
  *
  * Each row says method, path pattern ({name} matches one non-empty segment), handler, auth kind,
- * credit cost and the declared query parameters. The dispatcher answers 404 and 405 (with Allow),
- * rejects undeclared and repeated parameters, and only then runs the handler.
+ * credit cost and the declared query parameters with their types. Before any handler runs the
+ * dispatcher answers 404 and 405 (with Allow), rejects undeclared, repeated, missing and malformed
+ * parameters, authenticates the API key, applies the plan's rate limit and charges the credits;
+ * a call that then fails (4xx/5xx) is refunded.
  */
 #ifndef KBOOK_ROUTE_H
 #define KBOOK_ROUTE_H
@@ -11,7 +13,27 @@
 #include "api.h"
 
 enum route_auth {
-	AUTH_NONE,    /* public */
+	AUTH_NONE, /* public */
+	AUTH_KEY,  /* X-API-Key or Authorization: Bearer; charged */
+};
+
+enum param_type {
+	PT_STRING, /* min..max bytes */
+	PT_INT,    /* decimal integer in min..max */
+	PT_TIME,   /* RFC 3339 or unix s/ms/us (lib/ktime), not in the future */
+	PT_BOOL,   /* true|false|1|0 */
+	PT_ENUM,   /* one of choices */
+	PT_CURSOR, /* an opaque cursor this API handed out */
+	PT_LIST,   /* comma-separated non-empty items, at most max of them */
+};
+
+struct param_spec {
+	const char *name;
+	enum param_type type;
+	int64_t min, max;
+	const char *const *choices; /* PT_ENUM, NULL-terminated */
+	bool required;
+	const char *help;           /* one line, for the docs */
 };
 
 struct route {
@@ -19,9 +41,9 @@ struct route {
 	const char *pattern;
 	void (*handler)(struct req *req);
 	enum route_auth auth;
-	int cost;                   /* credits charged per call */
-	const char *const *params;  /* declared query parameters, NULL-terminated (NULL: none) */
-	const char *summary;        /* one line, for the route listing */
+	int cost;                        /* credits charged per call */
+	const struct param_spec *params; /* terminated by a row with name NULL */
+	const char *summary;
 };
 
 extern const struct route routes[];
@@ -30,7 +52,27 @@ extern const size_t routes_count;
 /* Routes req to its handler, or answers the dispatcher's own errors. */
 void route_dispatch(struct req *req);
 
-/* The handlers, one file each (h_<resource>.c). */
+/* Validates req's query against rt->params into req->args; answers and returns -1 on error. */
+int route_check_params(const struct route *rt, struct req *req);
+
+/* Authenticates and charges an AUTH_KEY call; answers and returns -1 when refused. */
+int auth_charge(struct req *req);
+/* Gives back what auth_charge took, for a call that failed afterwards. */
+void auth_refund(struct req *req);
+
+/* Cursors: "<tag><value>" in base 36, opaque to clients. Returns 0 or -1. */
+int cursor_decode(const char *s, int64_t *out);
+void cursor_encode(int64_t v, char buf[24]);
+
+/* The handlers, one file per resource (h_<resource>.c). */
 void h_health(struct req *req);
+void h_markets_list(struct req *req);
+void h_market(struct req *req);
+void h_coverage(struct req *req);
+void h_deltas(struct req *req);
+void h_orderbook(struct req *req);
+void h_orderbooks(struct req *req);
+void h_event_orderbook(struct req *req);
+void h_samples(struct req *req);
 
 #endif

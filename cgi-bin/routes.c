@@ -1,12 +1,76 @@
 /*
- * routes: THE route table of kbook-api. A path maps to code here and nowhere else; the OpenAPI
- * document is checked against this table by the tests.
+ * routes: THE route table of kbook-api. A path maps to code here and nowhere else; the
+ * dispatcher validates every declared parameter, authenticates and charges before a handler
+ * runs, and the OpenAPI document (static/openapi.json) is checked against this table by the tests.
  */
 #include "route.h"
+
+#define DAY_S INT64_C(86400)
+
+static const char *const formats[] = { "json", "csv", NULL };
+static const char *const statuses[] = { "initialized", "inactive", "active", "closed",
+	"determined", "disputed", "amended", "finalized", NULL };
+
+#define P_AT { "at", PT_TIME, 0, 0, NULL, false, \
+	"the instant: RFC 3339 or unix seconds/milliseconds/microseconds; default now" }
+#define P_DEPTH { "depth", PT_INT, 1, 1000, NULL, false, \
+	"at most this many best levels per side; default all" }
+#define P_FORMAT { "format", PT_ENUM, 0, 0, formats, false, "json (default) or csv" }
+#define P_END { NULL, 0, 0, 0, NULL, false, NULL }
+
+static const struct param_spec p_markets[] = {
+	{ "status", PT_ENUM, 0, 0, statuses, false, "market status as Kalshi reports it" },
+	{ "event_ticker", PT_STRING, 1, 200, NULL, false, "only markets of this event" },
+	{ "series_ticker", PT_STRING, 1, 200, NULL, false, "only markets of this series" },
+	{ "q", PT_STRING, 1, 100, NULL, false, "case-insensitive text in the ticker or title" },
+	{ "has_data", PT_BOOL, 0, 0, NULL, false, "true: only markets with recorded history" },
+	{ "cursor", PT_CURSOR, 0, 0, NULL, false, "next_cursor of the previous page" },
+	{ "limit", PT_INT, 1, 1000, NULL, false, "markets per page, default 100" },
+	P_END,
+};
+
+static const struct param_spec p_orderbook[] = { P_AT, P_DEPTH, P_END };
+
+static const struct param_spec p_orderbooks[] = {
+	{ "tickers", PT_LIST, 1, 20, NULL, true, "comma-separated market tickers, at most 20" },
+	P_AT, P_DEPTH, P_END,
+};
+
+static const struct param_spec p_deltas[] = {
+	{ "start", PT_TIME, 0, 0, NULL, false, "first instant, inclusive; default the beginning" },
+	{ "end", PT_TIME, 0, 0, NULL, false, "last instant, inclusive; default now" },
+	{ "cursor", PT_CURSOR, 0, 0, NULL, false, "next_cursor of the previous page" },
+	{ "limit", PT_INT, 1, 10000, NULL, false, "changes per page, default 1000" },
+	P_FORMAT, P_END,
+};
+
+static const struct param_spec p_samples[] = {
+	{ "start", PT_TIME, 0, 0, NULL, true, "first sample instant" },
+	{ "end", PT_TIME, 0, 0, NULL, true, "no sample after this instant" },
+	{ "interval", PT_INT, 1, 31 * DAY_S, NULL, true, "seconds between samples, at least 1" },
+	{ "cursor", PT_CURSOR, 0, 0, NULL, false, "next_cursor of the previous page" },
+	P_DEPTH, P_FORMAT, P_END,
+};
 
 const struct route routes[] = {
 	{ "GET", "/v1/health", h_health, AUTH_NONE, 0, NULL,
 	  "service health: ok when Postgres answers, degraded (503) when it does not" },
+	{ "GET", "/v1/markets", h_markets_list, AUTH_KEY, 1, p_markets,
+	  "markets with their coverage, filtered, a page at a time" },
+	{ "GET", "/v1/markets/{ticker}", h_market, AUTH_KEY, 1, NULL,
+	  "one market: metadata, coverage, checkpoint and delta counts, gap summary" },
+	{ "GET", "/v1/markets/{ticker}/orderbook", h_orderbook, AUTH_KEY, 5, p_orderbook,
+	  "the book of one market at an instant" },
+	{ "GET", "/v1/markets/{ticker}/deltas", h_deltas, AUTH_KEY, 2, p_deltas,
+	  "every recorded change of one market between two instants, a page at a time" },
+	{ "GET", "/v1/markets/{ticker}/orderbooks", h_samples, AUTH_KEY, 10, p_samples,
+	  "the book of one market sampled at a fixed interval (up to 1000 samples a page)" },
+	{ "GET", "/v1/markets/{ticker}/coverage", h_coverage, AUTH_KEY, 1, NULL,
+	  "recorded segments and gaps of one market" },
+	{ "GET", "/v1/events/{event_ticker}/orderbook", h_event_orderbook, AUTH_KEY, 50, p_orderbook,
+	  "the books of every market of an event (up to 100) at an instant" },
+	{ "GET", "/v1/orderbooks", h_orderbooks, AUTH_KEY, 20, p_orderbooks,
+	  "the books of up to 20 markets at an instant" },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -48,6 +48,12 @@ static const struct config_var config_vars[] = {
 	  OFF(api_max_body) },
 	{ "KBOOK_HTTP_PORT", "8080", CT_INT, 1, 65535, CFG_STACK,
 	  "port nginx listens on (127.0.0.1) in make run", OFF(stack_http_port) },
+	{ "KBOOK_NGINX_KEY_RATE", "20", CT_INT, 1, 1000000, CFG_STACK,
+	  "nginx flood limit per API key, requests per second (burst twice that)",
+	  OFF(stack_nginx_key_rate) },
+	{ "KBOOK_NGINX_IP_RATE", "50", CT_INT, 1, 1000000, CFG_STACK,
+	  "nginx flood limit per client address, requests per second (burst twice that)",
+	  OFF(stack_nginx_ip_rate) },
 	{ "KBOOK_PG_PORT", "5433", CT_INT, 1, 65535, CFG_STACK,
 	  "port number of the local Postgres (its unix socket name) in make run", OFF(stack_pg_port) },
 };

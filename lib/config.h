@@ -32,6 +32,8 @@ struct config {
 	int64_t api_max_body;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
 	int64_t stack_pg_port;
+	int64_t stack_nginx_key_rate;
+	int64_t stack_nginx_ip_rate;
 };
 
 /* The loaded configuration; valid after config_load(), read-only afterwards. */

@@ -137,7 +137,10 @@ api_stop() { pidfile_kill "$1/run/api.pid"; rm -f "$1/run/api.sock"; }
 nginx_start() {
 	local dir=$1 port=$2
 	mkdir -p "$dir/nginx/tmp"
+	local key_rate=${KBOOK_NGINX_KEY_RATE:-20} ip_rate=${KBOOK_NGINX_IP_RATE:-50}
 	sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@PORT@|$port|g" -e "s|@RUN@|$dir/run|g" \
+		-e "s|@KEY_RATE@|$key_rate|g" -e "s|@KEY_BURST@|$((key_rate * 2))|g" \
+		-e "s|@IP_RATE@|$ip_rate|g" -e "s|@IP_BURST@|$((ip_rate * 2))|g" \
 		-e "s|@LOG@|$dir/log|g" -e "s|@STATIC@|$dir/app/static|g" \
 		"$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx/nginx.conf"
 	cp "$STACK_ROOT"/nginx/*.inc "$dir/nginx/"

@@ -53,6 +53,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 
+# The tests fire many requests from one address and one key; the flood limits are set where a
+# test can still reach them on purpose (t_api's flood check).
+export KBOOK_NGINX_IP_RATE=5000 KBOOK_NGINX_KEY_RATE=100
 pg_port=$(free_port)
 http_port=$(free_port)
 echo "==== starting the stack in $stack (postgres socket port $pg_port, http $http_port)"

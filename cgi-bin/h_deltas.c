@@ -1,0 +1,153 @@
+/*
+ * h_deltas: GET /v1/markets/{ticker}/deltas?start=&end=&cursor=&limit=&format=json|csv
+ *
+ * Every recorded change of one market in [start, end], in ts order, a page at a time. ts is
+ * unique per market, so the cursor (the last ts returned) continues exactly after the last row:
+ * no row is skipped or repeated, however many rows share a page boundary. The gaps overlapping the
+ * range are listed with the page so that a missing stretch is never silent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixed.h"
+#include "ktime.h"
+#include "recon.h"
+#include "route.h"
+
+static struct db_stmt q_page = DB_STMT("dl_page",
+    "SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM book_deltas"
+    " WHERE market_id = $1 AND ts >= kb_ts($2) AND ts <= kb_ts($3) AND ts > kb_ts($4)"
+    " ORDER BY ts LIMIT $5::int + 1", 5);
+static struct db_stmt q_gaps = DB_STMT("dl_gaps",
+    "SELECT kb_us(start_ts), kb_us(end_ts), reason FROM gaps"
+    " WHERE market_id = $1 AND start_ts <= kb_ts($3) AND (end_ts IS NULL OR end_ts >= kb_ts($2))"
+    " ORDER BY start_ts LIMIT 1000", 3);
+
+static void
+fmt_time(const PGresult *res, int r, int c, char buf[KT_BUFSZ])
+{
+	if (PQgetisnull(res, r, c))
+		buf[0] = '\0';
+	else
+		kt_format(strtoll(PQgetvalue(res, r, c), NULL, 10), buf);
+}
+
+static struct json_object *
+gaps_json(const PGresult *g)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int r = 0; r < PQntuples(g); r++) {
+		struct json_object *o = json_object_new_object();
+		char t[KT_BUFSZ];
+
+		fmt_time(g, r, 0, t);
+		json_object_object_add(o, "start", json_object_new_string(t));
+		fmt_time(g, r, 1, t);
+		json_object_object_add(o, "end", t[0] != '\0' ? json_object_new_string(t) : NULL);
+		json_object_object_add(o, "reason", json_object_new_string(PQgetvalue(g, r, 2)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void
+h_deltas(struct req *req)
+{
+	const struct req_arg *a_start = req_arg(req, "start"), *a_end = req_arg(req, "end");
+	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_lim = req_arg(req, "limit");
+	bool csv = req_arg(req, "format")->set && req_arg(req, "format")->i == 1;
+	struct recon_market m;
+	char id[24], start[24], end[24], after[24], limit[16], cursor[24];
+	const char *params[] = { id, start, end, after, limit };
+	PGresult *res = NULL, *gaps = NULL;
+	int found, n, max = a_lim->set ? (int)a_lim->i : 1000;
+	int64_t t_start = a_start->set ? a_start->i : 0, t_end = a_end->set ? a_end->i : kt_now();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = NULL;
+
+	if (t_end < t_start) {
+		req_send_error(req, ERR_INVALID_PARAMETER, "parameter 'end' is before 'start'");
+		return;
+	}
+	if ((found = recon_market(req->db, req->captures[0], &m)) <= 0) {
+		if (found == 0)
+			req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
+		else
+			req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	if (!a_start->set && m.first_ts != RECON_NONE)
+		t_start = m.first_ts;
+	snprintf(id, sizeof(id), "%lld", (long long)m.id);
+	snprintf(start, sizeof(start), "%lld", (long long)t_start);
+	snprintf(end, sizeof(end), "%lld", (long long)t_end);
+	snprintf(after, sizeof(after), "%lld", a_cur->set ? (long long)a_cur->i : -1LL);
+	snprintf(limit, sizeof(limit), "%d", max);
+	if ((res = db_exec(req->db, &q_page, params)) == NULL ||
+	    (gaps = db_exec(req->db, &q_gaps, params)) == NULL) {
+		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+		goto out;
+	}
+	n = PQntuples(res);
+	if (n > max)
+		cursor_encode(strtoll(PQgetvalue(res, max - 1, 0), NULL, 10), cursor);
+	if ((out = open_memstream(&buf, &len)) == NULL) {
+		req_send_error(req, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (csv) {
+		fputs("ts,exchange_ts,side,price,delta\r\n", out);
+		for (int r = 0; r < n && r < max; r++) {
+			char ts[KT_BUFSZ], xts[KT_BUFSZ], p[FX_BUFSZ], d[FX_BUFSZ];
+
+			fmt_time(res, r, 0, ts);
+			fmt_time(res, r, 1, xts);
+			fx_format_price(strtoll(PQgetvalue(res, r, 3), NULL, 10), p);
+			fx_format_size(strtoll(PQgetvalue(res, r, 4), NULL, 10), d);
+			fprintf(out, "%s,%s,%s,%s,%s\r\n", ts, xts,
+			    PQgetvalue(res, r, 2)[0] == '0' ? "yes" : "no", p, d);
+		}
+		fclose(out);
+		out = NULL;
+		if (n > max)
+			req_add_header(req, "X-Next-Cursor", cursor);
+		req_send_body(req, 200, "text/csv", buf, len);
+	} else {
+		struct json_object *root = json_object_new_object(), *arr = json_object_new_array_ext(n);
+
+		fclose(out);
+		out = NULL;
+		for (int r = 0; r < n && r < max; r++) {
+			struct json_object *o = json_object_new_object();
+			char ts[KT_BUFSZ], xts[KT_BUFSZ], p[FX_BUFSZ], d[FX_BUFSZ];
+
+			fmt_time(res, r, 0, ts);
+			fmt_time(res, r, 1, xts);
+			fx_format_price(strtoll(PQgetvalue(res, r, 3), NULL, 10), p);
+			fx_format_size(strtoll(PQgetvalue(res, r, 4), NULL, 10), d);
+			json_object_object_add(o, "ts", json_object_new_string(ts));
+			json_object_object_add(o, "exchange_ts", xts[0] != '\0' ? json_object_new_string(xts) : NULL);
+			json_object_object_add(o, "side",
+			    json_object_new_string(PQgetvalue(res, r, 2)[0] == '0' ? "yes" : "no"));
+			json_object_object_add(o, "price_dollars", json_object_new_string(p));
+			json_object_object_add(o, "delta_fp", json_object_new_string(d));
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(root, "market_ticker", json_object_new_string(m.ticker));
+		json_object_object_add(root, "start", recon_time_json(t_start));
+		json_object_object_add(root, "end", recon_time_json(t_end));
+		json_object_object_add(root, "deltas", arr);
+		json_object_object_add(root, "gaps", gaps_json(gaps));
+		json_object_object_add(root, "next_cursor", n > max ? json_object_new_string(cursor) : NULL);
+		req_send_json(req, 200, root);
+	}
+out:
+	if (out != NULL)
+		fclose(out);
+	free(buf);
+	PQclear(res);
+	PQclear(gaps);
+}

@@ -1,0 +1,193 @@
+/*
+ * h_orderbook: books at an instant.
+ *   GET /v1/markets/{ticker}/orderbook?at=&depth=       one market
+ *   GET /v1/events/{event_ticker}/orderbook?at=&depth=  every market of an event
+ *   GET /v1/orderbooks?tickers=A,B&at=&depth=           several markets
+ * Each book says whether it is complete: false before the market's coverage starts or when the
+ * instant falls inside a recorded gap (with the gap's bounds and reason).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ktime.h"
+#include "recon.h"
+#include "route.h"
+
+#define EVENT_MAX_MARKETS 100
+
+static struct db_stmt q_event_markets = DB_STMT("ob_event_markets",
+    "SELECT ticker FROM markets WHERE event_ticker = $1 ORDER BY ticker LIMIT 101", 1);
+
+/* The JSON of one market's book at at, or NULL on a database error. */
+static struct json_object *
+orderbook_json(struct db *db, const struct recon_market *m, int64_t at, int depth)
+{
+	struct recon_state st;
+	struct recon_gap gap;
+	struct json_object *o, *g = NULL, *cp = NULL;
+	bool complete = true;
+
+	if (recon_book_at(db, m, at, &st) != 0 || recon_gap_at(db, m->id, at, &gap) != 0) {
+		recon_state_free(&st);
+		return NULL;
+	}
+	if (st.checkpoint_ts == RECON_NONE) {
+		complete = false;
+		g = json_object_new_object();
+		json_object_object_add(g, "start", NULL);
+		json_object_object_add(g, "end", recon_time_json(m->first_ts));
+		json_object_object_add(g, "reason", json_object_new_string("before_coverage"));
+	} else if (gap.found) {
+		complete = false;
+		g = json_object_new_object();
+		json_object_object_add(g, "start", recon_time_json(gap.start));
+		json_object_object_add(g, "end", recon_time_json(gap.end));
+		json_object_object_add(g, "reason", json_object_new_string(gap.reason));
+	} else if (st.inconsistent) {
+		complete = false;
+		g = json_object_new_object();
+		json_object_object_add(g, "start", recon_time_json(st.checkpoint_ts));
+		json_object_object_add(g, "end", recon_time_json(at));
+		json_object_object_add(g, "reason", json_object_new_string("inconsistent_record"));
+	}
+	if (st.checkpoint_ts != RECON_NONE) {
+		cp = json_object_new_object();
+		json_object_object_add(cp, "ts", recon_time_json(st.checkpoint_ts));
+		json_object_object_add(cp, "source", json_object_new_string(st.checkpoint_source));
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "market_ticker", json_object_new_string(m->ticker));
+	json_object_object_add(o, "at", recon_time_json(at));
+	json_object_object_add(o, "complete", json_object_new_boolean(complete));
+	json_object_object_add(o, "gap", g);
+	json_object_object_add(o, "orderbook_fp", recon_levels_json(st.book, depth));
+	json_object_object_add(o, "best", recon_best_json(st.book));
+	json_object_object_add(o, "checkpoint", cp);
+	json_object_object_add(o, "deltas_applied", json_object_new_int64(st.deltas_applied));
+	json_object_object_add(o, "last_change", recon_time_json(st.last_change));
+	recon_state_free(&st);
+	return o;
+}
+
+static int64_t
+arg_at(const struct req *req)
+{
+	const struct req_arg *a = req_arg(req, "at");
+
+	return a->set ? a->i : kt_now();
+}
+
+static int
+arg_depth(const struct req *req)
+{
+	const struct req_arg *a = req_arg(req, "depth");
+
+	return a->set ? (int)a->i : 0;
+}
+
+void
+h_orderbook(struct req *req)
+{
+	struct recon_market m;
+	struct json_object *o;
+	int found = recon_market(req->db, req->captures[0], &m);
+
+	if (found < 0) {
+		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	if (found == 0) {
+		req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
+		return;
+	}
+	if ((o = orderbook_json(req->db, &m, arg_at(req), arg_depth(req))) == NULL) {
+		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	req_send_json(req, 200, o);
+}
+
+/* Answers {"at","orderbooks":[...]} for the tickers given (n of them). */
+static void
+send_many(struct req *req, const char *const *tickers, size_t n, int64_t at)
+{
+	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
+	int depth = arg_depth(req);
+
+	json_object_object_add(root, "at", recon_time_json(at));
+	json_object_object_add(root, "orderbooks", arr);
+	for (size_t i = 0; i < n; i++) {
+		struct recon_market m;
+		struct json_object *o;
+		int found = recon_market(req->db, tickers[i], &m);
+
+		if (found == 0) {
+			json_object_put(root);
+			req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", tickers[i]);
+			return;
+		}
+		if (found < 0 || (o = orderbook_json(req->db, &m, at, depth)) == NULL) {
+			json_object_put(root);
+			req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+			return;
+		}
+		json_object_array_add(arr, o);
+	}
+	req_send_json(req, 200, root);
+}
+
+void
+h_orderbooks(struct req *req)
+{
+	char *list = strdup(req_arg(req, "tickers")->s), *save = NULL;
+	const char *tickers[64];
+	size_t n = 0;
+
+	if (list == NULL) {
+		req_send_error(req, ERR_INTERNAL, "out of memory");
+		return;
+	}
+	for (char *t = strtok_r(list, ",", &save); t != NULL && n < 64; t = strtok_r(NULL, ",", &save)) {
+		for (size_t j = 0; j < n; j++) {
+			if (strcmp(tickers[j], t) == 0) {
+				req_send_error(req, ERR_INVALID_PARAMETER, "ticker '%.200s' is listed twice", t);
+				free(list);
+				return;
+			}
+		}
+		tickers[n++] = t;
+	}
+	send_many(req, tickers, n, arg_at(req));
+	free(list);
+}
+
+void
+h_event_orderbook(struct req *req)
+{
+	const char *params[] = { req->captures[0] };
+	PGresult *res = db_exec(req->db, &q_event_markets, params);
+	const char *tickers[EVENT_MAX_MARKETS];
+	int n;
+
+	if (res == NULL) {
+		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+		return;
+	}
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		req_send_error(req, ERR_EVENT_NOT_FOUND, "no event '%.200s'", req->captures[0]);
+		return;
+	}
+	if (n > EVENT_MAX_MARKETS) {
+		PQclear(res);
+		req_send_error(req, ERR_INVALID_PARAMETER,
+		    "event '%.200s' has more than %d markets; use /v1/orderbooks with tickers",
+		    req->captures[0], EVENT_MAX_MARKETS);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		tickers[i] = PQgetvalue(res, i, 0);
+	send_many(req, tickers, (size_t)n, arg_at(req));
+	PQclear(res);
+}

@@ -1,0 +1,68 @@
+/*
+ * recon: reconstruction of recorded books from Postgres, shared by the orderbook handlers.
+ *
+ * The book at T is the latest checkpoint at or before T plus the deltas after it up to and
+ * including T; the collector writes a checkpoint at least every N deltas, so the cost is bounded
+ * whatever the length of the history. Also: looking up a market, the gap covering an instant,
+ * and rendering a book as Kalshi-style JSON.
+ */
+#ifndef KBOOK_RECON_H
+#define KBOOK_RECON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "book.h"
+#include "db.h"
+
+#define RECON_NONE INT64_MIN /* an absent instant */
+
+struct recon_market {
+	int64_t id;
+	char ticker[201];
+	int64_t notional;
+	int64_t first_ts, last_ts; /* coverage, RECON_NONE when nothing is recorded */
+};
+
+struct recon_gap {
+	bool found;
+	int64_t start, end; /* end RECON_NONE while the gap is open */
+	char reason[32];
+};
+
+struct recon_state {
+	struct book *book;        /* owned; caller frees with recon_state_free */
+	int64_t checkpoint_ts;    /* RECON_NONE when no checkpoint precedes T */
+	char checkpoint_source[16];
+	int64_t deltas_applied;
+	int64_t last_change;      /* ts of the last change applied (checkpoint or delta) */
+	bool inconsistent;        /* a recorded delta drove a level below zero */
+};
+
+/* Looks a market up by ticker. Returns 1 found, 0 not found, -1 database error. */
+int recon_market(struct db *db, const char *ticker, struct recon_market *out);
+
+/* The gap covering instant at (start <= at < end, or open). Returns 0 or -1. */
+int recon_gap_at(struct db *db, int64_t market_id, int64_t at, struct recon_gap *out);
+
+/* Rebuilds the book of m at instant at into st (allocated here). Returns 0 or -1. */
+int recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct recon_state *st);
+void recon_state_free(struct recon_state *st);
+
+/*
+ * Parses a checkpoint's level arrays (Postgres text form "{1,2,3}") into book levels and applies
+ * them as a snapshot. Returns 0, or -1 on malformed arrays.
+ */
+int recon_load_checkpoint(struct book *b, const char *yes_prices, const char *yes_sizes,
+    const char *no_prices, const char *no_sizes);
+
+/* {"yes_dollars":[["0.4500","13.00"],...],"no_dollars":[...]} with the best depth levels (0: all). */
+struct json_object *recon_levels_json(const struct book *b, int depth);
+/* {"yes_bid":{"price","size"}|null,"yes_ask":...,"no_bid":...,"no_ask":...} */
+struct json_object *recon_best_json(const struct book *b);
+/* An instant as RFC 3339 JSON string, or JSON null for RECON_NONE. */
+struct json_object *recon_time_json(int64_t us);
+
+#endif
