@@ -110,6 +110,7 @@ struct sim_market {
 	struct sim_sub **subs;    /* subscriptions including this market (borrowed), owned array */
 	uint32_t n_subs, cap_subs;
 	uint32_t active_pos;      /* position in sim_w.active, or UINT32_MAX */
+	uint32_t mark;            /* subs.c: deduplicates the tickers of one command */
 };
 
 /* ---- connections and subscriptions -------------------------------------------------------- */

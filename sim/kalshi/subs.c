@@ -342,6 +342,7 @@ sim_subs_overflow(struct sim_conn *c)
 static int
 subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market ***out, size_t *n_out)
 {
+	static uint32_t epoch;
 	struct sim_market **ms = calloc(cmd->n_tickers + 1, sizeof(*ms));
 	size_t n = 0;
 
@@ -351,19 +352,24 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 		subs_error(c, cmd, SIM_E_INTERNAL, NULL);
 		return -1;
 	}
+	/* a market is taken once: its mark holds the epoch of the last command that took it */
+	if (++epoch == 0) {
+		for (uint32_t i = 0; i < sim_w.n_markets; i++)
+			sim_w.markets[i].mark = 0;
+		epoch = 1;
+	}
 	for (size_t i = 0; i < cmd->n_tickers; i++) {
 		struct sim_market *m = sim_market_find(cmd->tickers[i], strlen(cmd->tickers[i]));
-		bool dup = false;
 
 		if (m == NULL) {
 			subs_error(c, cmd, SIM_E_MARKET_NOT_FOUND, cmd->tickers[i]);
 			free(ms);
 			return -1;
 		}
-		for (size_t k = 0; k < n && !dup; k++)
-			dup = ms[k] == m;
-		if (!dup)
+		if (m->mark != epoch) {
+			m->mark = epoch;
 			ms[n++] = m;
+		}
 	}
 	*out = ms;
 	*n_out = n;

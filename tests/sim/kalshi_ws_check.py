@@ -337,6 +337,25 @@ async def sc_conformance():
     msgs = await quiet(ws, 0.5)
     check("nothing more on an unsubscribed sid", 0, len([x for x in msgs if x.get("sid") == 1]))
     await ws.close()
+    # use_yes_price: NO levels shown as YES prices (notional - p), still ascending
+    full = None
+    for t in tickers(400):
+        tr = ctl("/_sim/book?ticker=%s" % t)
+        if tr["yes_dollars_fp"] and tr["no_dollars_fp"]:
+            full = (t, tr)
+            break
+    ws = await connect()
+    await send(ws, {"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"], "market_tickers": [full[0]], "use_yes_price": True}})
+    await recv(ws)
+    m = await recv(ws)
+    want = sorted([1000000 - px(p), sz(q)] for p, q in full[1]["no_dollars_fp"])
+    got = [[px(p), sz(q)] for p, q in m["msg"]["no_dollars_fp"]]
+    check("use_yes_price shows NO levels at YES prices, ascending", want, got)
+    yes = [[px(p), sz(q)] for p, q in m["msg"]["yes_dollars_fp"]]
+    check("use_yes_price leaves YES levels alone",
+          [[px(p), sz(q)] for p, q in full[1]["yes_dollars_fp"]], yes)
+    await ws.close()
 
 
 ERRORS = [
