@@ -27,6 +27,13 @@ fault_dup(struct sim_conn *c, uint32_t sid, uint32_t count)
 }
 
 static void
+fault_reorder(struct sim_conn *c, uint32_t sid, uint32_t count)
+{
+	c->f_reorder += count;
+	c->f_sid = sid;
+}
+
+static void
 fault_close(struct sim_conn *c, uint32_t sid, uint32_t count)
 {
 	(void)sid;
@@ -121,6 +128,7 @@ static const struct {
 } fault_table[] = {
 	{ "drop", fault_drop, true },
 	{ "duplicate", fault_dup, true },
+	{ "reorder", fault_reorder, true },
 	{ "close", fault_close, false },
 	{ "stop_pings", fault_stop_pings, true },
 	{ "resume_pings", fault_resume_pings, false },

@@ -157,7 +157,11 @@ struct sim_conn {
 	/* faults armed on this connection (faults.c) */
 	uint32_t f_drop;          /* skip the next N seq-bearing messages (seq still advances) */
 	uint32_t f_dup;           /* send the next N seq-bearing messages twice */
-	uint32_t f_sid;           /* the drop/dup faults apply to this sid only (0 = any) */
+	uint32_t f_reorder;       /* swap the next N pairs of seq-bearing messages */
+	uint32_t f_sid;           /* the drop/dup/reorder faults apply to this sid only (0 = any) */
+	char *held;               /* reorder: a message held back until the next one is sent, owned */
+	size_t held_len;
+	uint8_t held_type;
 	bool f_numbers;           /* prices and sizes as JSON numbers */
 	bool f_no_pings;
 	bool f_refuse_adds;       /* subscribe/add_markets answer error 26 */

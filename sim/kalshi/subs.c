@@ -9,7 +9,7 @@
  * the subscription dies with the terminal error 25, as the exchange treats slow readers. Command
  * replies are always queued. Faults armed on the connection (faults.c) are applied here, where
  * the messages are built: a dropped message still consumes its seq, which is what a client sees
- * as a gap.
+ * as a gap; a reordered message is held back and sent right after the next one of its sid.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -188,18 +188,35 @@ subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 
 	if (subs_out.failed)
 		return 0;
-	if (c->f_drop > 0 && (c->f_sid == 0 || c->f_sid == s->sid)) {
+	bool mine = c->f_sid == 0 || c->f_sid == s->sid;
+
+	if (c->f_drop > 0 && mine) {
 		c->f_drop--;
 		return 0;
+	}
+	if (c->f_reorder > 0 && mine && c->held == NULL) {
+		c->held = malloc(subs_out.len);
+		if (c->held != NULL) {
+			memcpy(c->held, subs_out.p, subs_out.len);
+			c->held_len = subs_out.len;
+			c->held_type = (uint8_t)type;
+			return 0;
+		}
 	}
 	if (sim_ws_queue(c, subs_out.p, subs_out.len, type, counted) < 0) {
 		sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
 		sim_w.st.overflows++;
 		return -1;
 	}
-	if (c->f_dup > 0 && (c->f_sid == 0 || c->f_sid == s->sid)) {
+	if (c->f_dup > 0 && mine) {
 		c->f_dup--;
 		sim_ws_queue(c, subs_out.p, subs_out.len, type, false);
+	}
+	if (c->held != NULL && mine) {
+		sim_ws_queue(c, c->held, c->held_len, (enum sim_mtype)c->held_type, false);
+		free(c->held);
+		c->held = NULL;
+		c->f_reorder--;
 	}
 	return 0;
 }

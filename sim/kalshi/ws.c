@@ -181,6 +181,7 @@ ws_conn_free(struct sim_conn *c)
 		sim_w.conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	free(c->held);
 	free(c->rx);
 	free(c);
 }

@@ -541,7 +541,7 @@ async def sc_faults():
     await quiet(ws, 0.3)
     seq = 2
 
-    async def deltas(n=400):
+    async def deltas(n=1500):
         ctl("/_sim/flow?steps=%d" % n)
         return [m for m in await quiet(ws, 0.4) if m.get("sid") == 1]
 
@@ -557,6 +557,11 @@ async def sc_faults():
     check("duplicate repeats one seq", [seq + 1, seq + 1], seqs[:2])
     check("duplicate is the same message", True, ms[0] == ms[1])
     seq = seqs[-1]
+    ctl("/_sim/fault?type=reorder&sid=1")
+    ms = await deltas(3000)
+    seqs = [m["seq"] for m in ms]
+    check("reorder swaps two seqs", [seq + 2, seq + 1, seq + 3], seqs[:3])
+    seq = max(seqs)
     ctl("/_sim/fault?type=numbers")
     ms = await deltas()
     check("numbers fault sends JSON numbers", True,
