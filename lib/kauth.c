@@ -310,7 +310,10 @@ kauth_b64_encode(const unsigned char *in, size_t len, char *out, size_t cap)
 			v |= (unsigned long)in[i + 1] << 8;
 		out[o++] = kauth_b64_alphabet[(v >> 18) & 63];
 		out[o++] = kauth_b64_alphabet[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? kauth_b64_alphabet[(v >> 6) & 63] : '=';
+		if (i + 1 < len)
+			out[o++] = kauth_b64_alphabet[(v >> 6) & 63];
+		else
+			out[o++] = '=';
 		out[o++] = '=';
 	}
 	out[o] = '\0';

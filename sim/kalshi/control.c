@@ -234,7 +234,6 @@ sim_ctl_lifecycle(struct sim_req *r)
 	const char *create = sim_req_arg(r, "create");
 	struct sim_market *m = NULL;
 	struct json_object *o;
-	int k = -1;
 
 	if (create != NULL && strcmp(create, "1") == 0) {
 		m = sim_lifecycle_create();
@@ -243,6 +242,8 @@ sim_ctl_lifecycle(struct sim_req *r)
 			return;
 		}
 	} else {
+		int k = -1;
+
 		if (t == NULL || to == NULL) {
 			sim_req_error(r, 400, "invalid_parameters", "ticker and to required (or create=1)");
 			return;

@@ -206,13 +206,14 @@ static void
 flow_tick(lws_sorted_usec_list_t *sul)
 {
 	int64_t now = sim_now_us();
-	uint64_t owed, cap;
 
 	if (flow_rate > 0) {
-		owed = (uint64_t)((__int128)flow_rate * (now - flow_t0) / 1000000);
+		uint64_t owed = (uint64_t)((__int128)flow_rate * (now - flow_t0) / 1000000);
+
 		if (owed > flow_done) {
 			/* after a stall, catch up at most 20 ms worth at once */
-			cap = (uint64_t)flow_rate / 50 + 1;
+			uint64_t cap = (uint64_t)flow_rate / 50 + 1;
+
 			owed -= flow_done;
 			if (owed > cap) {
 				flow_done += owed - cap;

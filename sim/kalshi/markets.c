@@ -268,11 +268,11 @@ sim_market_new(struct sim_rng *r, struct sim_event *e, uint32_t j, enum sim_msta
 
 		m->fair = sim_rng_range(r, (int64_t)k / 10 + 1, (int64_t)k - (int64_t)k / 10 - 2);
 	}
-	m->created_ts = now - sim_rng_range(r, 3600, 30 * 86400);
+	m->created_ts = now - sim_rng_range(r, 3600, INT64_C(30) * 86400);
 	m->open_ts = st == SIM_M_INITIALIZED ? now + sim_rng_range(r, 60, 3600) :
 	    m->created_ts + sim_rng_range(r, 0, 3600);
 	m->close_ts = st >= SIM_M_CLOSED ? now - sim_rng_range(r, 60, 86400) :
-	    now + sim_rng_range(r, 3600, 30 * 86400);
+	    now + sim_rng_range(r, 3600, INT64_C(30) * 86400);
 	m->exp_ts = m->close_ts;
 	if (st == SIM_M_DETERMINED || st == SIM_M_FINALIZED)
 		snprintf(m->result, sizeof(m->result), "%s", sim_rng_below(r, 2) ? "yes" : "no");

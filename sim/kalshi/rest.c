@@ -87,7 +87,7 @@ sim_rest_market_json(const struct sim_market *m)
 	rest_add(o, "open_time", rest_time(m->open_ts));
 	rest_add(o, "close_time", rest_time(m->close_ts));
 	rest_add(o, "expected_expiration_time", rest_time(m->exp_ts));
-	rest_add(o, "latest_expiration_time", rest_time(m->exp_ts + 7 * 86400));
+	rest_add(o, "latest_expiration_time", rest_time(m->exp_ts + INT64_C(7) * 86400));
 	rest_add(o, "settlement_timer_seconds", json_object_new_int(300));
 	rest_add(o, "status", json_object_new_string(sim_mstatus_name(m->status)));
 	rest_add(o, "yes_bid_dollars", rest_price(has_y ? yb.price : 0));

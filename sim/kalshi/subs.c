@@ -20,6 +20,7 @@
 #include "sim.h"
 
 static struct sim_buf subs_out;
+static uint32_t subs_epoch;   /* see subs_resolve */
 
 /* ---- membership ------------------------------------------------------------------------------ */
 
@@ -46,7 +47,7 @@ subs_add_market(struct sim_sub *s, struct sim_market *m)
 	}
 	if (m->n_subs == m->cap_subs) {
 		uint32_t cap = m->cap_subs == 0 ? 4 : m->cap_subs * 2;
-		struct sim_sub **p = realloc(m->subs, cap * sizeof(*p));
+		struct sim_sub **p = realloc(m->subs, cap * sizeof(struct sim_sub *));
 
 		if (p == NULL)
 			return -1;
@@ -59,7 +60,7 @@ subs_add_market(struct sim_sub *s, struct sim_market *m)
 }
 
 static void
-subs_unlink_market(struct sim_sub *s, struct sim_market *m)
+subs_unlink_market(const struct sim_sub *s, struct sim_market *m)
 {
 	for (uint32_t i = 0; i < m->n_subs; i++) {
 		if (m->subs[i] == s) {
@@ -359,8 +360,7 @@ sim_subs_overflow(struct sim_conn *c)
 static int
 subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market ***out, size_t *n_out)
 {
-	static uint32_t epoch;
-	struct sim_market **ms = calloc(cmd->n_tickers + 1, sizeof(*ms));
+	struct sim_market **ms = calloc(cmd->n_tickers + 1, sizeof(struct sim_market *));
 	size_t n = 0;
 
 	*out = NULL;
@@ -370,11 +370,12 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 		return -1;
 	}
 	/* a market is taken once: its mark holds the epoch of the last command that took it */
-	if (++epoch == 0) {
+	if (subs_epoch == UINT32_MAX) {
 		for (uint32_t i = 0; i < sim_w.n_markets; i++)
 			sim_w.markets[i].mark = 0;
-		epoch = 1;
+		subs_epoch = 0;
 	}
+	subs_epoch++;
 	for (size_t i = 0; i < cmd->n_tickers; i++) {
 		struct sim_market *m = sim_market_find(cmd->tickers[i], strlen(cmd->tickers[i]));
 
@@ -383,8 +384,8 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 			free(ms);
 			return -1;
 		}
-		if (m->mark != epoch) {
-			m->mark = epoch;
+		if (m->mark != subs_epoch) {
+			m->mark = subs_epoch;
 			ms[n++] = m;
 		}
 	}
