@@ -92,6 +92,25 @@ check "tokens come back" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$u/marke
 check "control endpoints are not limited" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SIM_PORT/_sim/stats")"
 sim_stop
 
+# scale: 20 000 markets start and page out in 20 pages of 1000
+sim_start --markets 20000 --rate 1000 --rest-tokens 0
+got=$(/usr/bin/python3 - "$SIM_PORT" <<'PY'
+import json, sys, urllib.request
+cursor, n, pages = "", 0, 0
+while True:
+    with urllib.request.urlopen("http://127.0.0.1:%s/trade-api/v2/markets?limit=1000&cursor=%s" % (sys.argv[1], cursor)) as r:
+        d = json.load(r)
+    n += len(d["markets"])
+    pages += 1
+    cursor = d["cursor"]
+    if not cursor:
+        break
+print(n, pages)
+PY
+)
+check "20 000 markets page out in 20 pages" "20000 20" "$got"
+sim_stop
+
 # the official client
 sim_start --markets 1234 --rate 0 --rest-tokens 0
 if [ ! -d "$KBOOK_ROOT/tests/sim/node_modules/kalshi-typescript" ]; then
