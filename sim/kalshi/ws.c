@@ -152,8 +152,11 @@ ws_writeable(struct sim_conn *c)
 		free(q);
 		return -1;
 	}
-	sim_w.st.sent_total++;
-	sim_w.st.sent_bytes += q->len;
+	/* pings are frames, not messages: only their own counter moves */
+	if (q->kind == SIM_Q_TEXT) {
+		sim_w.st.sent_total++;
+		sim_w.st.sent_bytes += q->len;
+	}
 	if (q->type < SIM_MT_COUNT)
 		sim_w.st.sent_by_type[q->type]++;
 	ws_log_sent(c, q, sim_now_us());

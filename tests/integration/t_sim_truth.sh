@@ -10,7 +10,9 @@ source "$here/../sim/sim_lib.sh"
 
 sim_start --markets 300 --rate 4000 --msg-log "$KBOOK_TMP/sent.log" --seed 7
 sim_py truth --markets 150 --seconds 3 --min-deltas 1000
+sent=$(curl -s "http://127.0.0.1:$SIM_PORT/_sim/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["messages_sent"])')
 sim_stop
+check "the message log has one line per message sent" "$sent" "$(wc -l <"$KBOOK_TMP/sent.log")"
 deltas=$(grep -c '"type":"orderbook_delta"' "$KBOOK_TMP/sent.log")
 check_match "the message log holds the deltas sent" '^[0-9]{4,}$' "$deltas"
 check_match "message log lines are <send time us> <conn> <json>" '^[0-9]{16} 1 \{"' \
