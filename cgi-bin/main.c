@@ -176,8 +176,12 @@ main(int argc, char **argv)
 		config_print_markdown(stdout);
 		return 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "--routes") == 0) {
+		routes_dump(stdout);
+		return 0;
+	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: kbook-api [--config-help]  (run under spawn-fcgi)\n");
+		fprintf(stderr, "usage: kbook-api [--config-help | --routes]  (run under spawn-fcgi)\n");
 		return 2;
 	}
 	if (config_load(CFG_API, err, sizeof(err)) != 0)

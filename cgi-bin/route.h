@@ -10,6 +10,8 @@
 #ifndef KBOOK_ROUTE_H
 #define KBOOK_ROUTE_H
 
+#include <stdio.h>
+
 #include "api.h"
 
 enum route_auth {
@@ -59,6 +61,9 @@ int route_check_params(const struct route *rt, struct req *req);
 int auth_charge(struct req *req);
 /* Gives back what auth_charge took, for a call that failed afterwards. */
 void auth_refund(struct req *req);
+
+/* Prints the route and error tables as JSON (kbook-api --routes). */
+void routes_dump(FILE *out);
 
 /* Cursors: "<tag><value>" in base 36, opaque to clients. Returns 0 or -1. */
 int cursor_decode(const char *s, int64_t *out);
