@@ -59,6 +59,22 @@ fault_resume_pings(struct sim_conn *c, uint32_t sid, uint32_t count)
 }
 
 static void
+fault_freeze(struct sim_conn *c, uint32_t sid, uint32_t count)
+{
+	(void)sid;
+	(void)count;
+	sim_ws_freeze(c, true);
+}
+
+static void
+fault_thaw(struct sim_conn *c, uint32_t sid, uint32_t count)
+{
+	(void)sid;
+	(void)count;
+	sim_ws_freeze(c, false);
+}
+
+static void
 fault_error25(struct sim_conn *c, uint32_t sid, uint32_t count)
 {
 	(void)count;
@@ -132,6 +148,8 @@ static const struct {
 	{ "close", fault_close, false },
 	{ "stop_pings", fault_stop_pings, true },
 	{ "resume_pings", fault_resume_pings, false },
+	{ "freeze", fault_freeze, false },
+	{ "thaw", fault_thaw, false },
 	{ "error25", fault_error25, false },
 	{ "refuse_adds", fault_refuse_adds, true },
 	{ "allow_adds", fault_allow_adds, false },

@@ -166,6 +166,7 @@ struct sim_conn {
 	bool f_no_pings;
 	bool f_refuse_adds;       /* subscribe/add_markets answer error 26 */
 	bool f_close;             /* close the socket at the next writeable */
+	bool f_frozen;            /* neither read (so no pongs) nor write: a hung exchange */
 };
 
 /* ---- the world ---------------------------------------------------------------------------- */
@@ -292,6 +293,11 @@ struct sim_market *sim_lifecycle_create(void);
 int sim_ws_queue(struct sim_conn *c, const char *text, size_t len, enum sim_mtype type, bool counted);
 void sim_ws_queue_ping(struct sim_conn *c);
 void sim_ws_close_soon(struct sim_conn *c);
+/*
+ * Freezes c (stops reading it, so its pings go unanswered, and stops writing to it, so its queue
+ * grows toward error 25) or thaws it.
+ */
+void sim_ws_freeze(struct sim_conn *c, bool frozen);
 /* The one protocol callback: WebSocket reasons here, HTTP ones passed to sim_http_callback. */
 int sim_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
     size_t len);

@@ -92,6 +92,15 @@ sim_ws_queue_ping(struct sim_conn *c)
 }
 
 void
+sim_ws_freeze(struct sim_conn *c, bool frozen)
+{
+	c->f_frozen = frozen;
+	lws_rx_flow_control(c->wsi, frozen ? 0 : 1);
+	if (!frozen)
+		lws_callback_on_writable(c->wsi);
+}
+
+void
 sim_ws_close_soon(struct sim_conn *c)
 {
 	c->f_close = true;
@@ -134,6 +143,8 @@ ws_writeable(struct sim_conn *c)
 
 	if (c->f_close)
 		return -1;
+	if (c->f_frozen)
+		return 0;
 	if (q == NULL) {
 		ws_cork(c, false);
 		return 0;
@@ -317,7 +328,7 @@ ws_heartbeat(lws_sorted_usec_list_t *sul)
 	int64_t now = sim_now_us();
 
 	for (struct sim_conn *c = sim_w.conns; c != NULL; c = c->next) {
-		if (c->f_no_pings)
+		if (c->f_no_pings || c->f_frozen)
 			continue;
 		if (now - c->last_ping_us >= sim_w.opt.ping_interval_ms * 1000) {
 			c->last_ping_us = now;

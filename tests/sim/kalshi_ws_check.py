@@ -608,10 +608,25 @@ async def sc_faults():
     await asyncio.sleep(1.0)
     p3 = ctl("/_sim/stats")["sent_by_type"]["ping"]
     check("stop_pings stops them", 0, p3 - p2)
-    ws.ping_interval = None
     pong = await ws.ping(b"client")
     await asyncio.wait_for(pong, 3)
     check("the sim answers the client's ping", True, True)
+    # freeze: no pong, no message; thaw: the pong and the messages come
+    ctl("/_sim/fault?type=freeze")
+    pong = await ws.ping(b"frozen")
+    try:
+        await asyncio.wait_for(asyncio.shield(pong), 1.5)
+        answered = True
+    except asyncio.TimeoutError:
+        answered = False
+    check("a frozen sim leaves the client's ping unanswered", False, answered)
+    await send(ws, {"id": 7, "cmd": "list_subscriptions"})
+    got = await quiet(ws, 0.5)
+    check("a frozen sim sends nothing", 0, len(got))
+    ctl("/_sim/fault?type=thaw")
+    await asyncio.wait_for(pong, 3)
+    m, _ = await recv_until(ws, lambda x: x.get("id") == 7)
+    check("after thaw the pong and the reply arrive", "ok", (m or {}).get("type"))
     ctl("/_sim/fault?type=truncated")
     raw = await asyncio.wait_for(ws.recv(), 3)
     try:
