@@ -85,7 +85,7 @@ check_value(const struct param_spec *ps, const char *v, struct req_arg *arg, str
 	}
 	switch (ps->type) {
 	case PT_STRING:
-		if ((int64_t)len < ps->min || (int64_t)len > ps->max || memchr(v, '\0', len) != NULL)
+		if ((int64_t)len < ps->min || (int64_t)len > ps->max)
 			goto bad;
 		return 0;
 	case PT_INT:

@@ -3,6 +3,7 @@
  * Responses are formatted with snprintf and written with FCGX_PutStr: libfcgi's own printf
  * lacks %zu and would send an empty Content-Length.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,12 +237,11 @@ req_send(struct req *req, int status, const char *ctype, const char *body, size_
 		const struct req_caller *c = &req->caller;
 
 		n = snprintf(head, sizeof(head),
-		    "X-Credits-Cost: %d\r\nX-Credits-Used: %lld\r\nX-Credits-Total: %lld\r\n"
-		    "X-Credits-Remaining: %lld\r\nX-RateLimit-Limit: %lld\r\n"
-		    "X-RateLimit-Remaining: %lld\r\nX-RateLimit-Reset: %lld\r\n",
-		    c->cost, (long long)(c->used + c->overage), (long long)c->allowance,
-		    (long long)(c->allowance - c->used), (long long)c->rate_limit,
-		    (long long)c->rate_remaining, (long long)c->rate_reset_s);
+		    "X-Credits-Cost: %d\r\nX-Credits-Used: %" PRId64 "\r\nX-Credits-Total: %" PRId64 "\r\n"
+		    "X-Credits-Remaining: %" PRId64 "\r\nX-RateLimit-Limit: %" PRId64 "\r\n"
+		    "X-RateLimit-Remaining: %" PRId64 "\r\nX-RateLimit-Reset: %" PRId64 "\r\n",
+		    c->cost, c->used + c->overage, c->allowance, c->allowance - c->used, c->rate_limit,
+		    c->rate_remaining, c->rate_reset_s);
 		FCGX_PutStr(head, n, req->fcgi->out);
 	}
 	for (size_t i = 0; i < req->nheaders; i++) {
