@@ -18,18 +18,23 @@
 static struct db_stmt q_event_markets = DB_STMT("ob_event_markets",
     "SELECT ticker FROM markets WHERE event_ticker = $1 ORDER BY ticker LIMIT 101", 1);
 
-/* The JSON of one market's book at at, or NULL on a database error. */
-static struct json_object *
-orderbook_json(struct db *db, const struct recon_market *m, int64_t at, int depth)
+/*
+ * The JSON of one market's book at at. Returns 1 with *out set, 0 when there is no such market,
+ * -1 on a database error.
+ */
+static int
+orderbook_json(struct db *db, const char *ticker, int64_t at, int depth, struct json_object **out)
 {
+	struct recon_market mk, *m = &mk;
 	struct recon_state st;
 	struct recon_gap gap;
 	struct json_object *o, *g = NULL, *cp = NULL;
 	bool complete = true;
+	int found = recon_orderbook(db, ticker, at, m, &st, &gap);
 
-	if (recon_book_at(db, m, at, &st) != 0 || recon_gap_at(db, m->id, at, &gap) != 0) {
+	if (found <= 0) {
 		recon_state_free(&st);
-		return NULL;
+		return found;
 	}
 	if (st.checkpoint_ts == RECON_NONE) {
 		complete = false;
@@ -66,7 +71,8 @@ orderbook_json(struct db *db, const struct recon_market *m, int64_t at, int dept
 	json_object_object_add(o, "deltas_applied", json_object_new_int64(st.deltas_applied));
 	json_object_object_add(o, "last_change", recon_time_json(st.last_change));
 	recon_state_free(&st);
-	return o;
+	*out = o;
+	return 1;
 }
 
 static int64_t
@@ -88,23 +94,15 @@ arg_depth(const struct req *req)
 void
 h_orderbook(struct req *req)
 {
-	struct recon_market m;
-	struct json_object *o;
-	int found = recon_market(req->db, req->captures[0], &m);
+	struct json_object *o = NULL;
+	int found = orderbook_json(req->db, req->captures[0], arg_at(req), arg_depth(req), &o);
 
-	if (found < 0) {
+	if (found < 0)
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
-		return;
-	}
-	if (found == 0) {
+	else if (found == 0)
 		req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
-		return;
-	}
-	if ((o = orderbook_json(req->db, &m, arg_at(req), arg_depth(req))) == NULL) {
-		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
-		return;
-	}
-	req_send_json(req, 200, o);
+	else
+		req_send_json(req, 200, o);
 }
 
 /* Answers {"at","orderbooks":[...]} for the tickers given (n of them). */
@@ -117,16 +115,15 @@ send_many(struct req *req, const char *const *tickers, size_t n, int64_t at)
 	json_object_object_add(root, "at", recon_time_json(at));
 	json_object_object_add(root, "orderbooks", arr);
 	for (size_t i = 0; i < n; i++) {
-		struct recon_market m;
-		struct json_object *o;
-		int found = recon_market(req->db, tickers[i], &m);
+		struct json_object *o = NULL;
+		int found = orderbook_json(req->db, tickers[i], at, depth, &o);
 
 		if (found == 0) {
 			json_object_put(root);
 			req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", tickers[i]);
 			return;
 		}
-		if (found < 0 || (o = orderbook_json(req->db, &m, at, depth)) == NULL) {
+		if (found < 0) {
 			json_object_put(root);
 			req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
 			return;

@@ -13,13 +13,20 @@
 
 static struct db_stmt q_market = DB_STMT("recon_market",
     "SELECT id, ticker, notional, kb_us(first_ts), kb_us(last_ts) FROM markets WHERE ticker = $1", 1);
-static struct db_stmt q_gap_at = DB_STMT("recon_gap_at",
-    "SELECT kb_us(start_ts), kb_us(end_ts), reason FROM gaps"
-    " WHERE market_id = $1 AND start_ts <= kb_ts($2) AND (end_ts IS NULL OR end_ts > kb_ts($2))"
-    " ORDER BY start_ts DESC LIMIT 1", 2);
 static struct db_stmt q_checkpoint = DB_STMT("recon_checkpoint",
     "SELECT kb_us(ts), source, yes_prices, yes_sizes, no_prices, no_sizes FROM book_checkpoints"
     " WHERE market_id = $1 AND ts <= kb_ts($2) ORDER BY ts DESC LIMIT 1", 2);
+/* Market, latest checkpoint at or before $2 and the gap covering $2, in one round trip. */
+static struct db_stmt q_at = DB_STMT("recon_at",
+    "SELECT m.id, m.ticker, m.notional, kb_us(m.first_ts), kb_us(m.last_ts),"
+    " kb_us(c.ts), c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
+    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason"
+    " FROM markets m"
+    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id"
+    "   AND cp.ts <= kb_ts($2) ORDER BY cp.ts DESC LIMIT 1) c ON true"
+    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id AND gp.start_ts <= kb_ts($2)"
+    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts($2)) ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
+    " WHERE m.ticker = $1", 2);
 static struct db_stmt q_deltas_after = DB_STMT("recon_deltas_after",
     "SELECT kb_us(ts), side, price, delta FROM book_deltas"
     " WHERE market_id = $1 AND ts > kb_ts($2) AND ts <= kb_ts($3) ORDER BY ts", 3);
@@ -52,28 +59,6 @@ recon_market(struct db *db, const char *ticker, struct recon_market *out)
 out:
 	PQclear(res);
 	return rc;
-}
-
-int
-recon_gap_at(struct db *db, int64_t market_id, int64_t at, struct recon_gap *out)
-{
-	char id[24], t[24];
-	const char *params[] = { id, t };
-	PGresult *res;
-
-	snprintf(id, sizeof(id), "%lld", (long long)market_id);
-	snprintf(t, sizeof(t), "%lld", (long long)at);
-	memset(out, 0, sizeof(*out));
-	if ((res = db_exec(db, &q_gap_at, params)) == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		out->found = true;
-		out->start = val_i64(res, 0, 0);
-		out->end = val_i64(res, 0, 1);
-		snprintf(out->reason, sizeof(out->reason), "%s", PQgetvalue(res, 0, 2));
-	}
-	PQclear(res);
-	return 0;
 }
 
 /* Parses "{1,2,3}" into at most max integers; returns the count or -1. */
@@ -149,19 +134,65 @@ recon_load_checkpoint(struct book *b, const char *yes_prices, const char *yes_si
 	return rc;
 }
 
-int
-recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct recon_state *st)
+/* Loads the checkpoint of row r (columns from col) into st; returns 0 or -1. */
+static int
+load_checkpoint_row(const PGresult *res, int r, int col, int64_t market_id, struct recon_state *st)
 {
-	char id[24], t[24], from[24];
-	const char *params[] = { id, t };
-	const char *dparams[] = { id, from, t };
-	PGresult *res = NULL;
-	int rc = -1;
+	st->checkpoint_ts = val_i64(res, r, col);
+	st->last_change = st->checkpoint_ts;
+	snprintf(st->checkpoint_source, sizeof(st->checkpoint_source), "%s", PQgetvalue(res, r, col + 1));
+	if (recon_load_checkpoint(st->book, PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3),
+	    PQgetvalue(res, r, col + 4), PQgetvalue(res, r, col + 5)) != 0) {
+		log_errorx("market %lld: malformed checkpoint at %lld", (long long)market_id,
+		    (long long)st->checkpoint_ts);
+		return -1;
+	}
+	return 0;
+}
 
+/* Applies the deltas of market_id after st's checkpoint up to at. Returns 0 or -1. */
+static int
+apply_deltas(struct db *db, int64_t market_id, int64_t at, struct recon_state *st)
+{
+	char id[24], from[24], t[24];
+	const char *params[] = { id, from, t };
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)market_id);
+	snprintf(from, sizeof(from), "%lld", (long long)st->checkpoint_ts);
+	snprintf(t, sizeof(t), "%lld", (long long)at);
+	if ((res = db_exec(db, &q_deltas_after, params)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		enum book_side side = PQgetvalue(res, i, 1)[0] == '0' ? BOOK_YES : BOOK_NO;
+
+		if (book_apply_delta(st->book, side, val_i64(res, i, 2), val_i64(res, i, 3)) != BOOK_OK)
+			st->inconsistent = true;
+		st->last_change = val_i64(res, i, 0);
+		st->deltas_applied++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+state_init(struct recon_state *st, int64_t notional)
+{
 	memset(st, 0, sizeof(*st));
 	st->checkpoint_ts = RECON_NONE;
 	st->last_change = RECON_NONE;
-	if ((st->book = book_new(m->notional)) == NULL)
+	return (st->book = book_new(notional)) != NULL ? 0 : -1;
+}
+
+int
+recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct recon_state *st)
+{
+	char id[24], t[24];
+	const char *params[] = { id, t };
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (state_init(st, m->notional) != 0)
 		return -1;
 	snprintf(id, sizeof(id), "%lld", (long long)m->id);
 	snprintf(t, sizeof(t), "%lld", (long long)at);
@@ -171,28 +202,52 @@ recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct re
 		rc = 0; /* before coverage: an empty book */
 		goto out;
 	}
-	st->checkpoint_ts = val_i64(res, 0, 0);
-	st->last_change = st->checkpoint_ts;
-	snprintf(st->checkpoint_source, sizeof(st->checkpoint_source), "%s", PQgetvalue(res, 0, 1));
-	if (recon_load_checkpoint(st->book, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-	    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5)) != 0) {
-		log_errorx("market %lld: malformed checkpoint at %lld", (long long)m->id,
-		    (long long)st->checkpoint_ts);
+	if (load_checkpoint_row(res, 0, 0, m->id, st) != 0)
 		goto out;
-	}
+	rc = apply_deltas(db, m->id, at, st);
+out:
 	PQclear(res);
-	snprintf(from, sizeof(from), "%lld", (long long)st->checkpoint_ts);
-	if ((res = db_exec(db, &q_deltas_after, dparams)) == NULL)
-		goto out;
-	for (int i = 0; i < PQntuples(res); i++) {
-		enum book_side side = PQgetvalue(res, i, 1)[0] == '0' ? BOOK_YES : BOOK_NO;
+	return rc;
+}
 
-		if (book_apply_delta(st->book, side, val_i64(res, i, 2), val_i64(res, i, 3)) != BOOK_OK)
-			st->inconsistent = true;
-		st->last_change = val_i64(res, i, 0);
-		st->deltas_applied++;
+int
+recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
+    struct recon_state *st, struct recon_gap *gap)
+{
+	char t[24];
+	const char *params[] = { ticker, t };
+	PGresult *res;
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	memset(gap, 0, sizeof(*gap));
+	snprintf(t, sizeof(t), "%lld", (long long)at);
+	if ((res = db_exec(db, &q_at, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto out;
 	}
-	rc = 0;
+	m->id = val_i64(res, 0, 0);
+	snprintf(m->ticker, sizeof(m->ticker), "%s", PQgetvalue(res, 0, 1));
+	m->notional = val_i64(res, 0, 2);
+	m->first_ts = val_i64(res, 0, 3);
+	m->last_ts = val_i64(res, 0, 4);
+	if (!PQgetisnull(res, 0, 11)) {
+		gap->found = true;
+		gap->start = val_i64(res, 0, 11);
+		gap->end = val_i64(res, 0, 12);
+		snprintf(gap->reason, sizeof(gap->reason), "%s", PQgetvalue(res, 0, 13));
+	}
+	if (state_init(st, m->notional) != 0)
+		goto out;
+	if (PQgetisnull(res, 0, 5)) {
+		rc = 1; /* before coverage: an empty book */
+		goto out;
+	}
+	if (load_checkpoint_row(res, 0, 5, m->id, st) != 0 || apply_deltas(db, m->id, at, st) != 0)
+		goto out;
+	rc = 1;
 out:
 	PQclear(res);
 	return rc;

@@ -44,12 +44,16 @@ struct recon_state {
 /* Looks a market up by ticker. Returns 1 found, 0 not found, -1 database error. */
 int recon_market(struct db *db, const char *ticker, struct recon_market *out);
 
-/* The gap covering instant at (start <= at < end, or open). Returns 0 or -1. */
-int recon_gap_at(struct db *db, int64_t market_id, int64_t at, struct recon_gap *out);
-
 /* Rebuilds the book of m at instant at into st (allocated here). Returns 0 or -1. */
 int recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct recon_state *st);
 void recon_state_free(struct recon_state *st);
+
+/*
+ * The book of the market with ticker at instant at, with the market and the gap covering at, in
+ * two round trips. Returns 1 found, 0 no such market, -1 database error. st is always safe to free.
+ */
+int recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
+    struct recon_state *st, struct recon_gap *gap);
 
 /*
  * Parses a checkpoint's level arrays (Postgres text form "{1,2,3}") into book levels and applies

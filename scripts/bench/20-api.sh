@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The Data API on generated history: orderbook at T, a deltas page and the market list, through
+# nginx with wrk (random markets and instants, 16 accounts), against nginx serving a static file of
+# the same size; first on 1 million deltas, then on 50 million, to show that the book at T costs
+# the same whatever the length of the history.
+#
+# BENCH_DELTAS (default 50000000) and BENCH_MARKETS (default 20000) size the big dataset.
+set -euo pipefail
+bin=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+big=${BENCH_DELTAS:-50000000}
+nmk=${BENCH_MARKETS:-20000}
+small=1000000
+tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
+chmod 755 "$tmp"
+trap 'stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+pg_port=$(free_port)
+http_port=$(free_port)
+KBOOK_NGINX_IP_RATE=1000000 KBOOK_NGINX_KEY_RATE=1000000 \
+	stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
+wait_port "$http_port"
+url=http://127.0.0.1:$http_port
+export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
+psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+
+for i in $(seq 1 16); do
+	"$bin/kbook-admin" account create "bench$i@kbook.test" project >/dev/null
+	"$bin/kbook-admin" account set "bench$i@kbook.test" rate 100000000 >/dev/null
+	"$bin/kbook-admin" account set "bench$i@kbook.test" credits 2000000000 >/dev/null
+	"$bin/kbook-admin" key create "bench$i@kbook.test"
+done >"$tmp/keys"
+export BENCH_KEYS=$tmp/keys
+
+# paths PREFIX KIND FILE: 20 000 random request paths of one kind over the markets of PREFIX.
+paths() {
+	case $2 in
+	orderbook) psql_ "SELECT '/v1/markets/' || ticker || '/orderbook?at=' ||
+		(kb_us(first_ts) + (random() * (kb_us(last_ts) - kb_us(first_ts)))::bigint)
+		FROM markets, generate_series(1, 3) WHERE ticker LIKE '$1-%' AND first_ts IS NOT NULL
+		ORDER BY random() LIMIT 20000" ;;
+	deltas) psql_ "SELECT '/v1/markets/' || ticker || '/deltas?limit=100&start=' ||
+		(kb_us(first_ts) + (random() * (kb_us(last_ts) - kb_us(first_ts)))::bigint)
+		FROM markets, generate_series(1, 3) WHERE ticker LIKE '$1-%' AND first_ts IS NOT NULL
+		ORDER BY random() LIMIT 20000" ;;
+	markets) psql_ "SELECT '/v1/markets?limit=100&event_ticker=' || event_ticker
+		FROM markets WHERE ticker LIKE '$1-%' ORDER BY random() LIMIT 20000" ;;
+	esac >"$3"
+}
+
+# row LABEL KIND PREFIX: one table row per connection count, with the static limit of the same size.
+row() {
+	local label=$1 kind=$2 prefix=$3 c f size
+	f=$tmp/$kind-$prefix.paths
+	paths "$prefix" "$kind" "$f"
+	export BENCH_PATHS=$f
+	# the static limit: a file as large as a typical answer of this kind
+	size=$(head -50 "$f" | while read -r p; do
+		curl -s -H "X-API-Key: $(head -1 "$tmp/keys")" "$url$p" | wc -c; done | sort -n | sed -n 25p)
+	head -c "$size" /dev/urandom | base64 -w 0 | head -c "$size" >"$tmp/stack/app/static/limit.txt"
+	chmod a+r "$tmp/stack/app/static/limit.txt"
+	for c in 1 16; do
+		read -r s_rps s_p50 s_p99 _ < <(run_wrk "$url/limit.txt" "$c")
+		read -r a_rps a_p50 a_p99 a_bad < <(run_wrk "$url" "$c" "$root/scripts/bench/random.lua")
+		echo "| $label | $c | $size | $a_rps | $a_p50 | $a_p99 | $a_bad | $s_rps | $s_p50 | $s_p99 | $(awk -v a="$a_rps" -v s="$s_rps" 'BEGIN {printf "%.3f", a / s}') |"
+	done
+}
+
+gen() { # PREFIX DELTAS SPAN_DAYS
+	"$bin/kbook-gen" --prefix "$1" --markets "$nmk" --deltas "$2" --span $(($3 * 86400)) \
+		--start 2026-08-01T00:00:00Z --seed 5 2>/dev/null | tail -1
+}
+
+t0=$(date +%s)
+g1=$(gen S1 "$small" 1)
+psql_ "VACUUM ANALYZE" >/dev/null
+echo "## Data API on generated history"
+echo
+echo "\`make bench\` section scripts/bench/20-api.sh: ${BENCH_SECONDS} s per row, 4 API workers, requests"
+echo "spread over 16 accounts' keys; each request picks a random market and a random instant within"
+echo "its coverage. The limit is nginx serving a static file as large as the median answer (bytes)."
+echo "Every API request authenticates, charges credits and records usage in Postgres."
+echo
+echo "| what | conn | bytes | API req/s | API p50 ms | API p99 ms | API non-2xx | static req/s | static p50 ms | static p99 ms | API / static |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+row "orderbook at T, $small deltas" orderbook S1
+g2=$(gen S50 "$((big - small))" 50)
+psql_ "VACUUM ANALYZE" >/dev/null
+total=$(psql_ "SELECT count(*) FROM book_deltas")
+row "orderbook at T, same markets, $total deltas in the database" orderbook S1
+row "orderbook at T, $total deltas ($(( (big - small) / nmk )) per market)" orderbook S50
+row "deltas page (100), $total deltas" deltas S50
+row "market list (100 per page), $((2 * nmk)) markets" markets S50
+echo
+echo "Generation (kbook-gen, COPY): $g1"
+echo
+echo "$g2"
+echo
+echo "Total for this section: $(( $(date +%s) - t0 )) s; database size $(psql_ "SELECT pg_size_pretty(pg_database_size('kbook'))")."
