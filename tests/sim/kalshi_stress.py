@@ -21,7 +21,7 @@ async def worker(i, tickers, end):
     n = 0
     while time.monotonic() < end:
         try:
-            ws = await K.connect(max_queue=rnd.choice([1, 32, None]))
+            ws = await K.connect(max_queue=rnd.choice([1, 32, None]), close_timeout=1)
         except Exception as e:
             print("connect", e)
             await asyncio.sleep(0.1)
