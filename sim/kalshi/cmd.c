@@ -261,7 +261,8 @@ sim_cmd_parse(const char *text, size_t len, struct sim_cmd *cmd)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	cmd->root = json_tokener_parse_ex(tok, text, (int)len);
 	if (cmd->root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    !cmd_only_space(text + json_tokener_get_parse_end(tok), len - json_tokener_get_parse_end(tok))) {
+	    !cmd_only_space(text + json_tokener_get_parse_end(tok),
+	    len - json_tokener_get_parse_end(tok))) {
 		rc = cmd_fail(cmd, SIM_E_PROCESS, "not a JSON document");
 		goto out;
 	}
@@ -279,7 +280,8 @@ sim_cmd_parse(const char *text, size_t len, struct sim_cmd *cmd)
 		cmd->id = json_object_get_int64(v);
 		cmd->has_id = true;
 	}
-	if (!json_object_object_get_ex(cmd->root, "cmd", &v) || !json_object_is_type(v, json_type_string)) {
+	if (!json_object_object_get_ex(cmd->root, "cmd", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
 		rc = cmd_fail(cmd, SIM_E_UNKNOWN_CMD, "cmd");
 		goto out;
 	}

@@ -350,7 +350,8 @@ http_continue(struct lws *wsi, struct sim_pss *pss)
 }
 
 int
-sim_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+sim_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+    size_t len)
 {
 	struct sim_pss *pss = user;
 

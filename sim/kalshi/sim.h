@@ -24,7 +24,7 @@
 struct kauth_key;
 struct json_object;
 
-/* ---- options (main.c parses them; docs/kalshi-sim.md lists them) ------------------------- */
+/* ---- options (main.c parses them; docs/kalshi-sim.md lists them) ---------------------------- */
 
 struct sim_opts {
 	int port;
@@ -49,7 +49,7 @@ struct sim_opts {
 	const char *faults;        /* start-up faults, see faults.c */
 };
 
-/* ---- market universe -------------------------------------------------------------------- */
+/* ---- market universe ------------------------------------------------------------------------ */
 
 enum sim_mstatus {
 	SIM_M_INITIALIZED,
@@ -113,7 +113,7 @@ struct sim_market {
 	uint32_t mark;            /* subs.c: deduplicates the tickers of one command */
 };
 
-/* ---- connections and subscriptions -------------------------------------------------------- */
+/* ---- connections and subscriptions ---------------------------------------------------------- */
 
 struct sim_conn;
 
@@ -169,7 +169,7 @@ struct sim_conn {
 	bool f_frozen;            /* neither read (so no pongs) nor write: a hung exchange */
 };
 
-/* ---- the world ---------------------------------------------------------------------------- */
+/* ---- the world ------------------------------------------------------------------------------ */
 
 struct sim_stats {
 	uint64_t sent_total;
@@ -213,7 +213,7 @@ struct sim_world {
 
 extern struct sim_world sim_w;
 
-/* ---- rng.c: a deterministic generator (splitmix64 seeding xoshiro256**) ------------------- */
+/* ---- rng.c: a deterministic generator (splitmix64 seeding xoshiro256**) --------------------- */
 
 struct sim_rng { uint64_t s[4]; };
 void sim_rng_seed(struct sim_rng *r, uint64_t seed);
@@ -223,13 +223,13 @@ uint64_t sim_rng_below(struct sim_rng *r, uint64_t n);
 /* Uniform in [lo, hi]. */
 int64_t sim_rng_range(struct sim_rng *r, int64_t lo, int64_t hi);
 
-/* ---- time.c ---------------------------------------------------------------------------------- */
+/* ---- time.c --------------------------------------------------------------------------------- */
 
 int64_t sim_now_us(void);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" for unix seconds t; buf holds 32 bytes. */
 void sim_fmt_time(int64_t t, char buf[32]);
 
-/* ---- markets.c -------------------------------------------------------------------------------- */
+/* ---- markets.c ------------------------------------------------------------------------------ */
 
 /* Builds the universe from sim_w.opt (seed, counts). Returns 0, or -1 when out of memory. */
 int sim_markets_init(void);
@@ -247,18 +247,19 @@ void sim_market_set_status(struct sim_market *m, enum sim_mstatus s);
  */
 struct sim_market *sim_market_create(struct sim_rng *r);
 
-/* ---- truth.c: book-change history for the ground truth ------------------------------------ */
+/* ---- truth.c: book-change history for the ground truth -------------------------------------- */
 
 int sim_truth_init(size_t cap);
 void sim_truth_free(void);
-void sim_truth_record(int64_t t_us, uint32_t market, enum book_side side, int64_t price, int64_t delta);
+void sim_truth_record(int64_t t_us, uint32_t market, enum book_side side, int64_t price,
+    int64_t delta);
 /*
  * The true book of market m at instant at_us (every change with t <= at_us applied). Returns a
  * new book (caller frees), or NULL with *gone set when at_us is older than the retained history.
  */
 struct book *sim_truth_book_at(const struct sim_market *m, int64_t at_us, bool *gone);
 
-/* ---- flow.c: order flow ----------------------------------------------------------------------- */
+/* ---- flow.c: order flow --------------------------------------------------------------------- */
 
 /* Fills every book with its initial levels (recorded at start_us). */
 void sim_flow_seed_books(void);
@@ -271,7 +272,7 @@ int64_t sim_flow_rate(void);
 /* Fair-price index walks and flow choices come from this stream. */
 struct sim_rng *sim_flow_rng(void);
 
-/* ---- lifecycle.c ------------------------------------------------------------------------------ */
+/* ---- lifecycle.c ---------------------------------------------------------------------------- */
 
 void sim_lifecycle_start(void);
 /*
@@ -284,13 +285,14 @@ void sim_lifecycle_random(void);
 /* Creates a new market now and announces it; NULL at --max-markets. Borrowed. */
 struct sim_market *sim_lifecycle_create(void);
 
-/* ---- ws.c --------------------------------------------------------------------------------------- */
+/* ---- ws.c ----------------------------------------------------------------------------------- */
 
 /*
  * Queues text (len bytes, copied) on c. counted messages are subscription data and count against
  * send_queue_max; returns -1 when that would overflow (nothing queued). type feeds the stats.
  */
-int sim_ws_queue(struct sim_conn *c, const char *text, size_t len, enum sim_mtype type, bool counted);
+int sim_ws_queue(struct sim_conn *c, const char *text, size_t len, enum sim_mtype type,
+    bool counted);
 void sim_ws_queue_ping(struct sim_conn *c);
 void sim_ws_close_soon(struct sim_conn *c);
 /*
@@ -304,7 +306,7 @@ int sim_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 void sim_ws_heartbeat_start(void);
 struct sim_conn *sim_conn_find(uint64_t id);
 
-/* ---- subs.c: commands and subscription messages ------------------------------------------ */
+/* ---- subs.c: commands and subscription messages --------------------------------------------- */
 
 /* Handles one complete command frame from c. */
 void sim_subs_command(struct sim_conn *c, const char *text, size_t len);
@@ -320,7 +322,7 @@ int sim_subs_kill(struct sim_conn *c, uint32_t sid, int code);
 /* Sends a terminal error 25 on every orderbook subscription of c (a slow reader). */
 void sim_subs_overflow(struct sim_conn *c);
 
-/* ---- auth.c ------------------------------------------------------------------------------------- */
+/* ---- auth.c --------------------------------------------------------------------------------- */
 
 enum sim_auth { SIM_AUTH_OK, SIM_AUTH_ABSENT, SIM_AUTH_BAD };
 /*
@@ -328,7 +330,8 @@ enum sim_auth { SIM_AUTH_OK, SIM_AUTH_ABSENT, SIM_AUTH_BAD };
  * key id and timestamp window, for the signed string ts + method + path. *why says what failed.
  * With auth off (no --pubkey) every request is SIM_AUTH_OK.
  */
-enum sim_auth sim_auth_check(struct lws *wsi, const char *method, const char *path, const char **why);
+enum sim_auth sim_auth_check(struct lws *wsi, const char *method, const char *path,
+    const char **why);
 
 /* ---- per-session data of the one protocol --------------------------------------------------- */
 
@@ -372,14 +375,15 @@ void sim_ctl_flow(struct sim_req *r);
 void sim_ctl_fault(struct sim_req *r);
 void sim_ctl_lifecycle(struct sim_req *r);
 
-/* ---- faults.c ------------------------------------------------------------------------------------ */
+/* ---- faults.c ------------------------------------------------------------------------------- */
 
 /*
  * Applies a fault to one connection (or every connection when conn_id is 0). kind names it (see
  * docs/kalshi-sim.md); sid selects a subscription where the fault needs one (0 = every one).
  * Returns the number of connections affected, or -1 when kind is unknown (*why says so).
  */
-int sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count, const char **why);
+int sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count,
+    const char **why);
 /* Arms the start-up faults (--fault) on a new connection. */
 void sim_fault_on_connect(struct sim_conn *c);
 /* Checks the --fault list at start-up: 0, or -1 with *why. */

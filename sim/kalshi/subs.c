@@ -22,7 +22,7 @@
 static struct sim_buf subs_out;
 static uint32_t subs_epoch;   /* see subs_resolve */
 
-/* ---- membership ------------------------------------------------------------------------------ */
+/* ---- membership ----------------------------------------------------------------------------- */
 
 static bool
 subs_has_market(const struct sim_sub *s, const struct sim_market *m)
@@ -134,7 +134,7 @@ sim_subs_drop_all(struct sim_conn *c)
 		subs_free(c, c->subs);
 }
 
-/* ---- message building ---------------------------------------------------------------------- */
+/* ---- message building ----------------------------------------------------------------------- */
 
 static void
 subs_id(struct sim_buf *b, const struct sim_cmd *cmd)
@@ -179,18 +179,17 @@ subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *
 }
 
 /*
- * Queues the seq-bearing message in subs_out for s, applying the drop and duplicate faults.
- * Returns -1 when the subscription died of an overflow (s is freed then).
+ * Queues the seq-bearing message in subs_out for s, applying the drop, reorder and duplicate
+ * faults. Returns -1 when the subscription died of an overflow (s is freed then).
  */
 static int
 subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 {
 	struct sim_conn *c = s->conn;
+	bool mine = c->f_sid == 0 || c->f_sid == s->sid;
 
 	if (subs_out.failed)
 		return 0;
-	bool mine = c->f_sid == 0 || c->f_sid == s->sid;
-
 	if (c->f_drop > 0 && mine) {
 		c->f_drop--;
 		return 0;
@@ -272,7 +271,8 @@ subs_snapshot(struct sim_sub *s, const struct sim_market *m)
 }
 
 void
-sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t delta, int64_t t_us)
+sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t delta,
+    int64_t t_us)
 {
 	char ts[32];
 
@@ -351,7 +351,7 @@ sim_subs_overflow(struct sim_conn *c)
 	}
 }
 
-/* ---- commands --------------------------------------------------------------------------------- */
+/* ---- commands ------------------------------------------------------------------------------- */
 
 /*
  * Resolves the command's tickers to markets (deduplicated, in order). On an unknown ticker sends
