@@ -33,7 +33,7 @@ static const char *const cmd_errs[] = {
 	[18] = "Command timeout",
 	[SIM_E_OVERFLOW] = "Subscription buffer overflow",
 	[SIM_E_MARKET_LIMIT] = "Subscription market limit exceeded",
-	[27] = "Too many requests",
+	[SIM_E_TOO_MANY] = "Too many requests",
 };
 
 static const char *const cmd_channels[SIM_CH_COUNT] = {

@@ -23,6 +23,7 @@ enum sim_err {
 	SIM_E_UNKNOWN_SID = 7, SIM_E_UNKNOWN_CHANNEL = 8, SIM_E_CHANNEL = 10, SIM_E_INVALID = 11,
 	SIM_E_ONE_SID = 12, SIM_E_ACTION_UNSUPPORTED = 13, SIM_E_TICKER = 14, SIM_E_ACTION = 15,
 	SIM_E_MARKET_NOT_FOUND = 16, SIM_E_INTERNAL = 17, SIM_E_OVERFLOW = 25, SIM_E_MARKET_LIMIT = 26,
+	SIM_E_TOO_MANY = 27,
 };
 
 /* Most tickers or sids one command may carry; more is error 11. */

@@ -20,7 +20,8 @@ static volatile sig_atomic_t sim_stop;
 enum {
 	OPT_PORT = 256, OPT_IFACE, OPT_SEED, OPT_MARKETS, OPT_PER_EVENT, OPT_MAX_MARKETS, OPT_RATE,
 	OPT_PUBKEY, OPT_KEY_ID, OPT_NO_AUTH, OPT_TS_WINDOW, OPT_SUB_LIMIT, OPT_SENDQ, OPT_REST_TOKENS,
-	OPT_REST_COST, OPT_PING, OPT_MSG_LOG, OPT_HISTORY, OPT_LIFECYCLE, OPT_MAX_FRAME, OPT_FAULT,
+	OPT_REST_COST, OPT_PING, OPT_MSG_LOG, OPT_HISTORY, OPT_LIFECYCLE, OPT_MAX_FRAME, OPT_CMD_RATE,
+	OPT_FAULT,
 	OPT_LOG_LEVEL, OPT_HELP,
 };
 
@@ -49,6 +50,7 @@ static const struct {
 	{ OPT_HISTORY, "history", 1, INT64_C(1) << 32, &sim_w.opt.history, sizeof(size_t) },
 	{ OPT_LIFECYCLE, "lifecycle-ms", 0, INT64_C(86400000), &sim_w.opt.lifecycle_ms, sizeof(int64_t) },
 	{ OPT_MAX_FRAME, "max-frame", 64, INT64_C(1) << 30, &sim_w.opt.max_frame, sizeof(size_t) },
+	{ OPT_CMD_RATE, "cmd-rate", 0, 100000000, &sim_w.opt.cmd_rate, sizeof(int64_t) },
 };
 
 static const struct option sim_long_opts[] = {
@@ -72,6 +74,7 @@ static const struct option sim_long_opts[] = {
 	{ "history", required_argument, NULL, OPT_HISTORY },
 	{ "lifecycle-ms", required_argument, NULL, OPT_LIFECYCLE },
 	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+	{ "cmd-rate", required_argument, NULL, OPT_CMD_RATE },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -87,7 +90,8 @@ sim_usage(FILE *f)
 	    "                  [--rate N] [--ts-window-ms N] [--sub-market-limit N]\n"
 	    "                  [--send-queue-bytes N] [--rest-tokens N] [--rest-cost N]\n"
 	    "                  [--ping-interval-ms N] [--msg-log FILE] [--history N]\n"
-	    "                  [--lifecycle-ms N] [--max-frame N] [--fault LIST] [--log-level L]\n"
+	    "                  [--lifecycle-ms N] [--max-frame N] [--cmd-rate N] [--fault LIST]\n"
+	    "                  [--log-level L]\n"
 	    "See docs/kalshi-sim.md.\n");
 }
 
@@ -146,6 +150,7 @@ sim_parse_flags(int argc, char **argv, bool *no_auth)
 	o->ping_interval_ms = 10000;
 	o->history = 1000000;
 	o->max_frame = 65536;
+	o->cmd_rate = 10000;
 	while ((c = getopt_long(argc, argv, "", sim_long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_IFACE:

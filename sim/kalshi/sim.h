@@ -46,6 +46,7 @@ struct sim_opts {
 	size_t history;            /* book changes kept for /_sim/book?at= */
 	int64_t lifecycle_ms;      /* one lifecycle transition every so often; 0 = never */
 	size_t max_frame;          /* largest command accepted */
+	int64_t cmd_rate;          /* commands per second per connection before error 27; 0 = any */
 	const char *faults;        /* start-up faults, see faults.c */
 };
 
@@ -154,6 +155,8 @@ struct sim_conn {
 	bool rx_too_big;
 	bool corked;              /* TCP_CORK is on while a backlog drains */
 	int64_t last_ping_us;
+	int64_t cmd_tokens;       /* command bucket, in millionths of a command */
+	int64_t cmd_tokens_t;     /* last refill, us */
 	/* faults armed on this connection (faults.c) */
 	uint32_t f_drop;          /* skip the next N seq-bearing messages (seq still advances) */
 	uint32_t f_dup;           /* send the next N seq-bearing messages twice */
@@ -310,6 +313,8 @@ struct sim_conn *sim_conn_find(uint64_t id);
 
 /* Handles one complete command frame from c. */
 void sim_subs_command(struct sim_conn *c, const char *text, size_t len);
+/* Answers the command frame with error code without running it (its id is echoed if it has one). */
+void sim_subs_refuse(struct sim_conn *c, const char *text, size_t len, int code);
 /* Sends the delta for one change of market m to every subscription holding it. */
 void sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t delta,
     int64_t t_us);

@@ -577,6 +577,16 @@ subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
 }
 
 void
+sim_subs_refuse(struct sim_conn *c, const char *text, size_t len, int code)
+{
+	struct sim_cmd cmd;
+
+	(void)sim_cmd_parse(text, len, &cmd);
+	subs_error(c, &cmd, code, NULL);
+	sim_cmd_free(&cmd);
+}
+
+void
 sim_subs_command(struct sim_conn *c, const char *text, size_t len)
 {
 	struct sim_cmd cmd;

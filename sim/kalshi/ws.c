@@ -218,6 +218,30 @@ ws_conn_new(struct lws *wsi)
 	return c;
 }
 
+/*
+ * Takes one command from c's bucket (--cmd-rate per second, burst one second's worth); false
+ * when it is empty: the exchange answers error 27 then.
+ */
+static bool
+ws_charge_command(struct sim_conn *c)
+{
+	int64_t now = sim_now_us(), cap = sim_w.opt.cmd_rate * 1000000;
+
+	if (sim_w.opt.cmd_rate <= 0)
+		return true;
+	if (c->cmd_tokens_t == 0)
+		c->cmd_tokens = cap;
+	else
+		c->cmd_tokens += (now - c->cmd_tokens_t) * sim_w.opt.cmd_rate;
+	if (c->cmd_tokens > cap)
+		c->cmd_tokens = cap;
+	c->cmd_tokens_t = now;
+	if (c->cmd_tokens < 1000000)
+		return false;
+	c->cmd_tokens -= 1000000;
+	return true;
+}
+
 /* Accumulates a fragment of a command; handles the command when the message is complete. */
 static void
 ws_receive(struct lws *wsi, struct sim_conn *c, const char *in, size_t len)
@@ -245,7 +269,9 @@ ws_receive(struct lws *wsi, struct sim_conn *c, const char *in, size_t len)
 	}
 	if (!done)
 		return;
-	if (c->rx_too_big || lws_frame_is_binary(wsi)) {
+	if (!ws_charge_command(c)) {
+		sim_subs_refuse(c, c->rx != NULL ? c->rx : "", c->rx_len, SIM_E_TOO_MANY);
+	} else if (c->rx_too_big || lws_frame_is_binary(wsi)) {
 		static const char err[] =
 		    "{\"type\":\"error\",\"msg\":{\"code\":1,\"msg\":\"Unable to process message\"}}";
 

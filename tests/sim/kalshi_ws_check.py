@@ -470,6 +470,24 @@ async def sc_malformed():
     check("the sim is alive", 200, st)
 
 
+async def sc_cmdrate():
+    ws = await connect()
+    for i in range(12):
+        await send(ws, {"id": 100 + i, "cmd": "list_subscriptions"})
+    got = [await recv(ws) for _ in range(12)]
+    ok = [m["id"] for m in got if m.get("type") == "ok"]
+    limited = [(m["id"], m["msg"]["code"]) for m in got if m.get("type") == "error"]
+    check("the burst of --cmd-rate commands passes", list(range(100, 105)), ok[:5])
+    check("commands past --cmd-rate get error 27 with their id", True,
+          len(limited) >= 5 and all(code == 27 for _, code in limited)
+          and all(i >= 105 for i, _ in limited))
+    await asyncio.sleep(1.1)
+    await send(ws, {"id": 200, "cmd": "list_subscriptions"})
+    m = await recv(ws)
+    check("commands pass again after a second", (200, "ok"), (m.get("id"), m.get("type")))
+    await ws.close()
+
+
 async def sc_truth():
     ts = tickers(ARGS.markets)
     half = (len(ts) + 1) // 2
