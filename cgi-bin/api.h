@@ -65,6 +65,7 @@ struct req {
 	bool head_only;            /* HEAD: headers without a body */
 	char *headers[REQ_MAX_HEADERS]; /* extra response header lines, without CRLF */
 	size_t nheaders;
+	const char *init_error;    /* why req_init refused the request (a string literal) */
 	bool sent;
 	int status;                /* status sent, for the access log */
 	/* Called before an error response goes out for a charged call: gives the credits back. */
@@ -107,6 +108,8 @@ void req_reset(struct req *req);
 const char *req_param(const struct req *req, const char *name);
 /* The validated argument of a declared parameter (never NULL for a declared name). */
 const struct req_arg *req_arg(const struct req *req, const char *name);
+/* CSV wanted: format=csv, or no format parameter and an Accept header naming text/csv. */
+bool req_wants_csv(const struct req *req);
 /* The code of an error, looked up by its string (for codes returned by SQL); ERR_INTERNAL if unknown. */
 enum api_err api_err_from_code(const char *code);
 /* A FastCGI environment variable (borrowed until the next accept), or NULL. */

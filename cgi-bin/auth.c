@@ -82,7 +82,6 @@ auth_charge(struct req *req)
 	params[2] = rt->pattern;
 	if ((res = db_exec(req->db, &q_charge, params)) == NULL || PQntuples(res) != 1) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "cannot check the API key now; retry shortly");
-		req_add_header(req, "Retry-After", "2");
 		goto out;
 	}
 	err = strcmp(PQgetvalue(res, 0, 0), "ok") == 0 ? ERR__COUNT : api_err_from_code(PQgetvalue(res, 0, 0));

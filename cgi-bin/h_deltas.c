@@ -57,7 +57,7 @@ h_deltas(struct req *req)
 {
 	const struct req_arg *a_start = req_arg(req, "start"), *a_end = req_arg(req, "end");
 	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_lim = req_arg(req, "limit");
-	bool csv = req_arg(req, "format")->set && req_arg(req, "format")->i == 1;
+	bool csv = req_wants_csv(req);
 	struct recon_market m;
 	char id[24], start[24], end[24], after[24], limit[16], cursor[24];
 	const char *params[] = { id, start, end, after, limit };

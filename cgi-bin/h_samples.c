@@ -77,7 +77,7 @@ h_samples(struct req *req)
 	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_depth = req_arg(req, "depth");
 	int64_t start = req_arg(req, "start")->i, end = req_arg(req, "end")->i;
 	int64_t iv = req_arg(req, "interval")->i * US, first, last, covered_from, nsamples;
-	bool csv = req_arg(req, "format")->set && req_arg(req, "format")->i == 1;
+	bool csv = req_wants_csv(req);
 	int depth = a_depth->set ? (int)a_depth->i : 0;
 	struct recon_market m;
 	struct recon_state st = { 0 };
@@ -89,6 +89,7 @@ h_samples(struct req *req)
 	size_t len = 0;
 	FILE *out = NULL;
 	int found, di = 0, si = 0;
+	bool inconsistent = false; /* a recorded delta drove a level below zero since the last snapshot */
 
 	if (end < start) {
 		req_send_error(req, ERR_INVALID_PARAMETER, "parameter 'end' is before 'start'");
@@ -121,6 +122,7 @@ h_samples(struct req *req)
 		goto out;
 	}
 	covered_from = st.checkpoint_ts;
+	inconsistent = st.inconsistent;
 	if (csv) {
 		if ((out = open_memstream(&buf, &len)) == NULL) {
 			req_send_error(req, ERR_INTERNAL, "out of memory");
@@ -141,20 +143,21 @@ h_samples(struct req *req)
 			int64_t sn = si < PQntuples(snaps) ? col(snaps, si, 0) : INT64_MAX;
 
 			if (sn <= s && sn <= dt) {
-				recon_load_checkpoint(st.book, PQgetvalue(snaps, si, 1), PQgetvalue(snaps, si, 2),
-				    PQgetvalue(snaps, si, 3), PQgetvalue(snaps, si, 4));
+				inconsistent = recon_load_checkpoint(st.book, PQgetvalue(snaps, si, 1),
+				    PQgetvalue(snaps, si, 2), PQgetvalue(snaps, si, 3), PQgetvalue(snaps, si, 4)) != 0;
 				if (covered_from == RECON_NONE)
 					covered_from = sn;
 				si++;
 			} else if (dt <= s) {
-				book_apply_delta(st.book, PQgetvalue(deltas, di, 1)[0] == '0' ? BOOK_YES : BOOK_NO,
-				    col(deltas, di, 2), col(deltas, di, 3));
+				if (book_apply_delta(st.book, PQgetvalue(deltas, di, 1)[0] == '0' ? BOOK_YES : BOOK_NO,
+				    col(deltas, di, 2), col(deltas, di, 3)) != BOOK_OK)
+					inconsistent = true;
 				di++;
 			} else {
 				break;
 			}
 		}
-		complete = sample_complete(s, covered_from, gaps);
+		complete = !inconsistent && sample_complete(s, covered_from, gaps);
 		kt_format(s, at);
 		if (csv) {
 			csv_side(out, at, complete, st.book, BOOK_YES, depth);

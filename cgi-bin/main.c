@@ -87,7 +87,8 @@ worker_main(void)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if ((err = req_init(&req, &fcgi, db, (size_t)cfg.api_max_body)) != 0)
-			req_send_error(&req, (enum api_err)err, NULL);
+			req_send_error(&req, (enum api_err)err, "%s",
+			    req.init_error != NULL ? req.init_error : "bad request");
 		else
 			route_dispatch(&req);
 		access_log(&req, &t0);

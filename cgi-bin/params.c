@@ -195,3 +195,15 @@ req_arg(const struct req *req, const char *name)
 			return &req->args[i];
 	return &unset;
 }
+
+bool
+req_wants_csv(const struct req *req)
+{
+	const struct req_arg *f = req_arg(req, "format");
+	const char *accept;
+
+	if (f->set)
+		return strcmp(f->s, "csv") == 0;
+	accept = req_env(req, "HTTP_ACCEPT");
+	return accept != NULL && strstr(accept, "text/csv") != NULL;
+}

@@ -24,8 +24,11 @@ static struct db_stmt q_at = DB_STMT("recon_at",
     " FROM markets m"
     " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id"
     "   AND cp.ts <= kb_ts($2) ORDER BY cp.ts DESC LIMIT 1) c ON true"
+    /* a gap covering $2, or one that began after the checkpoint: the deltas since then do not
+     * rebuild the book (a gap is closed by the snapshot checkpoint written at its end) */
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id AND gp.start_ts <= kb_ts($2)"
-    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts($2)) ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
+    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts($2) OR gp.start_ts >= c.ts)"
+    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
     " WHERE m.ticker = $1", 2);
 static struct db_stmt q_deltas_after = DB_STMT("recon_deltas_after",
     "SELECT kb_us(ts), side, price, delta FROM book_deltas"

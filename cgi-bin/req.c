@@ -62,7 +62,7 @@ url_decode(const char *s, size_t len)
 	return out;
 }
 
-/* Splits the query string into req->params. Returns 0 or an api_err. */
+/* Splits the query string into req->params. Returns 0 or an api_err with req->init_error set. */
 static int
 req_parse_query(struct req *req, const char *qs)
 {
@@ -77,10 +77,14 @@ req_parse_query(struct req *req, const char *qs)
 		if (seglen > 0) {
 			struct req_param *prm;
 
-			if (nlen == 0)
+			if (nlen == 0) {
+				req->init_error = "malformed query string: a parameter without a name";
 				return ERR_BAD_REQUEST;
-			if (req->nparams == REQ_MAX_PARAMS)
+			}
+			if (req->nparams == REQ_MAX_PARAMS) {
+				req->init_error = "too many query parameters";
 				return ERR_BAD_REQUEST;
+			}
 			prm = &req->params[req->nparams];
 			prm->name = url_decode(p, nlen);
 			prm->value = eq != NULL ? url_decode(eq + 1, seglen - nlen - 1) : strdup("");
@@ -88,6 +92,7 @@ req_parse_query(struct req *req, const char *qs)
 				free(prm->name);
 				free(prm->value);
 				prm->name = prm->value = NULL;
+				req->init_error = "malformed query string: a bad percent-escape or an encoded NUL";
 				return ERR_BAD_REQUEST;
 			}
 			req->nparams++;
@@ -126,15 +131,23 @@ req_read_body(struct req *req, size_t max)
 	if (cl == NULL || *cl == '\0')
 		return 0;
 	len = strtoull(cl, &end, 10);
-	if (*end != '\0' || cl[0] == '-')
+	if (*end != '\0' || cl[0] == '-') {
+		req->init_error = "malformed Content-Length";
 		return ERR_BAD_REQUEST;
-	if (len > max)
+	}
+	if (len > max) {
+		req->init_error = "request body too large";
 		return ERR_BODY_TOO_LARGE;
-	if ((req->body = malloc((size_t)len + 1)) == NULL)
+	}
+	if ((req->body = malloc((size_t)len + 1)) == NULL) {
+		req->init_error = "out of memory";
 		return ERR_INTERNAL;
+	}
 	got = len > 0 ? FCGX_GetStr(req->body, (int)len, req->fcgi->in) : 0;
-	if (got < 0 || (unsigned long long)got != len)
+	if (got < 0 || (unsigned long long)got != len) {
+		req->init_error = "request body shorter than its Content-Length";
 		return ERR_BAD_REQUEST;
+	}
 	req->body[len] = '\0';
 	req->body_len = (size_t)len;
 	return 0;
@@ -292,6 +305,8 @@ req_send_error(struct req *req, enum api_err err, const char *fmt, ...)
 	} else {
 		snprintf(msg, sizeof(msg), "%s", api_err_code(err));
 	}
+	if (err == ERR_SERVICE_UNAVAILABLE)
+		req_add_header(req, "Retry-After", "2");
 	json_object_object_add(e, "code", json_object_new_string(api_err_code(err)));
 	json_object_object_add(e, "message", json_object_new_string(msg));
 	json_object_object_add(e, "status", json_object_new_int(api_err_status(err)));

@@ -20,7 +20,11 @@ call() {
 }
 
 echo "setup: accounts, keys and the fixture history"
-psql -X -q -d "$TEST_PG" -f "$TEST_ROOT/tests/integration/fixture_api.sql" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$TEST_PG" -f "$TEST_ROOT/tests/integration/fixture_api.sql" >/dev/null
+check "fixture loaded" "3 4 7 2" "$(sql "SELECT (SELECT count(*) FROM markets WHERE ticker LIKE 'KXT-%') || ' ' ||
+	(SELECT count(*) FROM book_checkpoints c JOIN markets m ON m.id = c.market_id WHERE m.ticker LIKE 'KXT-%') || ' ' ||
+	(SELECT count(*) FROM book_deltas d JOIN markets m ON m.id = d.market_id WHERE m.ticker LIKE 'KXT-%') || ' ' ||
+	(SELECT count(*) FROM gaps g JOIN markets m ON m.id = g.market_id WHERE m.ticker LIKE 'KXT-%')")"
 $ADMIN account create dev@kbook.test >/dev/null
 $ADMIN account set dev@kbook.test rate 1000000 >/dev/null
 $ADMIN account set dev@kbook.test credits 100000000 >/dev/null
@@ -77,6 +81,18 @@ check "deltas csv body" $'ts,exchange_ts,side,price,delta\r\n2026-11-20T00:01:00
 check_match "deltas csv next cursor header" '^c1[0-9a-z]+$' "$(hdr X-Next-Cursor)"
 STATUS=$(curl -s -o "$TEST_TMP/csv" -w '%{http_code}' -H "X-API-Key: $DEV" "$U/v1/markets/KXT-B/orderbooks?format=csv&start=2026-11-20T00:00:00Z&end=2026-11-20T00:01:00Z&interval=60")
 check "samples csv" $'at,complete,side,price,size\r\n2026-11-20T00:00:00.000000Z,true,no,0.3055,123.45\r\n2026-11-20T00:01:00.000000Z,true,yes,0.3005,0.01\r\n2026-11-20T00:01:00.000000Z,true,no,0.3055,123.45\r' "$(cat "$TEST_TMP/csv")"
+
+STATUS=$(curl -s -o "$TEST_TMP/csv" -D "$H" -w '%{http_code}' -H "X-API-Key: $DEV" -H 'Accept: text/csv' "$U/v1/markets/KXT-A/deltas?limit=1")
+check "Accept: text/csv gives CSV" $'ts,exchange_ts,side,price,delta\r\n2026-11-20T00:01:00.000000Z,2026-11-20T00:00:59.999000Z,yes,0.4600,-2.50\r' "$(cat "$TEST_TMP/csv")"
+STATUS=$(curl -s -o "$TEST_TMP/csv" -w '%{http_code}' -H "X-API-Key: $DEV" -H 'Accept: text/csv' "$U/v1/markets/KXT-A/deltas?limit=1&format=json")
+check_match "format=json wins over Accept" '^\{"market_ticker"' "$(cat "$TEST_TMP/csv")"
+
+echo "a gap with no resync after it makes later books incomplete"
+call "$DEV" "/v1/markets/KXT-B/orderbook?at=2026-11-20T00:02:30Z"
+check "after an unresynced gap: incomplete" false "$(jq -r .complete <<<"$body")"
+check "names that gap" "disconnect 2026-11-20T00:02:00.000000Z" "$(jq -r '.gap.reason + " " + .gap.start' <<<"$body")"
+call "$DEV" "/v1/markets/KXT-B/orderbook?at=2026-11-20T00:01:59Z"
+check "before it: complete" true "$(jq -r .complete <<<"$body")"
 
 echo "pagination: exactly once"
 all=$(curl -s -H "X-API-Key: $DEV" "$U/v1/markets/KXT-A/deltas" | jq -c '[.deltas[].ts]')
@@ -154,8 +170,9 @@ expect "/v1/markets/KXT-A/orderbooks?start=2026-11-20T00:00:00Z&end=2026-11-20T0
 expect "/v1/markets/KXT-A/orderbook?at=2026-11-20T00:00:00Z&at=2026-11-20T00:01:00Z" repeated_parameter at
 expect "/v1/markets/KXT-A/orderbook?when=now" unknown_parameter when
 expect "/v1/markets/KXT-A/orderbook?AT=1" unknown_parameter AT
-expect "/v1/markets/KXT-A/orderbook?at=%zz" bad_request
-expect "/v1/markets/KXT-A/orderbook?at=%00" bad_request
+expect "/v1/markets/KXT-A/orderbook?at=%zz" bad_request percent-escape
+expect "/v1/markets/KXT-A/orderbook?at=%00" bad_request "encoded NUL"
+expect "/v1/markets/KXT-A/orderbook?=1" bad_request "without a name"
 expect "/v1/markets/NOPE/orderbook" market_not_found NOPE
 expect "/v1/markets/%27%3B%20DROP%20TABLE%20markets%3B--" market_not_found DROP
 expect "/v1/markets/NOPE/deltas" market_not_found
@@ -212,15 +229,21 @@ check "usage recorded per key and route (calls include the refunded one)" "2|5" 
 check "ledger" 5 "$(sql "SELECT used FROM credit_periods c JOIN accounts a ON a.id = c.account_id WHERE a.email = 'free@kbook.test'")"
 
 echo "plan rate limit (free: 30 a minute)"
+$ADMIN account create rate@kbook.test >/dev/null
+RATE=$($ADMIN key create rate@kbook.test)
+# the window is the calendar minute: start early in one so that 31 calls fit in it
+sec=$((10#$(date +%S)))
+[ "$sec" -lt 45 ] || sleep $((61 - sec))
 codes=""
-for i in $(seq 1 30); do
-	codes+=$(curl -s -o /dev/null -w '%{http_code} ' -H "X-API-Key: $FREE" "$U/v1/markets/KXT-C")
+for i in $(seq 1 31); do
+	codes+=$(curl -s -o /dev/null -w '%{http_code} ' -H "X-API-Key: $RATE" "$U/v1/markets/KXT-C")
 done
-check_match "the 30th call of the minute is refused" '^(200 ){28,29}429 ' "$codes"
-call "$FREE" "/v1/markets/KXT-C"
+check "30 calls served, the 31st of the minute refused" "$(printf '200 %.0s' $(seq 1 30))429 " "$codes"
+call "$RATE" "/v1/markets/KXT-C"
 check "rate_limited" rate_limited "$(jq -r .error.code <<<"$body")"
 check_match "Retry-After on rate_limited" '^[0-9]+$' "$(hdr Retry-After)"
 check "X-RateLimit-Remaining 0" 0 "$(hdr X-RateLimit-Remaining)"
+check "X-Credits-Cost 0 when refused" 0 "$(hdr X-Credits-Cost)"
 
 echo "credits exhausted under concurrency never overdraw"
 $ADMIN account create race@kbook.test >/dev/null

@@ -83,6 +83,10 @@ check "degraded status" 503 "$STATUS"
 check "degraded body" '{"status":"degraded","checks":{"database":"unreachable"}}' "$body"
 get /v1/health
 check "still degraded" 503 "$STATUS"
+STATUS=$(curl -s -o "$TEST_TMP/body" -D "$H" -w '%{http_code}' -H "X-API-Key: kb_live_00000000000000000000000000000000" "$U/v1/markets")
+check "a data route while Postgres is down: 503" 503 "$STATUS"
+check "its envelope" service_unavailable "$(jq -r .error.code "$TEST_TMP/body")"
+check "its Retry-After" 2 "$(hdr Retry-After)"
 pg_start "$TEST_STACK" "$TEST_PGPORT" >/dev/null
 ok=0
 for i in 1 2 3 4 5 6 7 8; do
