@@ -32,17 +32,11 @@ h_coverage(struct req *req)
 	const char *params[] = { id };
 	PGresult *res;
 	struct json_object *root, *segs, *gaps;
-	int found = recon_market(req->db, req->captures[0], &m);
 	int64_t cur;
 	bool open = false;
 
-	if (found <= 0) {
-		if (found == 0)
-			req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
-		else
-			req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+	if (!recon_req_market(req, &m))
 		return;
-	}
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
 	if ((res = db_exec(req->db, &q_gaps, params)) == NULL) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");

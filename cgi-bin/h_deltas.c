@@ -62,7 +62,7 @@ h_deltas(struct req *req)
 	char id[24], start[24], end[24], after[24], limit[16], cursor[24];
 	const char *params[] = { id, start, end, after, limit };
 	PGresult *res = NULL, *gaps = NULL;
-	int found, n, max = a_lim->set ? (int)a_lim->i : 1000;
+	int n, max = a_lim->set ? (int)a_lim->i : 1000;
 	int64_t t_start = a_start->set ? a_start->i : 0, t_end = a_end->set ? a_end->i : kt_now();
 	char *buf = NULL;
 	size_t len = 0;
@@ -72,13 +72,8 @@ h_deltas(struct req *req)
 		req_send_error(req, ERR_INVALID_PARAMETER, "parameter 'end' is before 'start'");
 		return;
 	}
-	if ((found = recon_market(req->db, req->captures[0], &m)) <= 0) {
-		if (found == 0)
-			req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
-		else
-			req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+	if (!recon_req_market(req, &m))
 		return;
-	}
 	if (!a_start->set && m.first_ts != RECON_NONE)
 		t_start = m.first_ts;
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);

@@ -88,7 +88,7 @@ h_samples(struct req *req)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = NULL;
-	int found, di = 0, si = 0;
+	int di = 0, si = 0;
 	bool inconsistent = false; /* a recorded delta drove a level below zero since the last snapshot */
 
 	if (end < start) {
@@ -104,13 +104,8 @@ h_samples(struct req *req)
 	if (nsamples > SAMPLES_MAX)
 		nsamples = SAMPLES_MAX;
 	last = first + (nsamples - 1) * iv;
-	if ((found = recon_market(req->db, req->captures[0], &m)) <= 0) {
-		if (found == 0)
-			req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
-		else
-			req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+	if (!recon_req_market(req, &m))
 		return;
-	}
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
 	snprintf(from, sizeof(from), "%lld", (long long)first);
 	snprintf(to, sizeof(to), "%lld", (long long)last);

@@ -9,6 +9,7 @@
 #include "fixed.h"
 #include "ktime.h"
 #include "log.h"
+#include "api.h"
 #include "recon.h"
 
 static struct db_stmt q_market = DB_STMT("recon_market",
@@ -62,6 +63,18 @@ recon_market(struct db *db, const char *ticker, struct recon_market *out)
 out:
 	PQclear(res);
 	return rc;
+}
+
+bool
+recon_req_market(struct req *req, struct recon_market *out)
+{
+	int found = recon_market(req->db, req->captures[0], out);
+
+	if (found == 0)
+		req_send_error(req, ERR_MARKET_NOT_FOUND, "no market '%.200s'", req->captures[0]);
+	else if (found < 0)
+		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
+	return found == 1;
 }
 
 /* Parses "{1,2,3}" into at most max integers; returns the count or -1. */

@@ -44,6 +44,13 @@ struct recon_state {
 /* Looks a market up by ticker. Returns 1 found, 0 not found, -1 database error. */
 int recon_market(struct db *db, const char *ticker, struct recon_market *out);
 
+struct req;
+/*
+ * The market named by the request's {ticker}: returns true with *out filled, or answers
+ * 404 market_not_found / 503 itself and returns false.
+ */
+bool recon_req_market(struct req *req, struct recon_market *out);
+
 /* Rebuilds the book of m at instant at into st (allocated here). Returns 0 or -1. */
 int recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct recon_state *st);
 void recon_state_free(struct recon_state *st);
