@@ -41,7 +41,9 @@ CREATE TABLE api_keys (
 	hash         bytea NOT NULL UNIQUE CHECK (length(hash) = 32),   -- SHA-256 of the whole key
 	created_at   timestamptz NOT NULL DEFAULT now(),
 	last_used_at timestamptz,
-	revoked_at   timestamptz
+	revoked_at   timestamptz,
+	rate_window  timestamptz,              -- the calendar minute rate_calls counts
+	rate_calls   integer NOT NULL DEFAULT 0
 );
 CREATE INDEX api_keys_account_idx ON api_keys (account_id);
 
@@ -66,16 +68,10 @@ CREATE TABLE usage (
 	PRIMARY KEY (key_id, route, day)
 );
 
--- Requests per key and minute, for the plan's rate limit.
-CREATE TABLE rate_windows (
-	key_id       bigint NOT NULL REFERENCES api_keys (id),
-	window_start timestamptz NOT NULL,
-	calls        integer NOT NULL,
-	PRIMARY KEY (key_id, window_start)
-);
-
--- api_charge: authenticates the key with SHA-256 hash key_hash, applies the plan's rate limit,
--- and charges cost credits for route, all in the caller's one statement. Returns one row; code is
+-- api_charge: authenticates the key with SHA-256 hash key_hash, applies the plan's rate limit
+-- (calls per calendar minute, counted in the key's row together with last_used_at: a HOT update),
+-- and charges cost credits for route, all in the caller's one statement; four statements on the
+-- common path (the credit period row is created only when the UPDATE finds none). Returns one row; code is
 -- 'ok' or the error code the API answers with ('invalid_api_key', 'revoked_api_key',
 -- 'account_disabled', 'rate_limited', 'credits_exhausted'). The deduction is the conditional
 -- UPDATE of BILLING.md, so concurrent requests never overdraw. It commits with
@@ -88,17 +84,18 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	k record;
-	p plans%ROWTYPE;
 	now_ timestamptz := now();
 	pstart timestamptz := date_trunc('month', now_ AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
 	wstart timestamptz := date_trunc('minute', now_);
 	calls_ integer;
-	left_ integer;
 BEGIN
 	PERFORM set_config('synchronous_commit', 'off', true);
 	SELECT ak.id, ak.account_id, ak.revoked_at, a.plan, a.disabled,
-	       a.monthly_credits_override, a.rate_per_min_override INTO k
-	  FROM api_keys ak JOIN accounts a ON a.id = ak.account_id WHERE ak.hash = key_hash;
+	       coalesce(a.monthly_credits_override, p.monthly_credits) AS credits,
+	       coalesce(a.rate_per_min_override, p.rate_per_min) AS rate, p.overage AS overage_ok
+	  INTO k
+	  FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan
+	 WHERE ak.hash = key_hash;
 	IF NOT FOUND THEN
 		code := 'invalid_api_key';
 		RETURN;
@@ -114,31 +111,33 @@ BEGIN
 		code := 'account_disabled';
 		RETURN;
 	END IF;
-	SELECT * INTO p FROM plans WHERE name = k.plan;
-	p.monthly_credits := coalesce(k.monthly_credits_override, p.monthly_credits);
-	p.rate_per_min := coalesce(k.rate_per_min_override, p.rate_per_min);
-	rate_limit := p.rate_per_min;
+	rate_limit := k.rate;
 	rate_reset := wstart + interval '1 minute';
-	INSERT INTO rate_windows AS w VALUES (k.id, wstart, 1)
-	  ON CONFLICT (key_id, window_start) DO UPDATE SET calls = w.calls + 1
-	  RETURNING w.calls INTO calls_;
-	rate_remaining := greatest(p.rate_per_min - calls_, 0);
-
-	INSERT INTO credit_periods AS c (account_id, period_start, period_end, allowance)
-	  VALUES (k.account_id, pstart, pstart + interval '1 month', p.monthly_credits)
-	  ON CONFLICT DO NOTHING;
-	IF calls_ > p.rate_per_min THEN
+	UPDATE api_keys ak
+	   SET rate_calls = CASE WHEN ak.rate_window = wstart THEN ak.rate_calls + 1 ELSE 1 END,
+	       rate_window = wstart, last_used_at = now_
+	 WHERE ak.id = k.id
+	RETURNING ak.rate_calls INTO calls_;
+	rate_remaining := greatest(k.rate - calls_, 0);
+	IF calls_ > k.rate THEN
 		code := 'rate_limited';
 		SELECT c.allowance, c.used, c.overage, c.period_end INTO allowance, used, overage, period_end
 		  FROM credit_periods c WHERE c.account_id = k.account_id AND c.period_start = pstart;
 		RETURN;
 	END IF;
-	UPDATE credit_periods c SET used = c.used + cost
-	 WHERE c.account_id = k.account_id AND c.period_start = pstart AND c.used + cost <= c.allowance
-	RETURNING c.allowance, c.used, c.overage, c.period_end INTO allowance, used, overage, period_end;
-	IF NOT FOUND THEN
-		IF p.overage THEN
-			-- pay as you go: what fits uses the allowance, the rest is metered as overage
+	FOR attempt IN 1..2 LOOP
+		UPDATE credit_periods c SET used = c.used + cost
+		 WHERE c.account_id = k.account_id AND c.period_start = pstart AND c.used + cost <= c.allowance
+		RETURNING c.allowance, c.used, c.overage, c.period_end INTO allowance, used, overage, period_end;
+		EXIT WHEN FOUND;
+		-- no room, or no period row yet this month
+		INSERT INTO credit_periods AS c (account_id, period_start, period_end, allowance)
+		  VALUES (k.account_id, pstart, pstart + interval '1 month', k.credits)
+		  ON CONFLICT DO NOTHING;
+		EXIT WHEN NOT FOUND;   -- the row existed: the allowance is really spent
+	END LOOP;
+	IF allowance IS NULL THEN
+		IF k.overage_ok THEN
 			UPDATE credit_periods c
 			   SET overage = c.overage + cost - (c.allowance - c.used), used = c.allowance
 			 WHERE c.account_id = k.account_id AND c.period_start = pstart
@@ -153,8 +152,6 @@ BEGIN
 	END IF;
 	INSERT INTO usage AS u VALUES (k.id, route, (now_ AT TIME ZONE 'UTC')::date, 1, cost)
 	  ON CONFLICT (key_id, route, day) DO UPDATE SET calls = u.calls + 1, credits = u.credits + cost;
-	UPDATE api_keys SET last_used_at = now_
-	 WHERE id = k.id AND (last_used_at IS NULL OR last_used_at < now_ - interval '1 minute');
 	code := 'ok';
 END $$;
 
