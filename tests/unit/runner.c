@@ -21,6 +21,7 @@ static const struct {
 	{ "db", test_db_add },
 	{ "ktime", test_ktime_add },
 	{ "kauth", test_kauth_add },
+	{ "kmsg", test_kmsg_add },
 };
 
 int

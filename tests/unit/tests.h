@@ -12,5 +12,6 @@ int test_book_add(void);
 int test_db_add(void);
 int test_ktime_add(void);
 int test_kauth_add(void);
+int test_kmsg_add(void);
 
 #endif

@@ -1,0 +1,285 @@
+/*
+ * kmsg: see kmsg.h. json-c parses the frame; fixed-point fields are read from the JSON text of
+ * the value: a string's contents, or a number's original spelling (json-c keeps it for doubles
+ * and prints integers exactly), so "0.96" and 0.96 give the same micro-dollars and no value ever
+ * passes through a double.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "fixed.h"
+#include "kmsg.h"
+
+/* Maximum nesting: Kalshi messages are 4 deep; lifecycle metadata a little more. */
+#define KMSG_DEPTH 16
+
+static const struct {
+	const char *name;
+	enum kmsg_type type;
+} kmsg_types[] = {
+	{ "orderbook_snapshot", KMSG_SNAPSHOT },
+	{ "orderbook_delta", KMSG_DELTA },
+	{ "subscribed", KMSG_SUBSCRIBED },
+	{ "ok", KMSG_OK },
+	{ "unsubscribed", KMSG_UNSUBSCRIBED },
+	{ "error", KMSG_ERROR },
+	{ "market_lifecycle_v2", KMSG_LIFECYCLE },
+	{ "multivariate_market_lifecycle", KMSG_LIFECYCLE },
+};
+
+/* The text of a string or number value, borrowed from v; NULL for other types. */
+static const char *
+num_text(struct json_object *v, size_t *len)
+{
+	const char *s;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		*len = (size_t)json_object_get_string_len(v);
+		return json_object_get_string(v);
+	case json_type_int:
+	case json_type_double:
+		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		*len = strlen(s);
+		return s;
+	default:
+		return NULL;
+	}
+}
+
+/* An optional int64 member: -1 when absent; false when present with another type. */
+static bool
+get_int(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *v;
+
+	*out = -1;
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+/* Copies an optional string member into buf; false when present and not a string or too long. */
+static bool
+get_str(struct json_object *o, const char *key, char *buf, size_t cap)
+{
+	struct json_object *v;
+	size_t n;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	n = (size_t)json_object_get_string_len(v);
+	if (n >= cap || memchr(json_object_get_string(v), '\0', n) != NULL)
+		return false;
+	memcpy(buf, json_object_get_string(v), n + 1);
+	return true;
+}
+
+/* Parses one snapshot side (absent or null = empty). Caller frees *out. */
+static enum kmsg_err
+parse_side(struct json_object *msg, const char *key, struct book_level **out, size_t *n)
+{
+	struct json_object *arr;
+	size_t len;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_object_object_get_ex(msg, key, &arr) || arr == NULL)
+		return KMSG_OKAY;
+	if (!json_object_is_type(arr, json_type_array))
+		return KMSG_EFIELD;
+	len = json_object_array_length(arr);
+	if (len == 0)
+		return KMSG_OKAY;
+	if ((*out = calloc(len, sizeof(**out))) == NULL)
+		return KMSG_ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+		const char *ps, *ss;
+		size_t pl, sl;
+
+		if (!json_object_is_type(lv, json_type_array) || json_object_array_length(lv) != 2)
+			return KMSG_EFIELD;
+		ps = num_text(json_object_array_get_idx(lv, 0), &pl);
+		ss = num_text(json_object_array_get_idx(lv, 1), &sl);
+		if (ps == NULL || ss == NULL)
+			return KMSG_EFIELD;
+		if (fx_parse_price(ps, pl, &(*out)[i].price) != FX_OK)
+			return KMSG_EPRICE;
+		if (fx_parse_size(ss, sl, &(*out)[i].size) != FX_OK || (*out)[i].size <= 0)
+			return KMSG_ESIZE;
+		(*n)++;
+	}
+	return KMSG_OKAY;
+}
+
+static enum kmsg_err
+parse_snapshot(struct json_object *msg, struct kmsg *m)
+{
+	enum kmsg_err err;
+
+	if ((err = parse_side(msg, "yes_dollars_fp", &m->yes, &m->n_yes)) != KMSG_OKAY)
+		return err;
+	return parse_side(msg, "no_dollars_fp", &m->no, &m->n_no);
+}
+
+static enum kmsg_err
+parse_delta(struct json_object *msg, struct kmsg *m)
+{
+	struct json_object *v;
+	const char *s;
+	size_t len;
+
+	if (!json_object_object_get_ex(msg, "side", &v) || !json_object_is_type(v, json_type_string))
+		return KMSG_EFIELD;
+	if (strcmp(json_object_get_string(v), "yes") == 0)
+		m->side = BOOK_YES;
+	else if (strcmp(json_object_get_string(v), "no") == 0)
+		m->side = BOOK_NO;
+	else
+		return KMSG_EFIELD;
+	if (!json_object_object_get_ex(msg, "price_dollars", &v) || (s = num_text(v, &len)) == NULL)
+		return KMSG_EFIELD;
+	if (fx_parse_price(s, len, &m->price) != FX_OK)
+		return KMSG_EPRICE;
+	if (!json_object_object_get_ex(msg, "delta_fp", &v) || (s = num_text(v, &len)) == NULL)
+		return KMSG_EFIELD;
+	if (fx_parse_size(s, len, &m->delta) != FX_OK)
+		return KMSG_ESIZE;
+	if (!get_int(msg, "ts_ms", &m->ts_ms))
+		return KMSG_EFIELD;
+	return KMSG_OKAY;
+}
+
+/* Fills the type-specific part of m from the "msg" member. */
+static enum kmsg_err
+parse_body(struct json_object *msg, struct kmsg *m)
+{
+	bool is_obj = msg != NULL && json_object_is_type(msg, json_type_object);
+
+	switch (m->type) {
+	case KMSG_SNAPSHOT:
+	case KMSG_DELTA:
+		if (!is_obj || !get_str(msg, "market_ticker", m->ticker, sizeof(m->ticker)) ||
+		    m->ticker[0] == '\0' || m->sid < 0 || m->seq < 0)
+			return KMSG_EFIELD;
+		return m->type == KMSG_SNAPSHOT ? parse_snapshot(msg, m) : parse_delta(msg, m);
+	case KMSG_SUBSCRIBED:
+		if (!is_obj || !get_str(msg, "channel", m->channel, sizeof(m->channel)) ||
+		    !get_int(msg, "sid", &m->sid) || m->sid < 0)
+			return KMSG_EFIELD;
+		return KMSG_OKAY;
+	case KMSG_ERROR:
+		if (!is_obj || !get_int(msg, "code", &m->code) || m->code < 0)
+			return KMSG_EFIELD;
+		if (!get_str(msg, "market_ticker", m->ticker, sizeof(m->ticker)))
+			m->ticker[0] = '\0';
+		return KMSG_OKAY;
+	case KMSG_LIFECYCLE:
+		if (!is_obj || !get_str(msg, "market_ticker", m->ticker, sizeof(m->ticker)) ||
+		    m->ticker[0] == '\0' || !get_str(msg, "event_type", m->event_type, sizeof(m->event_type)))
+			return KMSG_EFIELD;
+		m->payload = msg;
+		return KMSG_OKAY;
+	case KMSG_OK:
+	case KMSG_UNSUBSCRIBED:
+	case KMSG_OTHER:
+		return KMSG_OKAY;
+	}
+	return KMSG_OKAY;
+}
+
+enum kmsg_err
+kmsg_parse(const char *buf, size_t len, struct kmsg *out)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL, *v, *msg = NULL;
+	enum kmsg_err err = KMSG_EJSON;
+	size_t end;
+
+	memset(out, 0, sizeof(*out));
+	out->id = out->sid = out->seq = out->ts_ms = out->code = -1;
+	if (len > (size_t)INT32_MAX || memchr(buf, '\0', len) != NULL)
+		goto out;
+	if ((tok = json_tokener_new_ex(KMSG_DEPTH)) == NULL) {
+		err = KMSG_ENOMEM;
+		goto out;
+	}
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(root, json_type_object))
+		goto out;
+	for (end = json_tokener_get_parse_end(tok); end < len; end++)
+		if (strchr(" \t\r\n", buf[end]) == NULL)
+			goto out;
+	err = KMSG_ETYPE;
+	if (!json_object_object_get_ex(root, "type", &v) || !json_object_is_type(v, json_type_string))
+		goto out;
+	out->type = KMSG_OTHER;
+	for (size_t i = 0; i < sizeof(kmsg_types) / sizeof(kmsg_types[0]); i++)
+		if (strcmp(json_object_get_string(v), kmsg_types[i].name) == 0)
+			out->type = kmsg_types[i].type;
+	err = KMSG_EFIELD;
+	if (!get_int(root, "id", &out->id) || !get_int(root, "sid", &out->sid) ||
+	    !get_int(root, "seq", &out->seq))
+		goto out;
+	json_object_object_get_ex(root, "msg", &msg);
+	if ((err = parse_body(msg, out)) != KMSG_OKAY)
+		goto out;
+	out->root = root;
+	root = NULL;
+out:
+	if (err != KMSG_OKAY) {
+		free(out->yes);
+		free(out->no);
+		out->yes = out->no = NULL;
+		out->n_yes = out->n_no = 0;
+		out->payload = NULL;
+	}
+	json_object_put(root);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return err;
+}
+
+void
+kmsg_free(struct kmsg *m)
+{
+	free(m->yes);
+	free(m->no);
+	json_object_put(m->root);
+	m->yes = m->no = NULL;
+	m->n_yes = m->n_no = 0;
+	m->root = m->payload = NULL;
+}
+
+const char *
+kmsg_strerror(enum kmsg_err err)
+{
+	switch (err) {
+	case KMSG_OKAY:
+		return "ok";
+	case KMSG_EJSON:
+		return "not a JSON object";
+	case KMSG_ETYPE:
+		return "no message type";
+	case KMSG_EFIELD:
+		return "a field is missing or has the wrong type";
+	case KMSG_EPRICE:
+		return "malformed price";
+	case KMSG_ESIZE:
+		return "malformed size";
+	case KMSG_ENOMEM:
+		return "out of memory";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,205 @@
+/*
+ * Tests of lib/kmsg.c: every message example of KALSHI.md, prices and sizes as strings and as
+ * JSON numbers, absent and null snapshot sides, and malformed frames with the error each gives.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "kmsg.h"
+#include "tests.h"
+
+static enum kmsg_err
+parse(const char *s, struct kmsg *m)
+{
+	return kmsg_parse(s, strlen(s), m);
+}
+
+static void
+test_snapshot(void)
+{
+	struct kmsg m;
+
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"orderbook_snapshot\",\"sid\":2,\"seq\":1,"
+	    "\"msg\":{\"market_ticker\":\"FED-23DEC-T3.00\",\"market_id\":\"9b0f\","
+	    "\"yes_dollars_fp\":[[\"0.0800\",\"300.00\"],[\"0.2200\",\"333.00\"]],"
+	    "\"no_dollars_fp\":[[\"0.5400\",\"20.00\"],[0.56,146.5]]}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_SNAPSHOT);
+	CU_ASSERT_EQUAL(m.sid, 2);
+	CU_ASSERT_EQUAL(m.seq, 1);
+	CU_ASSERT_EQUAL(m.id, -1);
+	CU_ASSERT_STRING_EQUAL(m.ticker, "FED-23DEC-T3.00");
+	CU_ASSERT_EQUAL_FATAL(m.n_yes, 2);
+	CU_ASSERT_EQUAL_FATAL(m.n_no, 2);
+	CU_ASSERT_EQUAL(m.yes[0].price, 80000);
+	CU_ASSERT_EQUAL(m.yes[0].size, 30000);
+	CU_ASSERT_EQUAL(m.yes[1].price, 220000);
+	CU_ASSERT_EQUAL(m.no[1].price, 560000);
+	CU_ASSERT_EQUAL(m.no[1].size, 14650);
+	kmsg_free(&m);
+
+	/* absent and null sides are empty */
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"orderbook_snapshot\",\"sid\":3,\"seq\":9,"
+	    "\"msg\":{\"market_ticker\":\"A\",\"no_dollars_fp\":null}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.n_yes, 0);
+	CU_ASSERT_EQUAL(m.n_no, 0);
+	CU_ASSERT_PTR_NULL(m.yes);
+	kmsg_free(&m);
+	kmsg_free(&m); /* harmless twice */
+}
+
+static void
+test_delta(void)
+{
+	struct kmsg m;
+
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":3,"
+	    "\"msg\":{\"market_ticker\":\"FED-23DEC-T3.00\",\"market_id\":\"x\","
+	    "\"price_dollars\":\"0.9600\",\"delta_fp\":\"-54.00\",\"side\":\"yes\","
+	    "\"ts\":\"2022-11-22T20:44:01Z\",\"ts_ms\":1669149841000}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_DELTA);
+	CU_ASSERT_EQUAL(m.side, BOOK_YES);
+	CU_ASSERT_EQUAL(m.price, 960000);
+	CU_ASSERT_EQUAL(m.delta, -5400);
+	CU_ASSERT_EQUAL(m.ts_ms, 1669149841000);
+	kmsg_free(&m);
+
+	/* numbers for strings, by their original text: 0.1 and 1e-2 exactly, 7 an integer */
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,"
+	    "\"msg\":{\"market_ticker\":\"T\",\"price_dollars\":0.1,\"delta_fp\":7,\"side\":\"no\"}}",
+	    &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.side, BOOK_NO);
+	CU_ASSERT_EQUAL(m.price, 100000);
+	CU_ASSERT_EQUAL(m.delta, 700);
+	CU_ASSERT_EQUAL(m.ts_ms, -1);
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,"
+	    "\"msg\":{\"market_ticker\":\"T\",\"price_dollars\":1e-2,\"delta_fp\":-0.47,\"side\":\"no\"}}",
+	    &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.price, 10000);
+	CU_ASSERT_EQUAL(m.delta, -47);
+	kmsg_free(&m);
+}
+
+static void
+test_replies(void)
+{
+	struct kmsg m;
+
+	CU_ASSERT_EQUAL_FATAL(parse("{\"id\":1,\"type\":\"subscribed\",\"msg\":{\"channel\":"
+	    "\"orderbook_delta\",\"sid\":1}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_SUBSCRIBED);
+	CU_ASSERT_EQUAL(m.id, 1);
+	CU_ASSERT_EQUAL(m.sid, 1);
+	CU_ASSERT_STRING_EQUAL(m.channel, "orderbook_delta");
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"id\":3,\"sid\":456,\"seq\":222,\"type\":\"ok\",\"msg\":"
+	    "{\"market_tickers\":[\"A\",\"B\",\"C\"]}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_OK);
+	CU_ASSERT_EQUAL(m.seq, 222);
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"id\":7,\"type\":\"ok\",\"msg\":[{\"channel\":\"x\",\"sid\":1}]}",
+	    &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.seq, -1);
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"id\":6,\"sid\":456,\"seq\":7,\"type\":\"unsubscribed\"}", &m),
+	    KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_UNSUBSCRIBED);
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"id\":9,\"type\":\"error\",\"msg\":{\"code\":16,\"msg\":"
+	    "\"Market not found\",\"market_ticker\":\"NOPE\"}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_ERROR);
+	CU_ASSERT_EQUAL(m.code, 16);
+	CU_ASSERT_STRING_EQUAL(m.ticker, "NOPE");
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"error\",\"sid\":4,\"msg\":{\"code\":25,\"msg\":"
+	    "\"Subscription buffer overflow\"}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.code, 25);
+	CU_ASSERT_EQUAL(m.sid, 4);
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"market_lifecycle_v2\",\"sid\":13,\"msg\":"
+	    "{\"market_ticker\":\"INXD-23SEP14-B4487\",\"event_type\":\"created\",\"open_ts\":1694635200,"
+	    "\"additional_metadata\":{\"event_ticker\":\"INXD-23SEP14\"}}}", &m), KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_LIFECYCLE);
+	CU_ASSERT_STRING_EQUAL(m.event_type, "created");
+	CU_ASSERT_PTR_NOT_NULL(m.payload);
+	kmsg_free(&m);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"type\":\"event_lifecycle\",\"sid\":13,\"msg\":{}}", &m),
+	    KMSG_OKAY);
+	CU_ASSERT_EQUAL(m.type, KMSG_OTHER);
+	kmsg_free(&m);
+}
+
+static void
+test_malformed(void)
+{
+	static const struct {
+		const char *text;
+		enum kmsg_err err;
+	} cases[] = {
+		{ "", KMSG_EJSON },
+		{ "[]", KMSG_EJSON },
+		{ "{\"type\":\"ok\"", KMSG_EJSON },
+		{ "{\"type\":\"ok\"} x", KMSG_EJSON },
+		{ "{\"type\":\"ok\"}{}", KMSG_EJSON },
+		{ "{}", KMSG_ETYPE },
+		{ "{\"type\":3}", KMSG_ETYPE },
+		{ "{\"type\":\"ok\",\"id\":\"1\"}", KMSG_EFIELD },
+		{ "{\"type\":\"ok\",\"seq\":1.5}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":1}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_delta\",\"sid\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"yes\"}}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"maybe\"}}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"price_dollars\":\"1.5\",\"delta_fp\":\"1\",\"side\":\"yes\"}}", KMSG_EPRICE },
+		{ "{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"price_dollars\":\"0.5\",\"delta_fp\":\"1.001\",\"side\":\"yes\"}}", KMSG_ESIZE },
+		{ "{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"price_dollars\":true,\"delta_fp\":\"1\",\"side\":\"yes\"}}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"yes_dollars_fp\":{}}}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"yes_dollars_fp\":[[\"0.1\"]]}}", KMSG_EFIELD },
+		{ "{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"yes_dollars_fp\":[[\"0.1\",\"2\"],[\"0.2\",\"0\"]]}}", KMSG_ESIZE },
+		{ "{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"T\","
+		  "\"no_dollars_fp\":[[\"-0.1\",\"2\"]]}}", KMSG_EPRICE },
+		{ "{\"type\":\"orderbook_snapshot\",\"sid\":1,\"seq\":1,\"msg\":{\"market_ticker\":\"\"}}",
+		  KMSG_EFIELD },
+		{ "{\"type\":\"subscribed\",\"msg\":{\"channel\":\"x\"}}", KMSG_EFIELD },
+		{ "{\"type\":\"error\",\"msg\":{\"code\":\"25\"}}", KMSG_EFIELD },
+		{ "{\"type\":\"market_lifecycle_v2\",\"msg\":{\"event_type\":\"created\"}}", KMSG_EFIELD },
+	};
+	struct kmsg m;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum kmsg_err err = parse(cases[i].text, &m);
+
+		if (err != cases[i].err)
+			fprintf(stderr, "\n  %s: got %s, want %s\n", cases[i].text, kmsg_strerror(err),
+			    kmsg_strerror(cases[i].err));
+		CU_ASSERT_EQUAL(err, cases[i].err);
+		CU_ASSERT_PTR_NULL(m.yes);
+		CU_ASSERT_PTR_NULL(m.root);
+		kmsg_free(&m);
+	}
+	/* an embedded NUL and invalid UTF-8 */
+	CU_ASSERT_EQUAL(kmsg_parse("{\"type\":\"ok\"}\0", 14, &m), KMSG_EJSON);
+	CU_ASSERT_EQUAL(parse("{\"type\":\"ok\",\"x\":\"\xff\xfe\"}", &m), KMSG_OKAY);
+	kmsg_free(&m);
+}
+
+int
+test_kmsg_add(void)
+{
+	CU_pSuite s = CU_add_suite("kmsg", NULL, NULL);
+
+	if (s == NULL || CU_add_test(s, "snapshot", test_snapshot) == NULL ||
+	    CU_add_test(s, "delta", test_delta) == NULL ||
+	    CU_add_test(s, "replies", test_replies) == NULL ||
+	    CU_add_test(s, "malformed", test_malformed) == NULL)
+		return -1;
+	return 0;
+}
