@@ -175,14 +175,13 @@ gen_copy_abort(struct gen_copy *c)
 int
 gen_copy_file(struct gen_copy *c, FILE *f)
 {
-	size_t n;
-
 	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
 		log_error("spool file");
 		return -1;
 	}
 	for (;;) {
 		char *p;
+		size_t n;
 
 		if ((p = gen_copy_room(c, GEN_COPY_FLUSH)) == NULL)
 			return -1;

@@ -169,13 +169,14 @@ static int
 gen_set(struct gen_opts *o, const struct gen_flag *f, const char *arg)
 {
 	char *dst = (char *)o + f->off;
-	char lim[64];
 	int64_t v;
 
 	switch (f->kind) {
 	case FK_INT:
 	case FK_SECONDS:
 		if (gen_parse_int(arg, f->min, f->max, &v) != 0) {
+			char lim[64];
+
 			snprintf(lim, sizeof(lim), "an integer in %lld..%lld", (long long)f->min,
 			    (long long)f->max);
 			fprintf(stderr, "kbook-gen: --%s: \"%s\" is not %s\n", f->name, arg, lim);
@@ -233,7 +234,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 	struct option lopts[NFLAGS + 1];
 	bool given[NFLAGS];
 	const struct gen_flag *mode_flag = NULL;
-	int c, rc;
+	int c;
 
 	memset(lopts, 0, sizeof(lopts));
 	memset(given, 0, sizeof(given));
@@ -265,8 +266,8 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 			mode_flag = f;
 			o->mode = (enum gen_mode)gen_mode_of(f->modes);
 		}
-		if ((rc = gen_set(o, f, optarg)) != 0)
-			return rc;
+		if (gen_set(o, f, optarg) != 0)
+			return 2;
 	}
 	if (optind < argc)
 		return gen_bad("unexpected argument \"%s\"", argv[optind]);

@@ -352,7 +352,7 @@ rp_emit(struct rp_replay *rp)
 	int64_t t = rp->at[rp->next];
 	struct rp_line *l = &rp->lines[rp->next++];
 	const struct rp_gap *g = rp_gap_at(rp->m, t);
-	char at[GEN_TIME_BUFSZ], a[GEN_TIME_BUFSZ], e[GEN_TIME_BUFSZ], b[GEN_TIME_BUFSZ + 2];
+	char at[GEN_TIME_BUFSZ];
 
 	gen_time_rfc3339(t, at);
 	if (rp_reserve(l, 512) != 0)
@@ -360,10 +360,14 @@ rp_emit(struct rp_replay *rp)
 	l->len += (size_t)snprintf(l->p + l->len, l->cap - l->len, "{\"ticker\":\"%s\",\"at\":\"%s\",",
 	    rp->m->ticker, at);
 	if (g != NULL) {
+		char a[GEN_TIME_BUFSZ], b[GEN_TIME_BUFSZ + 2];
+
 		gen_time_rfc3339(g->start, a);
 		if (g->end == INT64_MAX) {
 			snprintf(b, sizeof(b), "null");
 		} else {
+			char e[GEN_TIME_BUFSZ];
+
 			gen_time_rfc3339(g->end, e);
 			snprintf(b, sizeof(b), "\"%s\"", e);
 		}
@@ -556,10 +560,10 @@ struct rp_verify {
 static void
 rp_problem(struct rp_verify *v, int64_t *counter, const char *what, int64_t ts)
 {
-	char t[GEN_TIME_BUFSZ];
-
 	(*counter)++;
 	if (v->mismatches + v->errors <= 10) {
+		char t[GEN_TIME_BUFSZ];
+
 		gen_time_rfc3339(ts, t);
 		fprintf(stderr, "kbook-gen: %s at %s: %s\n", v->m->ticker, t, what);
 	}

@@ -25,6 +25,7 @@
 const char *const gen_statuses[] = { "initialized", "active", "closed", "determined", "finalized" };
 #define UNIV_ST_INITIALIZED 0
 #define UNIV_ST_ACTIVE      1
+#define UNIV_ST_CLOSED      2
 #define UNIV_ST_DETERMINED  3
 #define UNIV_ST_FINALIZED   4
 
@@ -366,7 +367,7 @@ gen_universe_plan(const struct gen_opts *o, const struct gen_offsets *off,
 		/* most markets of an event share its status; a few were closed early */
 		m->status = ev_status;
 		if (ev_status == UNIV_ST_ACTIVE && gen_rng_chance(&r, 1, 20))
-			m->status = 2;
+			m->status = UNIV_ST_CLOSED;
 		{
 			int gw[GEN_GRID_KINDS];
 
