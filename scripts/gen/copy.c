@@ -15,8 +15,8 @@
 #include "gen.h"
 #include "log.h"
 
-#define GEN_COPY_FLUSH (1024 * 1024)
-#define GEN_COPY_CAP   (GEN_COPY_FLUSH + 64 * 1024)
+#define GEN_COPY_FLUSH ((size_t)1024 * 1024)
+#define GEN_COPY_CAP   (GEN_COPY_FLUSH + (size_t)64 * 1024)
 
 int
 gen_copy_begin(struct gen_copy *c, struct db *db, const char *sql)

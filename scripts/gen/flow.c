@@ -204,7 +204,7 @@ flow_next_ts(struct gen_flow *f)
 			f->cluster--;
 			return f->prev + 1;
 		}
-		t = f->prev + flow_exp(f, (double)room / (double)(left / 5 + 1));
+		t = f->prev + flow_exp(f, (double)room / ((double)left / 5.0 + 1.0));
 		t = t > hi ? hi : t;
 		t = (t + g - 1) / g * g;
 		if (t > hi)

@@ -172,12 +172,14 @@ rp_load_checkpoint(PGresult *res, struct book *b)
 			goto out;
 	if (n[0] != n[1] || n[2] != n[3])
 		goto out;
-	for (int s = 0; s < 2; s++) {
-		if ((lv[s] = calloc((size_t)n[2 * s] + 1, sizeof(*lv[s]))) == NULL)
+	for (size_t s = 0; s < 2; s++) {
+		size_t pi = 2 * s, si = 2 * s + 1; /* prices and sizes of side s */
+
+		if ((lv[s] = calloc((size_t)n[pi] + 1, sizeof(*lv[s]))) == NULL)
 			goto out;
-		for (ssize_t i = 0; i < n[2 * s]; i++) {
-			lv[s][i].price = a[2 * s][i];
-			lv[s][i].size = a[2 * s + 1][i];
+		for (ssize_t i = 0; i < n[pi]; i++) {
+			lv[s][i].price = a[pi][i];
+			lv[s][i].size = a[si][i];
 		}
 	}
 	if (book_apply_snapshot(b, lv[0], (size_t)n[0], lv[1], (size_t)n[2]) != BOOK_OK)
@@ -445,9 +447,9 @@ rp_answer(struct db *db, const char *ticker, const int64_t *at, size_t n)
 	struct rp_at *ord = NULL;
 	int64_t *sorted = NULL;
 	char upto[GEN_TIME_BUFSZ];
-	int status = 1, rc;
+	int status = 1;
 
-	if ((rc = rp_market(db, ticker, &m)) != 0)
+	if (rp_market(db, ticker, &m) != 0)
 		goto out;
 	if ((ord = calloc(n + 1, sizeof(*ord))) == NULL ||
 	    (sorted = calloc(n + 1, sizeof(*sorted))) == NULL ||

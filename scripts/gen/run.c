@@ -361,7 +361,7 @@ gen_run(const struct gen_opts *o, struct db *db)
 		status = 2;
 		goto out;
 	}
-	if ((r.flows = calloc(r.u.n, sizeof(*r.flows))) == NULL ||
+	if ((r.flows = calloc(r.u.n, sizeof(struct gen_flow *))) == NULL ||
 	    (r.heap = calloc(r.u.n, sizeof(*r.heap))) == NULL) {
 		log_errorx("out of memory");
 		goto out;

@@ -9,6 +9,7 @@
  * from its own random stream, so the same options give the same universe; each market's history
  * then draws from the market's own stream (flow.c).
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,7 @@ univ_place_gaps(struct gen_universe *u, const struct gen_opts *o, struct gen_rng
 	int rc = -1;
 
 	if ((elig = calloc(u->n, sizeof(*elig))) == NULL || (cnt = calloc(u->n, sizeof(*cnt))) == NULL ||
-	    (next = calloc(u->n, sizeof(*next))) == NULL)
+	    (next = calloc(u->n, sizeof(struct gen_gap *))) == NULL)
 		goto out;
 	for (size_t i = 0; i < u->n; i++)
 		if (u->m[i].count >= 2)
@@ -277,7 +278,7 @@ univ_place_gaps(struct gen_universe *u, const struct gen_opts *o, struct gen_rng
 		for (size_t k = 0; k < m->ngaps; k++)
 			budget += m->gaps[k].dur + m->gaps[k].lead + 2;
 		if (budget > len / 2) { /* gaps may take half the window at most */
-			double f = (double)(len / 2) / (double)budget;
+			double f = (double)len / 2.0 / (double)budget;
 
 			for (size_t k = 0; k < m->ngaps; k++) {
 				m->gaps[k].dur = (int64_t)((double)m->gaps[k].dur * f);
@@ -333,10 +334,9 @@ gen_universe_plan(const struct gen_opts *o, const struct gen_offsets *off,
 	if (nev > o->markets)
 		nev = o->markets;
 	if (o->span < 4 * o->deltas + 8 * o->gaps + 2) {
-		snprintf(err, errlen, "--span %lld s is too short for %lld deltas and %lld gaps "
-		    "(at least %lld s)", (long long)(o->span / GEN_USEC), (long long)o->deltas,
-		    (long long)o->gaps,
-		    (long long)((4 * o->deltas + 8 * o->gaps + 2) / GEN_USEC + 1));
+		snprintf(err, errlen, "--span %" PRId64 " s is too short for %" PRId64 " deltas and %"
+		    PRId64 " gaps (at least %" PRId64 " s)", o->span / GEN_USEC, o->deltas, o->gaps,
+		    (4 * o->deltas + 8 * o->gaps + 2) / GEN_USEC + 1);
 		return -1;
 	}
 	if ((u->m = calloc((size_t)o->markets, sizeof(*u->m))) == NULL) {
@@ -358,12 +358,11 @@ gen_universe_plan(const struct gen_opts *o, const struct gen_offsets *off,
 		m->index = off->markets + (int64_t)i;
 		m->event_index = off->events + e;
 		gen_time_kalshi_date(o->start + (e % 60) * UNIV_DAY, date);
-		snprintf(m->series, sizeof(m->series), "%s-S%lld", o->prefix,
-		    (long long)(off->series + s));
-		snprintf(m->event, sizeof(m->event), "%s-%sE%lld", m->series, date,
-		    (long long)m->event_index);
-		snprintf(m->ticker, sizeof(m->ticker), "%s-T%lld", m->event,
-		    (long long)(10 + 5 * ((int64_t)i - ev_first)));
+		snprintf(m->series, sizeof(m->series), "%s-S%" PRId64, o->prefix, off->series + s);
+		snprintf(m->event, sizeof(m->event), "%s-%sE%" PRId64, m->series, date,
+		    m->event_index);
+		snprintf(m->ticker, sizeof(m->ticker), "%s-T%" PRId64, m->event,
+		    10 + 5 * ((int64_t)i - ev_first));
 		/* most markets of an event share its status; a few were closed early */
 		m->status = ev_status;
 		if (ev_status == UNIV_ST_ACTIVE && gen_rng_chance(&r, 1, 20))
