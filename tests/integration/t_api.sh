@@ -31,6 +31,10 @@ $ADMIN account set dev@kbook.test credits 100000000 >/dev/null
 DEV=$($ADMIN key create dev@kbook.test golden)
 check_match "kbook-admin prints a key" '^kb_live_[0-9A-Za-z]{32}$' "$DEV"
 
+echo "exact time conversions"
+check "kb_us equals the numeric epoch at 200 000 random instants (1970-2100)" 0 "$(sql "SELECT count(*) FROM (SELECT 'epoch'::timestamptz + (random() * 4102444800000000)::bigint * interval '1 microsecond' AS t FROM generate_series(1, 200000)) x WHERE kb_us(t) <> (extract(epoch FROM t) * 1000000)::bigint OR kb_ts(kb_us(t)) <> t")"
+check "kb_us at the edges" "0 1 4102444799999999" "$(sql "SELECT kb_us('1970-01-01T00:00:00Z') || ' ' || kb_us('1970-01-01T00:00:00.000001Z') || ' ' || kb_us('2099-12-31T23:59:59.999999Z')")"
+
 echo "golden answers"
 golden() { # NAME PATH
 	call "$DEV" "$2"
