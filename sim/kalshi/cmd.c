@@ -39,6 +39,7 @@ static const char *const cmd_errs[] = {
 static const char *const cmd_channels[SIM_CH_COUNT] = {
 	[SIM_CH_ORDERBOOK] = "orderbook_delta",
 	[SIM_CH_LIFECYCLE] = "market_lifecycle_v2",
+	[SIM_CH_MVE_LIFECYCLE] = "multivariate_market_lifecycle",
 };
 
 /* Which parameters each command reads (the table the parser is driven by). */

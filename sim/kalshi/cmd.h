@@ -12,7 +12,7 @@
 
 struct json_object;
 
-enum sim_channel { SIM_CH_ORDERBOOK, SIM_CH_LIFECYCLE, SIM_CH_COUNT };
+enum sim_channel { SIM_CH_ORDERBOOK, SIM_CH_LIFECYCLE, SIM_CH_MVE_LIFECYCLE, SIM_CH_COUNT };
 
 enum sim_cmd_type { SIM_CMD_SUBSCRIBE, SIM_CMD_UPDATE, SIM_CMD_UNSUBSCRIBE, SIM_CMD_LIST };
 enum sim_cmd_action { SIM_ACT_NONE, SIM_ACT_ADD, SIM_ACT_DELETE, SIM_ACT_SNAPSHOT };
@@ -54,7 +54,7 @@ int sim_cmd_parse(const char *text, size_t len, struct sim_cmd *cmd);
 void sim_cmd_free(struct sim_cmd *cmd);
 /* The exchange's message for an error code ("Unknown command", ...). */
 const char *sim_err_msg(int code);
-/* The wire name of a channel ("orderbook_delta", "market_lifecycle_v2"). */
+/* The wire name of a channel ("orderbook_delta", "market_lifecycle_v2", ...). */
 const char *sim_channel_name(enum sim_channel ch);
 
 #endif

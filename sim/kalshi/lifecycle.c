@@ -3,7 +3,8 @@
  * market is created (with a new event), an initialized market opens, an active one pauses or
  * closes, a paused one resumes, a closed one is determined, a determined one settles. Each
  * transition changes what REST shows and is announced on market_lifecycle_v2 (KALSHI.md section 5),
- * a created event also with an event_lifecycle message. POST /_sim/lifecycle forces a transition.
+ * a created event also with an event_lifecycle message; combo markets (KXMVE series) on
+ * multivariate_market_lifecycle instead. POST /_sim/lifecycle forces a transition.
  */
 #include <string.h>
 
@@ -26,12 +27,15 @@ static const unsigned life_allowed[SIM_M_NSTATUS] = {
 	[SIM_M_FINALIZED] = 0,
 };
 
+/* Combo markets (KXMVE...) are announced on their own channel, with the same payload. */
 static void
-life_send(const char *type, struct json_object *msg)
+life_send(const struct sim_market *m, const char *type, struct json_object *msg)
 {
 	const char *text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	enum sim_channel ch = strncmp(m->ticker, "KXMVE", 5) == 0 ? SIM_CH_MVE_LIFECYCLE :
+	    SIM_CH_LIFECYCLE;
 
-	sim_subs_lifecycle(type, text, strlen(text));
+	sim_subs_lifecycle(ch, type, text, strlen(text));
 	sim_w.st.lifecycle_events++;
 	json_object_put(msg);
 }
@@ -60,7 +64,7 @@ life_announce_created(const struct sim_market *m)
 	json_object_object_add(ev, "collateral_return_type", json_object_new_string(""));
 	json_object_object_add(ev, "series_ticker",
 	    json_object_new_string(sim_w.series[e->series].ticker));
-	life_send("event_lifecycle", ev);
+	life_send(m, "event_lifecycle", ev);
 
 	o = life_msg(m, "created");
 	json_object_object_add(o, "open_ts", json_object_new_int64(m->open_ts));
@@ -86,7 +90,7 @@ life_announce_created(const struct sim_market *m)
 		json_object_object_add(md, "cap_strike", json_object_new_int64(m->cap_strike));
 	json_object_object_add(o, "additional_metadata", md);
 	json_object_put(mj);
-	life_send("market_lifecycle_v2", o);
+	life_send(m, "market_lifecycle_v2", o);
 }
 
 int
@@ -107,19 +111,19 @@ sim_lifecycle_apply(struct sim_market *m, enum sim_mstatus to)
 			json_object_object_add(o, "is_deactivated", json_object_new_boolean(0));
 		else
 			m->open_ts = now;
-		life_send("market_lifecycle_v2", o);
+		life_send(m, "market_lifecycle_v2", o);
 		break;
 	case SIM_M_INACTIVE:
 		o = life_msg(m, "deactivated");
 		json_object_object_add(o, "is_deactivated", json_object_new_boolean(1));
-		life_send("market_lifecycle_v2", o);
+		life_send(m, "market_lifecycle_v2", o);
 		break;
 	case SIM_M_CLOSED:
 		m->close_ts = now;
 		m->exp_ts = now;
 		o = life_msg(m, "close_date_updated");
 		json_object_object_add(o, "close_ts", json_object_new_int64(now));
-		life_send("market_lifecycle_v2", o);
+		life_send(m, "market_lifecycle_v2", o);
 		break;
 	case SIM_M_DETERMINED:
 		snprintf(m->result, sizeof(m->result), "%s", sim_rng_below(&life_rng, 2) ? "yes" : "no");
@@ -128,13 +132,13 @@ sim_lifecycle_apply(struct sim_market *m, enum sim_mstatus to)
 		json_object_object_add(o, "result", json_object_new_string(m->result));
 		json_object_object_add(o, "settlement_value", json_object_new_string(b));
 		json_object_object_add(o, "determination_ts", json_object_new_int64(now));
-		life_send("market_lifecycle_v2", o);
+		life_send(m, "market_lifecycle_v2", o);
 		break;
 	case SIM_M_FINALIZED:
 		m->settled_ts = now;
 		o = life_msg(m, "settled");
 		json_object_object_add(o, "settled_ts", json_object_new_int64(now));
-		life_send("market_lifecycle_v2", o);
+		life_send(m, "market_lifecycle_v2", o);
 		break;
 	default:
 		break;

@@ -34,6 +34,7 @@ static const struct {
 	{ "KXCPI", "CPI month over month", "Economics", "monthly", 0, 1, 'T' },
 	{ "KXGOLDD", "Gold price today", "Financials", "daily", 2600, 10, 'B' },
 	{ "KXNBAPTS", "NBA player points", "Sports", "custom", 10, 5, 'T' },
+	{ "KXMVECROSSCATEGORY", "Combo: several outcomes together", "Combos", "custom", 1, 1, 'T' },
 };
 #define SIM_NSERIES (sizeof(sim_series_table) / sizeof(sim_series_table[0]))
 

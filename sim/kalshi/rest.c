@@ -172,7 +172,7 @@ struct rest_filter {
 	unsigned status_mask;      /* 0 = any */
 	const char *event_ticker, *series_ticker, *tickers;
 	int64_t min_close, max_close, min_created, max_created, min_settled, max_settled, min_updated;
-	bool no_markets;           /* mve_filter=only: the sim has no combo markets */
+	int mve;                   /* mve_filter: 0 any, 1 only combos (KXMVE), 2 exclude them */
 };
 
 /* Reads the filters of GET /markets. Replies 400 and returns -1 on a bad one. */
@@ -216,7 +216,7 @@ rest_filter_parse(struct sim_req *r, struct rest_filter *f)
 		sim_req_error(r, 400, "invalid_parameters", "invalid mve_filter");
 		return -1;
 	}
-	f->no_markets = mve != NULL && strcmp(mve, "only") == 0;
+	f->mve = mve == NULL ? 0 : strcmp(mve, "only") == 0 ? 1 : 2;
 	f->event_ticker = sim_req_arg(r, "event_ticker");
 	f->series_ticker = sim_req_arg(r, "series_ticker");
 	f->tickers = sim_req_arg(r, "tickers");
@@ -228,7 +228,7 @@ rest_filter_match(const struct rest_filter *f, const struct sim_market *m)
 {
 	const struct sim_event *e = &sim_w.events[m->event];
 
-	if (f->no_markets)
+	if (f->mve != 0 && (strncmp(m->ticker, "KXMVE", 5) == 0) != (f->mve == 1))
 		return false;
 	if (f->status_mask != 0 && !(f->status_mask & (1u << m->status)))
 		return false;

@@ -318,8 +318,11 @@ void sim_subs_refuse(struct sim_conn *c, const char *text, size_t len, int code)
 /* Sends the delta for one change of market m to every subscription holding it. */
 void sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t delta,
     int64_t t_us);
-/* Announces a lifecycle message (already-built msg object text) to every lifecycle subscription. */
-void sim_subs_lifecycle(const char *type, const char *msg_json, size_t len);
+/*
+ * Announces a lifecycle message of the given type (msg_json is the msg object's text) to every
+ * subscription of channel ch (market_lifecycle_v2, or multivariate_market_lifecycle for combos).
+ */
+void sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, size_t len);
 /* Frees every subscription of c and unlinks them from their markets. */
 void sim_subs_drop_all(struct sim_conn *c);
 /* Kills sub sid of c with a terminal error (code 25 or 10), as the exchange does. */

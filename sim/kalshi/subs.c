@@ -299,7 +299,7 @@ sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t
 }
 
 void
-sim_subs_lifecycle(const char *type, const char *msg_json, size_t len)
+sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, size_t len)
 {
 	enum sim_mtype mt = strcmp(type, "event_lifecycle") == 0 ? SIM_MT_EVENT_LIFECYCLE :
 	    SIM_MT_LIFECYCLE;
@@ -311,7 +311,7 @@ sim_subs_lifecycle(const char *type, const char *msg_json, size_t len)
 			struct sim_buf *b = &subs_out;
 
 			next = s->next;
-			if (s->channel != SIM_CH_LIFECYCLE)
+			if (s->channel != ch)
 				continue;
 			sim_buf_reset(b);
 			sim_buf_printf(b, "{\"type\":\"%s\",\"sid\":%u,\"msg\":", type, s->sid);

@@ -52,7 +52,8 @@ grids=$(curl -s "$u/markets?limit=1000" | py 'print(" ".join(sorted(set(m["price
 check "four tick grids" "center_deci_edge_centi_cent deci_cent linear_cent tapered_deci_cent" "$grids"
 check "tickers filter" "$t" "$(curl -s "$u/markets?tickers=$t" | py 'print(",".join(m["ticker"] for m in d["markets"]))')"
 check "event_ticker filter" 1 "$(curl -s "$u/markets?event_ticker=$e" | py 'print(int(all(m["event_ticker"]=="'"$e"'" for m in d["markets"]) and len(d["markets"])>0))')"
-check "mve_filter=only is empty" 0 "$(curl -s "$u/markets?mve_filter=only" | py 'print(len(d["markets"]))')"
+check "mve_filter=only gives only combo (KXMVE) markets" 1 "$(curl -s "$u/markets?mve_filter=only&limit=1000" | py 'print(int(len(d["markets"])>0 and all(m["ticker"].startswith("KXMVE") for m in d["markets"])))')"
+check "mve_filter=exclude leaves them out" 0 "$(curl -s "$u/markets?mve_filter=exclude&limit=1000" | py 'print(sum(m["ticker"].startswith("KXMVE") for m in d["markets"]))')"
 check "unknown market body" '{"error":{"code":"market_not_found","message":"market not found"}}' \
 	"$(curl -s "$u/markets/NOPE")"
 check "unknown market status" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$u/markets/NOPE")"

@@ -758,6 +758,28 @@ async def sc_lifecycle():
             pass
     check("the lifecycle timer announces transitions", True, n >= 3)
     await ws.close()
+    # combo markets: announced on multivariate_market_lifecycle, not on market_lifecycle_v2
+    ws = await connect()
+    await send(ws, {"id": 1, "cmd": "subscribe",
+                    "params": {"channels": ["market_lifecycle_v2", "multivariate_market_lifecycle"]}})
+    s1, s2 = await recv(ws), await recv(ws)
+    check("multivariate_market_lifecycle subscribed", "multivariate_market_lifecycle",
+          s2["msg"]["channel"])
+    ctl("/_sim/flow?rate=0")
+    mve = None
+    for _ in range(200):
+        t = ctl("/_sim/lifecycle?create=1")["ticker"]
+        if t.startswith("KXMVE"):
+            mve = t
+            break
+    check("the lifecycle creates combo markets too", True, mve is not None)
+    m, skipped = await recv_until(ws, lambda x: x.get("msg", {}).get("market_ticker") == mve
+                                  and x["msg"].get("event_type") == "created", timeout=10)
+    check("a combo market is announced on the multivariate sid", s2["msg"]["sid"], (m or {}).get("sid"))
+    on_v2 = [x for x in skipped + await quiet(ws, 0.3)
+             if x.get("sid") == s1["msg"]["sid"] and x.get("msg", {}).get("market_ticker") == mve]
+    check("and not on market_lifecycle_v2", [], on_v2)
+    await ws.close()
 
 
 async def main():
