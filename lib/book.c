@@ -89,7 +89,8 @@ tree_reserve(struct book_tree *t, size_t n)
 
 	if (avail >= n)
 		return true;
-	need = (uint64_t)t->used + (n - avail);
+	/* the free list gives nfree slots; the rest comes from the tail, which must grow to hold it */
+	need = (uint64_t)t->used + (n - t->nfree);
 	if (need > UINT32_MAX)
 		return false;
 	cap = t->cap < BOOK_MIN_CAP ? BOOK_MIN_CAP : t->cap;

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define TICK     5000
 #define NOTIONAL 1000000
 #define TICKS    (NOTIONAL / TICK + 1)
-#define SNAP_MAX 24
+#define SNAP_MAX 64
 
 struct model {
 	int64_t size[2][TICKS];

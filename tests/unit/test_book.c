@@ -382,6 +382,34 @@ test_book_clear_and_reuse(void)
 	book_free(b);
 }
 
+/*
+ * Regression: book_apply_snapshot on a reused book overflowed the heap when the tree had spare
+ * slots at its tail (tree_reserve asked for too little room). Snapshots of growing size into
+ * one book, each checked level by level.
+ */
+static void
+test_book_snapshot_reuse_grows(void)
+{
+	struct book *b = book_new(DOLLAR);
+	struct book_level lv[200], out[200];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	for (size_t n = 1; n <= 200; n += 7) {
+		for (size_t i = 0; i < n; i++) {
+			lv[i].price = (int64_t)(i + 1) * 1000;
+			lv[i].size = (int64_t)(n * 100 + i);
+		}
+		CU_ASSERT_EQUAL_FATAL(book_apply_snapshot(b, lv, n, lv, n / 2), BOOK_OK);
+		CU_ASSERT_EQUAL(book_levels(b, BOOK_YES), n);
+		CU_ASSERT_EQUAL(book_levels(b, BOOK_NO), n / 2);
+		CU_ASSERT_EQUAL(book_copy_levels(b, BOOK_YES, out, 200), n);
+		CU_ASSERT_EQUAL(memcmp(out, lv, n * sizeof(lv[0])), 0);
+		/* deltas in between leave freed slots behind */
+		CU_ASSERT_EQUAL(book_apply_delta(b, BOOK_YES, 1000, -(int64_t)(n * 100)), BOOK_OK);
+	}
+	book_free(b);
+}
+
 /* Every price of a $1 market on one side: a million levels, then the best ten. */
 static void
 test_book_every_price(void)
@@ -565,6 +593,7 @@ static const struct {
 	{ "equal", test_book_equal },
 	{ "clone", test_book_clone },
 	{ "clear and reuse", test_book_clear_and_reuse },
+	{ "snapshot reuse grows (heap overflow regression)", test_book_snapshot_reuse_grows },
 	{ "every price", test_book_every_price },
 	{ "strerror", test_book_strerror },
 	{ "random deltas vs model", test_book_random_vs_model },
