@@ -87,7 +87,7 @@ h_markets_list(struct req *req)
 		"determined", "disputed", "amended", "finalized", NULL };
 	const struct req_arg *status = req_arg(req, "status"), *has = req_arg(req, "has_data");
 	const struct req_arg *cur = req_arg(req, "cursor"), *lim = req_arg(req, "limit");
-	char after[24], limit[16], cursor[24];
+	char after[24], limit[16];
 	const char *params[7];
 	struct json_object *root, *arr;
 	PGresult *res;
@@ -113,6 +113,8 @@ h_markets_list(struct req *req)
 		json_object_array_add(arr, market_json(res, r));
 	json_object_object_add(root, "markets", arr);
 	if (n > max) {
+		char cursor[24];
+
 		cursor_encode(strtoll(PQgetvalue(res, max - 1, 0), NULL, 10), cursor);
 		json_object_object_add(root, "next_cursor", json_object_new_string(cursor));
 	} else {

@@ -46,6 +46,49 @@ static const struct config_var config_vars[] = {
 	{ "KBOOK_API_MAX_BODY", "65536", CT_INT, 0, 16777216, CFG_API,
 	  "largest request body kbook-api reads, in bytes (nginx enforces its own limit first)",
 	  OFF(api_max_body) },
+	{ "KBOOK_KALSHI_WS_URL", "wss://external-api-ws.kalshi.com/trade-api/ws/v2", CT_STRING, 0, 0,
+	  CFG_COLLECTOR, "Kalshi WebSocket URL (ws:// for kalshi-sim on loopback)", OFF(kalshi_ws_url) },
+	{ "KBOOK_KALSHI_REST_URL", "https://external-api.kalshi.com/trade-api/v2", CT_STRING, 0, 0,
+	  CFG_COLLECTOR, "Kalshi REST base URL, up to /trade-api/v2", OFF(kalshi_rest_url) },
+	{ "KBOOK_KALSHI_KEY_ID", "", CT_STRING, 0, 0, CFG_COLLECTOR,
+	  "Kalshi API key id (a UUID) sent as KALSHI-ACCESS-KEY", OFF(kalshi_key_id) },
+	{ "KBOOK_KALSHI_KEY_FILE", "", CT_STRING, 0, 0, CFG_COLLECTOR,
+	  "PEM file of the Kalshi RSA private key (PKCS#1 or PKCS#8) that signs the handshake",
+	  OFF(kalshi_key_file) },
+	{ "KBOOK_COLLECTOR_SUB_MAX", "200", CT_INT, 1, 10000, CFG_COLLECTOR,
+	  "most markets in one orderbook_delta subscription", OFF(collector_sub_max) },
+	{ "KBOOK_COLLECTOR_CHECKPOINT_EVERY", "1000", CT_INT, 1, 100000000, CFG_COLLECTOR,
+	  "deltas of a market between two periodic checkpoints of its book", OFF(collector_checkpoint_every) },
+	{ "KBOOK_COLLECTOR_CHECKPOINT_MINUTES", "10", CT_INT, 0, 100000, CFG_COLLECTOR,
+	  "minutes of activity after which a market's book is checkpointed even with fewer deltas (0: never)",
+	  OFF(collector_checkpoint_minutes) },
+	{ "KBOOK_COLLECTOR_QUEUE_MAX", "1000000", CT_INT, 1000, 100000000, CFG_COLLECTOR,
+	  "events queued between the socket reader and the database writer before overflow gaps",
+	  OFF(collector_queue_max) },
+	{ "KBOOK_COLLECTOR_SILENCE_S", "30", CT_INT, 2, 3600, CFG_COLLECTOR,
+	  "seconds without a valid frame or pong after which the connection is dead and is remade",
+	  OFF(collector_silence_s) },
+	{ "KBOOK_FEEDD_LISTEN", "127.0.0.1:8091", CT_STRING, 0, 0, CFG_FEEDD,
+	  "where kbook-feedd listens: host:port, or the path of a unix socket (starts with /)",
+	  OFF(feedd_listen) },
+	{ "KBOOK_FEEDD_SEND_MAX", "4194304", CT_INT, 4096, 1073741824, CFG_FEEDD,
+	  "bytes queued for one feed client before it is dropped as too slow", OFF(feedd_send_max) },
+	{ "KBOOK_FEEDD_MARKETS_MAX", "1000", CT_INT, 1, 100000, CFG_FEEDD,
+	  "markets one feed connection may subscribe to (error 26 past it)", OFF(feedd_markets_max) },
+	{ "KBOOK_FEEDD_KEY_CONNS", "10", CT_INT, 1, 100000, CFG_FEEDD,
+	  "feed connections open at once per API key (429 past it)", OFF(feedd_key_conns) },
+	{ "KBOOK_FEEDD_REPLAY_MAX", "100000", CT_INT, 1, 100000000, CFG_FEEDD,
+	  "most recorded changes one subscribe with since replays per market (error 11 past it)",
+	  OFF(feedd_replay_max) },
+	{ "KBOOK_FEEDD_PING_S", "10", CT_INT, 1, 3600, CFG_FEEDD,
+	  "seconds between heartbeat pings; a client silent for three times that is dropped",
+	  OFF(feedd_ping_s) },
+	{ "KBOOK_FEEDD_CHARGE_S", "3600", CT_INT, 1, 86400, CFG_FEEDD,
+	  "a feed connection is charged 1 credit per subscribed market per started period of this many seconds",
+	  OFF(feedd_charge_s) },
+	{ "KBOOK_COLLECTOR_METRICS_PORT", "9471", CT_INT, 0, 65535, CFG_COLLECTOR,
+	  "port of the collector's /metrics and /healthz on 127.0.0.1 (0: none)",
+	  OFF(collector_metrics_port) },
 	{ "KBOOK_HTTP_PORT", "8080", CT_INT, 1, 65535, CFG_STACK,
 	  "port nginx listens on (127.0.0.1) in make run", OFF(stack_http_port) },
 	{ "KBOOK_NGINX_KEY_RATE", "20", CT_INT, 1, 1000000, CFG_STACK,
@@ -155,12 +198,13 @@ config_print_markdown(FILE *out)
 	fprintf(out, "| variable | default | read by | meaning |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < NVARS; i++) {
 		const struct config_var *v = &config_vars[i];
-		const char *sep = "";
 
 		fprintf(out, "| `%s` | `%s` | ", v->name, v->def);
 		if (v->progs == CFG_ALL) {
 			fprintf(out, "all");
 		} else {
+			const char *sep = "";
+
 			for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
 				if (v->progs & names[j].bit) {
 					fprintf(out, "%s%s", sep, names[j].name);

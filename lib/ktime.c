@@ -70,7 +70,6 @@ static int
 parse_rfc3339(const char *p, int64_t *us)
 {
 	int64_t y, mo, d, h, mi, s, frac = 0, oh, om, off = 0, days;
-	int nfrac = 0;
 
 	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
 	    !digits(&p, 2, &d))
@@ -82,6 +81,8 @@ parse_rfc3339(const char *p, int64_t *us)
 	    !digits(&p, 2, &s))
 		return -1;
 	if (*p == '.') {
+		int nfrac = 0;
+
 		p++;
 		while (*p >= '0' && *p <= '9') {
 			if (++nfrac > 6)

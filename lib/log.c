@@ -86,8 +86,7 @@ log_json_escape(char *out, size_t cap, const char *s)
 		size_t n;
 
 		if (*p == '"' || *p == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)*p;
+			piece = *p == '"' ? "\\\"" : "\\\\";
 			n = 2;
 			p++;
 		} else if (*p == '\n') {
