@@ -12,8 +12,8 @@
 
 #define US_PER_S INT64_C(1000000)
 
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t
+kt_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -25,8 +25,8 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
 	return era * 146097 + doe - 719468;
 }
 
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
+void
+kt_civil_from_days(int64_t z, int *y, int *m, int *d)
 {
 	int64_t era, doe, yoe, doy, mp;
 
@@ -108,7 +108,7 @@ parse_rfc3339(const char *p, int64_t *us)
 	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
 	    h > 23 || mi > 59 || s > 59)
 		return -1;
-	days = days_from_civil(y, mo, d);
+	days = kt_days_from_civil(y, mo, d);
 	*us = ((days * 86400 + h * 3600 + mi * 60 + s - off) * US_PER_S) + frac;
 	return *us >= 0 ? 0 : -1;
 }
@@ -131,7 +131,7 @@ kt_parse(const char *s, int64_t *us)
 		v *= US_PER_S;
 	else if (n <= 14)
 		v *= 1000;
-	if (v > days_from_civil(9999, 12, 31) * 86400 * US_PER_S)
+	if (v > kt_days_from_civil(9999, 12, 31) * 86400 * US_PER_S)
 		return -1;
 	*us = v;
 	return 0;
@@ -147,7 +147,7 @@ kt_format(int64_t us, char buf[KT_BUFSZ])
 	int y, m, d;
 	int n;
 
-	civil_from_days(days, &y, &m, &d);
+	kt_civil_from_days(days, &y, &m, &d);
 	n = snprintf(buf, KT_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m, d, (int)(rem / 3600),
 	    (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
 	return n > 0 ? (size_t)n : 0;

@@ -20,6 +20,10 @@ int kt_parse(const char *s, int64_t *us);
 /* Formats us as "YYYY-MM-DDTHH:MM:SS.ffffffZ". Returns the length. */
 size_t kt_format(int64_t us, char buf[KT_BUFSZ]);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12), and back. */
+int64_t kt_days_from_civil(int64_t y, int64_t m, int64_t d);
+void kt_civil_from_days(int64_t days, int *y, int *m, int *d);
+
 /* The current time in microseconds (CLOCK_REALTIME). */
 int64_t kt_now(void);
 

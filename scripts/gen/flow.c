@@ -47,7 +47,7 @@ enum flow_next { FLOW_RUN, FLOW_PERIODIC, FLOW_SNAPSHOT };
 struct gen_flow {
 	const struct gen_market *m;
 	const struct gen_grid *g;
-	struct gen_rng r;
+	struct rng r;
 	struct book *book;
 	struct gen_event ev;
 	enum flow_next next;

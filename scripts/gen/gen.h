@@ -27,6 +27,7 @@
 
 #include "book.h"
 #include "db.h"
+#include "rng.h"
 
 #define GEN_PREFIX_MAX 32
 #define GEN_SERIES_MAX 64
@@ -71,21 +72,16 @@ struct gen_opts {
 
 /* ---- rng.c ----------------------------------------------------------------------------------- */
 
-struct gen_rng {
-	uint64_t s[4];
-};
-
 /* Seeds a generator for (seed, stream): distinct streams are independent sequences. */
-void gen_rng_seed(struct gen_rng *r, uint64_t seed, uint64_t stream);
-uint64_t gen_rng_next(struct gen_rng *r);
+void gen_rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
 /* Uniform in 0..n-1 (n > 0), without modulo bias. */
-uint64_t gen_rng_below(struct gen_rng *r, uint64_t n);
+uint64_t gen_rng_below(struct rng *r, uint64_t n);
 /* Uniform in [0, 1). Used for times and activity only, never for a price or a size. */
-double gen_rng_unit(struct gen_rng *r);
+double gen_rng_unit(struct rng *r);
 /* True with probability num/den. */
-bool gen_rng_chance(struct gen_rng *r, uint64_t num, uint64_t den);
+bool gen_rng_chance(struct rng *r, uint64_t num, uint64_t den);
 /* Geometric: the number of failures before the first success of a 1/2^k trial, capped at max. */
-uint64_t gen_rng_geom(struct gen_rng *r, unsigned k, uint64_t max);
+uint64_t gen_rng_geom(struct rng *r, unsigned k, uint64_t max);
 
 /* ---- when.c ---------------------------------------------------------------------------------- */
 

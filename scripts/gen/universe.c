@@ -110,7 +110,7 @@ gen_grid_get(enum gen_grid_kind kind)
 
 /* Draws an index from a table of integer weights summing to 100. */
 static int
-univ_pick(struct gen_rng *r, const int *w, int n)
+univ_pick(struct rng *r, const int *w, int n)
 {
 	int x = (int)gen_rng_below(r, 100);
 
@@ -124,7 +124,7 @@ univ_pick(struct gen_rng *r, const int *w, int n)
 
 /* A standard normal variate (Box-Muller); activity only. */
 static double
-univ_normal(struct gen_rng *r)
+univ_normal(struct rng *r)
 {
 	double u = 1.0 - gen_rng_unit(r), v = gen_rng_unit(r);
 
@@ -132,7 +132,7 @@ univ_normal(struct gen_rng *r)
 }
 
 static int64_t
-univ_between(struct gen_rng *r, int64_t lo, int64_t hi)
+univ_between(struct rng *r, int64_t lo, int64_t hi)
 {
 	return hi <= lo ? lo : lo + (int64_t)gen_rng_below(r, (uint64_t)(hi - lo));
 }
@@ -157,7 +157,7 @@ univ_share_cmp(const void *a, const void *b)
  * (largest remainders, ties by position). Returns 0 or -1 when out of memory.
  */
 static int
-univ_allocate(struct gen_universe *u, struct gen_rng *r, int64_t total)
+univ_allocate(struct gen_universe *u, struct rng *r, int64_t total)
 {
 	double *w = NULL, sum = 0;
 	struct univ_share *sh = NULL;
@@ -220,7 +220,7 @@ univ_gap_cmp(const void *a, const void *b)
  * -2 when no market can hold a gap.
  */
 static int
-univ_place_gaps(struct gen_universe *u, const struct gen_opts *o, struct gen_rng *r)
+univ_place_gaps(struct gen_universe *u, const struct gen_opts *o, struct rng *r)
 {
 	size_t *elig = NULL, nel = 0, *cnt = NULL;
 	struct gen_gap *all = NULL, **next = NULL;
@@ -323,7 +323,7 @@ int
 gen_universe_plan(const struct gen_opts *o, const struct gen_offsets *off,
     struct gen_universe *u, char *err, size_t errlen)
 {
-	struct gen_rng r;
+	struct rng r;
 	int64_t nev = o->events > 0 ? o->events : (o->markets + 4) / 5;
 	int64_t nser = (nev + 3) / 4, end = o->start + o->span;
 	int64_t cur_event = -1, ev_first = 0;

@@ -19,13 +19,13 @@
 #define FLOW_MAX_DEPTH 40   /* levels per side the flow aims to keep at most */
 #define FLOW_SCAN 64        /* levels looked at when picking one to cancel */
 
-static struct sim_rng flow_rng;
+static struct rng flow_rng;
 static lws_sorted_usec_list_t flow_sul;
 static int64_t flow_rate;
 static int64_t flow_t0;      /* start of the current rate period */
 static uint64_t flow_done;   /* changes made in this period */
 
-struct sim_rng *
+struct rng *
 sim_flow_rng(void)
 {
 	return &flow_rng;
@@ -192,7 +192,7 @@ sim_flow_step(uint64_t n)
 void
 sim_flow_seed_books(void)
 {
-	sim_rng_seed(&flow_rng, sim_w.opt.seed ^ UINT64_C(0x5eed0f10));
+	rng_seed(&flow_rng, sim_w.opt.seed ^ UINT64_C(0x5eed0f10));
 	for (uint32_t i = 0; i < sim_w.n_markets; i++) {
 		struct sim_market *m = &sim_w.markets[i];
 		int levels = (int)sim_rng_range(&flow_rng, 0, 12);

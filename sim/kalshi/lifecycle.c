@@ -14,7 +14,7 @@
 #include "log.h"
 #include "sim.h"
 
-static struct sim_rng life_rng;
+static struct rng life_rng;
 static lws_sorted_usec_list_t life_sul;
 
 /* Allowed transitions: from -> bit set of targets. */
@@ -205,7 +205,7 @@ life_tick(lws_sorted_usec_list_t *sul)
 void
 sim_lifecycle_start(void)
 {
-	sim_rng_seed(&life_rng, sim_w.opt.seed ^ UINT64_C(0x11fec7c1e));
+	rng_seed(&life_rng, sim_w.opt.seed ^ UINT64_C(0x11fec7c1e));
 	if (sim_w.opt.lifecycle_ms > 0)
 		lws_sul_schedule(sim_w.ctx, 0, &life_sul, life_tick, sim_w.opt.lifecycle_ms * 1000);
 }

@@ -19,7 +19,7 @@
 
 struct sim_world sim_w;
 
-static struct sim_rng sim_markets_rng;
+static struct rng sim_markets_rng;
 
 static const struct {
 	const char *ticker, *title, *category, *frequency;
@@ -200,9 +200,9 @@ sim_market_set_status(struct sim_market *m, enum sim_mstatus s)
 }
 
 static void
-sim_make_uuid(struct sim_rng *r, char out[40])
+sim_make_uuid(struct rng *r, char out[40])
 {
-	uint64_t a = sim_rng_next(r), b = sim_rng_next(r);
+	uint64_t a = rng_next(r), b = rng_next(r);
 
 	snprintf(out, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
 	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
@@ -240,7 +240,7 @@ sim_event_new(uint32_t s, uint32_t k)
 
 /* Adds market number j of event e, in status st. */
 static struct sim_market *
-sim_market_new(struct sim_rng *r, struct sim_event *e, uint32_t j, enum sim_mstatus st)
+sim_market_new(struct rng *r, struct sim_event *e, uint32_t j, enum sim_mstatus st)
 {
 	struct sim_market *m;
 	int64_t now = sim_now_us() / 1000000;
@@ -289,7 +289,7 @@ sim_market_new(struct sim_rng *r, struct sim_event *e, uint32_t j, enum sim_msta
 
 /* The status of a market at start: mostly active, a few of every other kind. */
 static enum sim_mstatus
-sim_initial_status(struct sim_rng *r)
+sim_initial_status(struct rng *r)
 {
 	uint64_t x = sim_rng_below(r, 100);
 
@@ -313,7 +313,7 @@ sim_markets_init(void)
 	uint32_t per_series[SIM_NSERIES] = { 0 };
 	uint32_t n_events;
 
-	sim_rng_seed(&sim_markets_rng, o->seed);
+	rng_seed(&sim_markets_rng, o->seed);
 	if (sim_grids_init() < 0)
 		goto nomem;
 	sim_w.n_series = SIM_NSERIES;
@@ -361,7 +361,7 @@ nomem:
 }
 
 struct sim_market *
-sim_market_create(struct sim_rng *r)
+sim_market_create(struct rng *r)
 {
 	uint32_t s = (uint32_t)sim_rng_below(r, SIM_NSERIES);
 	uint32_t k = 0;

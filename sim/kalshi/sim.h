@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "book.h"
+#include "rng.h"
 #include "cmd.h"
 
 #include <libwebsockets.h>
@@ -216,15 +217,12 @@ struct sim_world {
 
 extern struct sim_world sim_w;
 
-/* ---- rng.c: a deterministic generator (splitmix64 seeding xoshiro256**) --------------------- */
+/* ---- rng.c: bounded draws over lib/rng (splitmix64 seeding xoshiro256**) -------------------- */
 
-struct sim_rng { uint64_t s[4]; };
-void sim_rng_seed(struct sim_rng *r, uint64_t seed);
-uint64_t sim_rng_next(struct sim_rng *r);
 /* Uniform in [0, n); n > 0. */
-uint64_t sim_rng_below(struct sim_rng *r, uint64_t n);
+uint64_t sim_rng_below(struct rng *r, uint64_t n);
 /* Uniform in [lo, hi]. */
-int64_t sim_rng_range(struct sim_rng *r, int64_t lo, int64_t hi);
+int64_t sim_rng_range(struct rng *r, int64_t lo, int64_t hi);
 
 /* ---- time.c --------------------------------------------------------------------------------- */
 
@@ -248,7 +246,7 @@ void sim_market_set_status(struct sim_market *m, enum sim_mstatus s);
  * Creates a new market (and a new event for it) in status initialized, as lifecycle does.
  * Returns it, or NULL when max_markets is reached or memory is short.
  */
-struct sim_market *sim_market_create(struct sim_rng *r);
+struct sim_market *sim_market_create(struct rng *r);
 
 /* ---- truth.c: book-change history for the ground truth -------------------------------------- */
 
@@ -273,7 +271,7 @@ void sim_flow_start(void);
 void sim_flow_set_rate(int64_t rate);
 int64_t sim_flow_rate(void);
 /* Fair-price index walks and flow choices come from this stream. */
-struct sim_rng *sim_flow_rng(void);
+struct rng *sim_flow_rng(void);
 
 /* ---- lifecycle.c ---------------------------------------------------------------------------- */
 
