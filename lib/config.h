@@ -30,6 +30,23 @@ struct config {
 	int64_t db_statement_timeout_ms;
 	int64_t api_workers;
 	int64_t api_max_body;
+	char *kalshi_ws_url;      /* collector */
+	char *kalshi_rest_url;
+	char *kalshi_key_id;
+	char *kalshi_key_file;
+	int64_t collector_sub_max;
+	int64_t collector_checkpoint_every;
+	int64_t collector_checkpoint_minutes;
+	int64_t collector_queue_max;
+	int64_t collector_silence_s;
+	int64_t collector_metrics_port;
+	char *feedd_listen;       /* feedd */
+	int64_t feedd_send_max;
+	int64_t feedd_markets_max;
+	int64_t feedd_key_conns;
+	int64_t feedd_replay_max;
+	int64_t feedd_ping_s;
+	int64_t feedd_charge_s;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
 	int64_t stack_pg_port;
 	int64_t stack_nginx_key_rate;

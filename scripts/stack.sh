@@ -1,4 +1,4 @@
-# The local stack: Postgres, the kbook-api FastCGI pool and nginx, in one directory.
+# The local stack: Postgres, the kbook-api FastCGI pool, kbook-feedd and nginx, in one directory.
 # Sourced by scripts/run.sh (make run) and scripts/test.sh (make test); bash.
 #
 # A stack directory holds pg/ (the cluster), run/ (sockets, pid files), log/, nginx/ (rendered
@@ -133,6 +133,31 @@ api_start() {
 
 api_stop() { pidfile_kill "$1/run/api.pid"; rm -f "$1/run/api.sock"; }
 
+# feedd_start DIR: starts kbook-feedd on DIR/run/feed.sock (env KBOOK_* is passed on), when built.
+feedd_start() {
+	local dir=$1 i
+	[ -x "$dir/app/bin/kbook-feedd" ] || return 0
+	rm -f "$dir/run/feed.sock"
+	# exec, so the pid file names the process that gets TERM (setpriv changes user without a fork)
+	if [ "$(id -u)" -eq 0 ]; then
+		(cd / && KBOOK_FEEDD_LISTEN=$dir/run/feed.sock exec setpriv --reuid=kbook --regid=kbook \
+			--init-groups "$dir/app/bin/kbook-feedd") >>"$dir/log/feedd.log" 2>&1 &
+	else
+		KBOOK_FEEDD_LISTEN=$dir/run/feed.sock "$dir/app/bin/kbook-feedd" >>"$dir/log/feedd.log" 2>&1 &
+	fi
+	echo $! >"$dir/run/feedd.pid"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$dir/run/feed.sock" ] && return 0
+		pid_alive "$(cat "$dir/run/feedd.pid")" || break
+		sleep 0.1
+	done
+	echo "kbook-feedd did not start; see $dir/log/feedd.log" >&2
+	tail -5 "$dir/log/feedd.log" >&2
+	return 1
+}
+
+feedd_stop() { pidfile_kill "$1/run/feedd.pid"; rm -f "$1/run/feed.sock"; }
+
 # nginx_start DIR PORT: renders nginx/nginx.conf.in into DIR/nginx and starts nginx there.
 nginx_start() {
 	local dir=$1 port=$2
@@ -159,6 +184,7 @@ stack_start() {
 	pg_start "$dir" "$pgport"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") "$STACK_ROOT/scripts/migrate.sh"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_start "$dir"
+	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") feedd_start "$dir"
 	nginx_start "$dir" "$httpport"
 }
 
@@ -167,6 +193,7 @@ stack_stop() {
 	local dir=$1
 	[ -d "$dir/run" ] || return 0
 	nginx_stop "$dir"
+	feedd_stop "$dir"
 	api_stop "$dir"
 	pg_stop "$dir"
 }

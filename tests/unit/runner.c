@@ -22,6 +22,7 @@ static const struct {
 	{ "ktime", test_ktime_add },
 	{ "kauth", test_kauth_add },
 	{ "kmsg", test_kmsg_add },
+	{ "feed_cmd", test_feed_cmd_add },
 };
 
 int

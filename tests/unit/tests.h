@@ -13,5 +13,6 @@ int test_db_add(void);
 int test_ktime_add(void);
 int test_kauth_add(void);
 int test_kmsg_add(void);
+int test_feed_cmd_add(void);
 
 #endif

@@ -1,0 +1,186 @@
+/*
+ * auth: API keys and credits for the feed, on the same ledger as the REST API. The handshake's
+ * key comes from the X-API-Key header, "Authorization: Bearer", or the api_key query parameter
+ * (browsers cannot set headers on a websocket). Opening a connection is one call of api_charge
+ * (sql/003_accounts.sql) costing 1 credit on route "/v1/feed"; markets are charged 1 credit each
+ * when added to a subscription and again per started KBOOK_FEEDD_CHARGE_S period they stay
+ * subscribed (server.c's timer). Refusals use the API's error envelope and status codes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "apikey.h"
+#include "config.h"
+#include "feed.h"
+#include "log.h"
+
+#define FEED_ROUTE "/v1/feed"
+
+static struct db_stmt q_charge = DB_STMT("feed_charge",
+    "SELECT code, account_id, key_id, plan FROM api_charge(decode($1, 'hex'), $2::int, $3)", 3);
+static struct db_stmt q_refund = DB_STMT("feed_refund",
+    "SELECT api_refund($1::bigint, $2::bigint, $3::int, $4)", 4);
+
+/* Refusals: api_charge's code, HTTP status, message. */
+static const struct {
+	const char *code;
+	int status;
+	const char *message;
+} feed_auth_errors[] = {
+	{ "missing_api_key", 401, "the feed needs an API key: X-API-Key header or api_key query parameter" },
+	{ "invalid_api_key", 401, "the API key is not valid" },
+	{ "revoked_api_key", 401, "the API key was revoked" },
+	{ "account_disabled", 403, "the account is disabled" },
+	{ "rate_limited", 429, "too many requests this minute for this plan" },
+	{ "credits_exhausted", 429, "no credits left this month" },
+	{ "too_many_connections", 429, "too many feed connections open with this API key" },
+	{ "service_unavailable", 503, "cannot check the API key now; retry shortly" },
+};
+
+static int
+feed_auth_refuse(const char *code, char *body, size_t cap)
+{
+	for (size_t i = 0; i < sizeof(feed_auth_errors) / sizeof(feed_auth_errors[0]); i++) {
+		if (strcmp(code, feed_auth_errors[i].code) == 0) {
+			snprintf(body, cap, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"status\":%d}}\n",
+			    code, feed_auth_errors[i].message, feed_auth_errors[i].status);
+			return feed_auth_errors[i].status;
+		}
+	}
+	log_errorx("api_charge returned unknown code %s", code);
+	return feed_auth_refuse("service_unavailable", body, cap);
+}
+
+/* The key of the handshake into key (cap bytes); false when none was given. */
+static bool
+feed_auth_key(struct lws *wsi, char *key, int cap)
+{
+	char auth[256];
+	const char *a;
+
+	if (lws_hdr_custom_length(wsi, "x-api-key:", 10) > 0 &&
+	    lws_hdr_custom_copy(wsi, key, cap, "x-api-key:", 10) > 0 && key[0] != '\0')
+		return true;
+	if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+	    strncasecmp(auth, "Bearer ", 7) == 0) {
+		for (a = auth + 7; *a == ' '; a++)
+			;
+		if (*a != '\0') {
+			snprintf(key, (size_t)cap, "%s", a);
+			return true;
+		}
+	}
+	/* lws returns a pointer into auth, past the name */
+	if ((a = lws_get_urlarg_by_name(wsi, "api_key=", auth, (int)sizeof(auth))) == NULL || *a == '\0')
+		return false;
+	snprintf(key, (size_t)cap, "%s", a);
+	return true;
+}
+
+size_t
+feed_auth_key_conns(int64_t key_id)
+{
+	size_t n = 0;
+
+	for (const struct feed_conn *c = feed_conns; c != NULL; c = c->next)
+		n += c->caller.key_id == key_id && c->close_code == 0;
+	return n;
+}
+
+static void
+feed_auth_refund(const struct feed_caller *c, int64_t credits)
+{
+	char acc[24], key[24], cost[24];
+	const char *params[] = { acc, key, cost, FEED_ROUTE };
+	PGresult *res;
+
+	snprintf(acc, sizeof(acc), "%lld", (long long)c->account_id);
+	snprintf(key, sizeof(key), "%lld", (long long)c->key_id);
+	snprintf(cost, sizeof(cost), "%lld", (long long)credits);
+	if ((res = db_exec(feed_db, &q_refund, params)) == NULL)
+		log_warnx("refund of %s credits to account %s failed", cost, acc);
+	PQclear(res);
+}
+
+/* One api_charge call; fills c when the key is known. Returns the code (static) or NULL. */
+static const char *
+feed_auth_call(const char *hash_hex, int64_t credits, struct feed_caller *c)
+{
+	static char code[32];
+	char cost[24];
+	const char *params[] = { hash_hex, cost, FEED_ROUTE };
+	PGresult *res = NULL;
+	const char *rc = NULL;
+
+	snprintf(cost, sizeof(cost), "%lld", (long long)credits);
+	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_charge, params)) == NULL ||
+	    PQntuples(res) != 1)
+		goto out;
+	snprintf(code, sizeof(code), "%s", PQgetvalue(res, 0, 0));
+	if (!PQgetisnull(res, 0, 1)) {
+		c->account_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		c->key_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		snprintf(c->plan, sizeof(c->plan), "%s", PQgetvalue(res, 0, 3));
+	}
+	rc = code;
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t cap)
+{
+	char key[256], hex[2 + 2 * APIKEY_HASH_LEN + 1];
+	const char *code;
+
+	memset(out, 0, sizeof(*out));
+	if (!feed_auth_key(wsi, key, (int)sizeof(key))) {
+		feed_stats.refused_auth++;
+		return feed_auth_refuse("missing_api_key", body, cap);
+	}
+	if (!apikey_well_formed(key)) {
+		feed_stats.refused_auth++;
+		return feed_auth_refuse("invalid_api_key", body, cap);
+	}
+	apikey_hash_hex(key, hex);
+	snprintf(out->key_hash, sizeof(out->key_hash), "%s", hex + 2);
+	if ((code = feed_auth_call(out->key_hash, 1, out)) == NULL) {
+		feed_stats.refused_unavailable++;
+		return feed_auth_refuse("service_unavailable", body, cap);
+	}
+	if (strcmp(code, "ok") != 0) {
+		if (strcmp(code, "credits_exhausted") == 0 || strcmp(code, "rate_limited") == 0)
+			feed_stats.refused_credits++;
+		else
+			feed_stats.refused_auth++;
+		return feed_auth_refuse(code, body, cap);
+	}
+	if (feed_auth_key_conns(out->key_id) >= (size_t)cfg.feedd_key_conns) {
+		feed_auth_refund(out, 1);
+		feed_stats.refused_limit++;
+		return feed_auth_refuse("too_many_connections", body, cap);
+	}
+	return 0;
+}
+
+int
+feed_auth_charge(const struct feed_caller *c, int64_t credits)
+{
+	struct feed_caller tmp;
+	const char *code;
+
+	if (credits <= 0)
+		return 0;
+	memset(&tmp, 0, sizeof(tmp));
+	if ((code = feed_auth_call(c->key_hash, credits, &tmp)) == NULL) {
+		/* the database is away: the client keeps its feed, the charge is lost (counted) */
+		feed_stats.charges_failed++;
+		return -1;
+	}
+	if (strcmp(code, "ok") == 0)
+		return 0;
+	return strcmp(code, "rate_limited") == 0 ? 2 : 1;
+}

@@ -1,0 +1,213 @@
+/*
+ * feedd: the live orderbook feed (DESIGN.md section 6, docs/feed.md). One process, one thread,
+ * one libwebsockets 4.1.6 event loop: client websockets, the HTTP probes (/healthz, /metrics),
+ * and the Postgres LISTEN connection adopted into the loop as a raw descriptor. This header holds
+ * the types the modules share and each module's entry points.
+ *
+ * Ownership: a feed_conn lives from the websocket's ESTABLISHED to its CLOSED callback and owns
+ * its subscriptions and its send queue. A feed_market is owned by the registry (markets.c) and
+ * lives while at least one subscription holds it; subscriptions hold borrowed pointers to it.
+ */
+#ifndef KBOOK_FEEDD_FEED_H
+#define KBOOK_FEEDD_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "book.h"
+#include "db.h"
+
+#define FEED_TICKER_MAX 201
+
+/* A stream position: ts * 4 + kind, so rows of one market sort by (ts, kind). */
+enum feed_kind { FEED_K_DELTA = 0, FEED_K_GAP = 1, FEED_K_SNAPSHOT = 2 };
+#define FEED_POS(ts, kind) ((ts) * 4 + (kind))
+#define FEED_POS_TS(pos) ((pos) / 4)
+
+struct feed_sub;
+
+struct feed_market {
+	int64_t id;
+	char ticker[FEED_TICKER_MAX];
+	int64_t notional;
+	int64_t pos;                 /* every row at or before it has been fanned out */
+	bool dirty;                  /* a NOTIFY named it since its rows were last read */
+	struct feed_sub **subs;      /* subscriptions holding it (borrowed) */
+	size_t n_subs, cap_subs;
+	struct feed_market *hnext;   /* registry hash chain */
+	struct feed_market *dnext;   /* dirty list */
+};
+
+struct feed_conn;
+
+struct feed_sub {
+	struct feed_sub *next;
+	struct feed_conn *conn;      /* borrowed: the owner */
+	int64_t sid, seq;
+	struct feed_market **markets; /* borrowed from the registry */
+	size_t n, cap;
+};
+
+struct feed_msg {
+	struct feed_msg *next;
+	size_t len;
+	unsigned char buf[];         /* LWS_PRE bytes of headroom, then len bytes of text */
+};
+
+/* What the handshake learned about the caller (auth.c). */
+struct feed_caller {
+	int64_t account_id, key_id;
+	char key_hash[65];           /* SHA-256 of the key, hex */
+	char plan[16];
+};
+
+struct feed_conn {
+	struct lws *wsi;
+	struct feed_conn *prev, *next; /* all connections */
+	uint64_t id;
+	struct feed_caller caller;
+	struct feed_sub *subs;
+	int64_t next_sid;
+	size_t n_markets;            /* markets over all subscriptions */
+	struct feed_msg *head, *tail;
+	size_t queued;               /* bytes waiting in the send queue */
+	int64_t last_rx;             /* kt_now() of the last frame or pong from the client */
+	int64_t next_charge;         /* when the next market-period charge is due */
+	bool ping_due;
+	int close_code;              /* != 0: close with this code once the queue is sent */
+	char close_reason[96];
+};
+
+/* ---- main.c ---------------------------------------------------------------------------------- */
+extern struct lws_context *feed_ctx;
+extern bool feed_stopping;
+
+/* ---- server.c: the lws protocol (HTTP probes, handshake, websocket frames) -------------------- */
+extern const struct lws_protocols feed_protocols[];
+/* Every live connection (head of the list). */
+extern struct feed_conn *feed_conns;
+extern size_t feed_n_conns;
+/* Asks every connection to close with code and reason (graceful shutdown, resync). */
+void feed_close_all(int code, const char *reason);
+
+/* ---- auth.c ------------------------------------------------------------------------------------ */
+/*
+ * Checks the handshake's key (X-API-Key header or api_key query parameter) and charges the
+ * connection. Returns 0 with *out filled, or the HTTP status to refuse with (401, 403, 429, 503)
+ * and a JSON error body written into body (cap bytes).
+ */
+int feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t cap);
+/*
+ * Charges credits for the connection's markets. Returns 0; 1 when the credits are spent (or the key
+ * was revoked); 2 when the plan's per-minute rate refused the call (nothing charged); -1 when the
+ * database is away.
+ */
+int feed_auth_charge(const struct feed_caller *c, int64_t credits);
+/* Connections open per key (for the per-key limit). */
+size_t feed_auth_key_conns(int64_t key_id);
+
+/* ---- send.c: per-connection send queue ------------------------------------------------------- */
+/*
+ * Queues a copy of the len bytes at text for c and asks for a WRITEABLE callback. When the queue
+ * would pass KBOOK_FEEDD_SEND_MAX the client is too slow: the queue is dropped, error 25 is queued
+ * alone, and the connection closes after it. Returns 0, or -1 when c is closing.
+ */
+int feed_send(struct feed_conn *c, const char *text, size_t len);
+/* Writes the head of c's queue (one lws_write); returns -1 to close the connection. */
+int feed_send_writeable(struct feed_conn *c);
+/* Marks c to close with code and reason after its queue; asks for WRITEABLE. */
+void feed_send_close(struct feed_conn *c, int code, const char *reason);
+void feed_send_free(struct feed_conn *c);
+
+/* ---- markets.c: the registry of subscribed markets ------------------------------------------- */
+struct feed_market *feed_market_find(int64_t id);
+/*
+ * The registry entry of market id, created with pos set to the market's current end of stream
+ * when it is not tracked yet. Returns NULL on a database or memory error.
+ */
+struct feed_market *feed_market_get(int64_t id, const char *ticker, int64_t notional);
+int feed_market_attach(struct feed_market *m, struct feed_sub *s);
+/* Detaches s; frees m when no subscription holds it any more. */
+void feed_market_detach(struct feed_market *m, struct feed_sub *s);
+/* Frees m when no subscription holds it (after a feed_market_get that was not attached). */
+void feed_market_release(struct feed_market *m);
+void feed_market_mark_dirty(int64_t id);
+/* Marks every tracked market dirty (after a Postgres reconnect). */
+void feed_market_mark_all(void);
+/* Reads and fans out the new rows of every dirty market. Returns -1 on a database error. */
+int feed_market_flush(void);
+size_t feed_market_count(void);
+
+/* ---- stream.c: rows of a market's stream, rendered as Kalshi messages --------------------- */
+struct feed_row {
+	enum feed_kind kind;
+	int64_t pos;
+	/* delta */
+	enum book_side side;
+	int64_t price, delta, exchange_ts; /* exchange_ts -1 when unknown */
+	/* gap */
+	int64_t gap_end;                   /* -1 while open */
+	char reason[32];
+	/* snapshot */
+	struct book *book;                 /* owned by the row set */
+};
+
+struct feed_rows {
+	struct feed_row *rows;
+	size_t n;
+};
+
+/* The query connection (auth, subscribe, reads); created by main.c. */
+extern struct db *feed_db;
+
+/*
+ * Reads the stream rows of market m with from < pos <= to, at most limit, in order, into out
+ * (caller frees with feed_rows_free). Returns 0 or -1.
+ */
+int feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long limit,
+    struct feed_rows *out);
+void feed_rows_free(struct feed_rows *r);
+/* The market's current end of stream (0 when nothing is recorded); -1 on error. */
+int64_t feed_stream_end(int64_t market_id);
+/*
+ * The book of m at stream position pos (checkpoint plus deltas), and the gap covering it if any
+ * (*gap_start -1 when none). Caller frees *out. Returns 0 or -1.
+ */
+int feed_stream_book(const struct feed_market *m, int64_t pos, struct book **out,
+    int64_t *gap_start, int64_t *gap_end, char reason[32]);
+/*
+ * Renders a message of subscription s (taking its next seq) into a malloc'd string: a row, or
+ * (row NULL) the snapshot of book at pos. Caller frees. NULL when out of memory.
+ */
+char *feed_stream_render(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
+    const struct book *book, int64_t pos, size_t *len);
+
+/* ---- subs.c: commands and subscriptions ------------------------------------------------------ */
+/* Executes one command frame from c. */
+void feed_subs_command(struct feed_conn *c, const char *text, size_t len);
+/* Frees every subscription of c. */
+void feed_subs_free(struct feed_conn *c);
+/* Sends a row of m to every subscription holding m. */
+void feed_subs_fanout(struct feed_market *m, const struct feed_row *row);
+
+/* ---- pgsource.c: LISTEN kbook_deltas, adopted into the loop ----------------------------------- */
+int feed_pg_start(struct lws_vhost *vh);
+/* Handles the adopted descriptor's callbacks (called by the protocol callback). */
+int feed_pg_callback(struct lws *wsi, enum lws_callback_reasons reason);
+bool feed_pg_up(void);
+void feed_pg_stop(void);
+
+/* ---- metrics.c ------------------------------------------------------------------------------- */
+struct feed_metrics {
+	uint64_t conns_total, refused_auth, refused_credits, refused_limit, refused_unavailable;
+	uint64_t msgs_sent, bytes_sent, commands, command_errors, slow_drops, dead_drops;
+	uint64_t notifies, rows_read, pg_reconnects, charges_failed;
+};
+extern struct feed_metrics feed_stats;
+/* The Prometheus text of every metric into a malloc'd string (caller frees); NULL on ENOMEM. */
+char *feed_metrics_text(size_t *len);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * main: kbook-feedd start-up, the event loop and graceful shutdown. Reads the configuration
+ * (KBOOK_FEEDD_* and the database settings), opens the query connection, creates the
+ * libwebsockets context on KBOOK_FEEDD_LISTEN (host:port or a unix socket path), and runs the
+ * loop until SIGTERM or SIGINT; then every client gets a close frame (1001) and the loop runs
+ * until they are gone or a few seconds have passed. A one-second housekeeping timer reconnects
+ * Postgres and retries reads that failed.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "feed.h"
+#include "ktime.h"
+#include "log.h"
+
+struct lws_context *feed_ctx;
+bool feed_stopping;
+struct db *feed_db;
+
+static volatile sig_atomic_t feed_signalled;
+static lws_sorted_usec_list_t feed_tick_sul;
+static int64_t feed_stop_deadline;
+static bool feed_done;
+
+#define FEED_STOP_GRACE_US (3 * 1000000)
+
+static void
+feed_on_signal(int sig)
+{
+	(void)sig;
+	feed_signalled = 1;
+	if (feed_ctx != NULL)
+		lws_cancel_service(feed_ctx);
+}
+
+/* lws's own log lines, routed into ours (errors and warnings only). */
+static void
+feed_lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (level & LLL_ERR)
+		log_errorx("lws: %.*s", (int)n, line);
+	else
+		log_warnx("lws: %.*s", (int)n, line);
+}
+
+static void
+feed_tick(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	if (feed_signalled && !feed_stopping) {
+		feed_stopping = true;
+		feed_stop_deadline = kt_now() + FEED_STOP_GRACE_US;
+		log_info("shutting down: closing %zu connections", feed_n_conns);
+		feed_close_all(LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	}
+	if (feed_stopping) {
+		if (feed_n_conns == 0 || kt_now() > feed_stop_deadline)
+			feed_done = true;
+	} else {
+		if (!feed_pg_up())
+			feed_pg_start(NULL);
+		else
+			(void)feed_market_flush();
+	}
+	lws_sul_schedule(feed_ctx, 0, &feed_tick_sul, feed_tick,
+	    feed_stopping ? 100 * LWS_US_PER_MS : LWS_US_PER_SEC);
+}
+
+/* Splits KBOOK_FEEDD_LISTEN into the context's iface and port. */
+static int
+feed_listen(struct lws_context_creation_info *info, char *host, size_t cap)
+{
+	const char *l = cfg.feedd_listen, *colon;
+	long port;
+	char *end;
+
+	if (l[0] == '/') {
+		info->options |= LWS_SERVER_OPTION_UNIX_SOCK;
+		info->iface = l;
+		info->port = 0;
+		return 0;
+	}
+	colon = strrchr(l, ':');
+	if (colon == NULL || (size_t)(colon - l) >= cap)
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return -1;
+	memcpy(host, l, (size_t)(colon - l));
+	host[colon - l] = '\0';
+	info->iface = host[0] != '\0' ? host : NULL;
+	info->port = (int)port;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lws_context_creation_info info;
+	char err[256], host[256];
+	int rc = 1;
+
+	log_init("kbook-feedd", LOG_LVL_INFO);
+	if (argc > 1) {
+		fprintf(stderr, "usage: %s (configured by KBOOK_* environment variables)\n", argv[0]);
+		return 2;
+	}
+	if (config_load(CFG_FEEDD, err, sizeof(err)) != 0)
+		log_fatal("%s", err);
+	memset(&info, 0, sizeof(info));
+	if (feed_listen(&info, host, sizeof(host)) != 0)
+		log_fatal("KBOOK_FEEDD_LISTEN: \"%s\" is not host:port or /path", cfg.feedd_listen);
+	feed_db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, (int)cfg.db_statement_timeout_ms);
+	if (feed_db == NULL)
+		log_fatal("out of memory");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, feed_on_signal);
+	signal(SIGINT, feed_on_signal);
+	lws_set_log_level(LLL_ERR | LLL_WARN, feed_lws_log);
+	info.protocols = feed_protocols;
+	info.vhost_name = "kbook-feed";
+	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.max_http_header_data = 4096;
+	if ((feed_ctx = lws_create_context(&info)) == NULL) {
+		log_errorx("cannot listen on %s", cfg.feedd_listen);
+		goto out;
+	}
+	log_info("listening on %s", cfg.feedd_listen);
+	lws_sul_schedule(feed_ctx, 0, &feed_tick_sul, feed_tick, LWS_US_PER_SEC);
+	while (!feed_done) {
+		if (lws_service(feed_ctx, 0) < 0)
+			break;
+		if (feed_signalled && !feed_stopping)
+			feed_tick(&feed_tick_sul);
+	}
+	rc = 0;
+	log_info("stopped");
+out:
+	feed_pg_stop();
+	if (feed_ctx != NULL)
+		lws_context_destroy(feed_ctx);
+	db_close(feed_db);
+	config_free();
+	return rc;
+}

@@ -1,0 +1,206 @@
+/*
+ * markets: the registry of markets that at least one subscription holds, by market id, with each
+ * market's stream position and its subscribers. A NOTIFY marks a market dirty; a flush reads the
+ * rows after its position from Postgres (stream.c), hands each to the subscribers (subs.c) and
+ * advances the position, so every row is read once however many clients want it, and a row is
+ * never skipped: a failed read leaves the market dirty for the next try.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "log.h"
+
+#define FEED_NBUCKETS 4096
+#define FEED_READ_PAGE 1000
+/* The end of time for reads: 9999-12-31, as a stream position. */
+#define FEED_POS_END FEED_POS(INT64_C(253402300799999999), 3)
+
+static struct feed_market *feed_buckets[FEED_NBUCKETS];
+static struct feed_market *feed_dirty;
+static size_t feed_n_markets;
+
+static size_t
+feed_bucket(int64_t id)
+{
+	return (size_t)((uint64_t)id * 2654435761u) % FEED_NBUCKETS;
+}
+
+struct feed_market *
+feed_market_find(int64_t id)
+{
+	for (struct feed_market *m = feed_buckets[feed_bucket(id)]; m != NULL; m = m->hnext)
+		if (m->id == id)
+			return m;
+	return NULL;
+}
+
+size_t
+feed_market_count(void)
+{
+	return feed_n_markets;
+}
+
+struct feed_market *
+feed_market_get(int64_t id, const char *ticker, int64_t notional)
+{
+	struct feed_market *m = feed_market_find(id);
+	int64_t pos;
+
+	if (m != NULL)
+		return m;
+	if ((pos = feed_stream_end(id)) < 0)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->id = id;
+	snprintf(m->ticker, sizeof(m->ticker), "%s", ticker);
+	m->notional = notional;
+	m->pos = pos;
+	m->hnext = feed_buckets[feed_bucket(id)];
+	feed_buckets[feed_bucket(id)] = m;
+	feed_n_markets++;
+	return m;
+}
+
+int
+feed_market_attach(struct feed_market *m, struct feed_sub *s)
+{
+	if (m->n_subs == m->cap_subs) {
+		size_t cap = m->cap_subs != 0 ? 2 * m->cap_subs : 4;
+		struct feed_sub **n = realloc(m->subs, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		m->subs = n;
+		m->cap_subs = cap;
+	}
+	m->subs[m->n_subs++] = s;
+	return 0;
+}
+
+void
+feed_market_release(struct feed_market *m)
+{
+	struct feed_market **pp;
+
+	if (m->n_subs > 0)
+		return;
+	for (pp = &feed_buckets[feed_bucket(m->id)]; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == m) {
+			*pp = m->hnext;
+			break;
+		}
+	}
+	if (m->dirty) {
+		for (pp = &feed_dirty; *pp != NULL; pp = &(*pp)->dnext) {
+			if (*pp == m) {
+				*pp = m->dnext;
+				break;
+			}
+		}
+	}
+	feed_n_markets--;
+	free(m->subs);
+	free(m);
+}
+
+void
+feed_market_detach(struct feed_market *m, struct feed_sub *s)
+{
+	for (size_t i = 0; i < m->n_subs; i++) {
+		if (m->subs[i] == s) {
+			m->subs[i] = m->subs[--m->n_subs];
+			break;
+		}
+	}
+	feed_market_release(m);
+}
+
+static void
+feed_market_set_dirty(struct feed_market *m)
+{
+	if (m->dirty)
+		return;
+	m->dirty = true;
+	m->dnext = feed_dirty;
+	feed_dirty = m;
+}
+
+void
+feed_market_mark_dirty(int64_t id)
+{
+	struct feed_market *m = feed_market_find(id);
+
+	if (m != NULL)
+		feed_market_set_dirty(m);
+}
+
+void
+feed_market_mark_all(void)
+{
+	for (size_t b = 0; b < FEED_NBUCKETS; b++)
+		for (struct feed_market *m = feed_buckets[b]; m != NULL; m = m->hnext)
+			feed_market_set_dirty(m);
+}
+
+/*
+ * Reads and fans out one page of rows after m's position. Returns 1 when the page was full (more
+ * may follow), 0 when m is caught up, -1 on a database error (m stays dirty).
+ */
+static int
+feed_market_read(struct feed_market *m)
+{
+	struct feed_rows rows;
+	size_t n;
+
+	if (feed_stream_read(m, m->pos, FEED_POS_END, FEED_READ_PAGE, &rows) != 0)
+		return -1;
+	for (size_t i = 0; i < rows.n; i++) {
+		feed_subs_fanout(m, &rows.rows[i]);
+		m->pos = rows.rows[i].pos;
+	}
+	n = rows.n;
+	feed_stats.rows_read += n;
+	feed_rows_free(&rows);
+	return n == FEED_READ_PAGE ? 1 : 0;
+}
+
+/*
+ * One page per dirty market, then back to the event loop: a market with more rows stays dirty and
+ * the loop is woken to continue, so clients drain their queues between pages and a backlog never
+ * lands in one burst.
+ */
+int
+feed_market_flush(void)
+{
+	struct feed_market *m, *more = NULL;
+	int rc = 0, r;
+
+	if (feed_dirty == NULL)
+		return 0;
+	if (db_ensure(feed_db) != 0)
+		return -1;
+	while ((m = feed_dirty) != NULL) {
+		if ((r = feed_market_read(m)) < 0) {
+			rc = -1;
+			break;
+		}
+		feed_dirty = m->dnext;
+		m->dnext = NULL;
+		if (r == 1) {
+			m->dnext = more;
+			more = m;
+		} else {
+			m->dirty = false;
+		}
+	}
+	while ((m = more) != NULL) {
+		more = m->dnext;
+		m->dnext = feed_dirty;
+		feed_dirty = m;
+	}
+	if (feed_dirty != NULL && rc == 0)
+		lws_cancel_service(feed_ctx);
+	return rc;
+}

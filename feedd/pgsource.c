@@ -1,0 +1,135 @@
+/*
+ * pgsource: the Postgres LISTEN connection that tells feedd about new rows. The collector commits
+ * rows of book_deltas / book_checkpoints / gaps and, in the same transaction, runs
+ * NOTIFY kbook_deltas, '<market_id>[,<market_id>...]' (docs/feed.md). This connection LISTENs on
+ * that channel; its socket (a dup, so lws may close its copy) is adopted into the lws loop as a raw
+ * descriptor (minimal-examples/raw/minimal-raw-file), so notifications are read without blocking
+ * or polling. Each notification marks its markets dirty and the rows after each market's position
+ * are read on the query connection (markets.c). When the connection drops, the housekeeping tick
+ * reconnects; after a reconnect every tracked market is re-read from its position, so nothing
+ * committed meanwhile is lost and clients need no resynchronisation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "feed.h"
+#include "log.h"
+
+static struct db *feed_pg;
+static struct lws_vhost *feed_pg_vh;
+static struct lws *feed_pg_wsi;
+static bool feed_pg_ok;
+
+bool
+feed_pg_up(void)
+{
+	return feed_pg_ok;
+}
+
+int
+feed_pg_start(struct lws_vhost *vh)
+{
+	lws_sock_file_fd_type u;
+	PGresult *res;
+	int fd;
+
+	if (vh != NULL)
+		feed_pg_vh = vh;
+	if (feed_pg_ok || feed_pg_vh == NULL || feed_stopping)
+		return 0;
+	if (feed_pg == NULL &&
+	    (feed_pg = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
+		return -1;
+	if (db_ensure(feed_pg) != 0)
+		return -1;
+	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_deltas", 0, NULL)) == NULL)
+		return -1;
+	PQclear(res);
+	if ((fd = dup(PQsocket(db_conn(feed_pg)))) < 0) {
+		log_error("dup of the LISTEN socket");
+		return -1;
+	}
+	u.filefd = (lws_filefd_type)(long long)fd;
+	if ((feed_pg_wsi = lws_adopt_descriptor_vhost(feed_pg_vh, LWS_ADOPT_RAW_FILE_DESC, u,
+	    "kbook-feed", NULL)) == NULL) {
+		log_errorx("cannot adopt the LISTEN socket into the event loop");
+		close(fd);
+		return -1;
+	}
+	feed_pg_ok = true;
+	feed_stats.pg_reconnects++;
+	log_info("listening for NOTIFY kbook_deltas");
+	/* rows committed while nobody listened: read every tracked market from its position */
+	feed_market_mark_all();
+	(void)feed_market_flush();
+	return 0;
+}
+
+/* Marks the markets of one payload ("12" or "12,13,14") dirty; malformed ids are skipped. */
+static void
+feed_pg_payload(const char *p)
+{
+	char *end;
+
+	while (*p != '\0') {
+		long long id = strtoll(p, &end, 10);
+
+		if (end == p) {
+			p++;
+			continue;
+		}
+		feed_market_mark_dirty(id);
+		p = end;
+	}
+}
+
+/* POLLIN on the LISTEN socket: consume, mark, read. Returns -1 to close the descriptor. */
+static int
+feed_pg_rx(void)
+{
+	PGconn *conn = db_conn(feed_pg);
+	PGnotify *n;
+
+	if (conn == NULL || !PQconsumeInput(conn)) {
+		log_warnx("LISTEN connection lost; reconnecting");
+		return -1;
+	}
+	while ((n = PQnotifies(conn)) != NULL) {
+		feed_stats.notifies++;
+		feed_pg_payload(n->extra);
+		PQfreemem(n);
+	}
+	(void)feed_market_flush();
+	return 0;
+}
+
+int
+feed_pg_callback(struct lws *wsi, enum lws_callback_reasons reason)
+{
+	if (wsi != feed_pg_wsi)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		return feed_pg_rx();
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		feed_pg_wsi = NULL;
+		feed_pg_ok = false;
+		db_close(feed_pg);
+		feed_pg = NULL;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void
+feed_pg_stop(void)
+{
+	feed_pg_ok = false;
+	feed_pg_wsi = NULL;
+	db_close(feed_pg);
+	feed_pg = NULL;
+}

@@ -1,0 +1,348 @@
+/*
+ * stream: a market's recorded stream read from Postgres, and its rendering as Kalshi messages.
+ *
+ * The stream of a market is its deltas, its gaps (at their start) and its snapshot checkpoints
+ * (written by the collector when a recording starts and at the end of every gap), ordered by
+ * position = ts * 4 + kind (delta 0, gap 1, snapshot 2): the same rows the REST API serves, so the
+ * feed and the history agree. The book at a position is rebuilt as the REST API does (cgi-bin/
+ * recon.c): the latest checkpoint at or before its ts plus the deltas after it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixed.h"
+#include "feed.h"
+#include "ktime.h"
+#include "log.h"
+
+/* From $2 exclusive to $3 inclusive, in positions; $4 rows at most. */
+static struct db_stmt q_read = DB_STMT("feed_read",
+    "SELECT pos, kind, side, price, delta, ex, reason, gend, yp, ys, np, ns FROM ("
+    " SELECT kb_us(ts) * 4 AS pos, 0 AS kind, side, price, delta, kb_us(exchange_ts) AS ex,"
+    "  NULL::text AS reason, NULL::bigint AS gend, NULL::integer[] AS yp, NULL::bigint[] AS ys,"
+    "  NULL::integer[] AS np, NULL::bigint[] AS ns"
+    "  FROM book_deltas WHERE market_id = $1 AND ts >= kb_ts($2::bigint / 4)"
+    "  AND ts <= kb_ts($3::bigint / 4)"
+    " UNION ALL"
+    " SELECT kb_us(start_ts) * 4 + 1, 1, NULL, NULL, NULL, NULL, reason, kb_us(end_ts),"
+    "  NULL, NULL, NULL, NULL"
+    "  FROM gaps WHERE market_id = $1 AND start_ts >= kb_ts($2::bigint / 4)"
+    "  AND start_ts <= kb_ts($3::bigint / 4)"
+    " UNION ALL"
+    " SELECT kb_us(ts) * 4 + 2, 2, NULL, NULL, NULL, NULL, NULL, NULL,"
+    "  yes_prices, yes_sizes, no_prices, no_sizes"
+    "  FROM book_checkpoints WHERE market_id = $1 AND source = 'snapshot'"
+    "  AND ts >= kb_ts($2::bigint / 4) AND ts <= kb_ts($3::bigint / 4)"
+    ") s WHERE pos > $2::bigint AND pos <= $3::bigint ORDER BY pos LIMIT $4", 4);
+static struct db_stmt q_end = DB_STMT("feed_end",
+    "SELECT coalesce(greatest("
+    " (SELECT kb_us(max(ts)) * 4 FROM book_deltas WHERE market_id = $1),"
+    " (SELECT kb_us(max(start_ts)) * 4 + 1 FROM gaps WHERE market_id = $1),"
+    " (SELECT kb_us(max(ts)) * 4 + 2 FROM book_checkpoints"
+    "   WHERE market_id = $1 AND source = 'snapshot')), 0)", 1);
+/* The latest checkpoint at or before $2 and the gap covering $2 (as recon.c's recon_at). */
+static struct db_stmt q_base = DB_STMT("feed_base",
+    "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
+    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason"
+    " FROM (SELECT 1) one"
+    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = $1"
+    "   AND cp.ts <= kb_ts($2) ORDER BY cp.ts DESC LIMIT 1) c ON true"
+    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = $1 AND gp.start_ts <= kb_ts($2)"
+    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts($2) OR gp.start_ts >= c.ts)"
+    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true", 2);
+static struct db_stmt q_after = DB_STMT("feed_after",
+    "SELECT side, price, delta FROM book_deltas"
+    " WHERE market_id = $1 AND ts > kb_ts($2) AND ts <= kb_ts($3) ORDER BY ts", 3);
+
+static int64_t
+feed_val(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? -1 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Parses a Postgres integer array "{1,2,3}" into at most max values; returns the count or -1. */
+static long
+feed_parse_array(const char *s, int64_t *out, long max)
+{
+	long n = 0;
+	char *end;
+
+	if (*s++ != '{')
+		return -1;
+	if (*s == '}')
+		return s[1] == '\0' ? 0 : -1;
+	for (;;) {
+		if (n == max)
+			return -1;
+		out[n++] = strtoll(s, &end, 10);
+		if (end == s)
+			return -1;
+		s = end;
+		if (*s == '}')
+			return s[1] == '\0' ? n : -1;
+		if (*s++ != ',')
+			return -1;
+	}
+}
+
+/* One side's arrays into *out (caller frees). Returns the level count or -1. */
+static long
+feed_parse_side(const char *prices, const char *sizes, struct book_level **out)
+{
+	long cap = 1, np, ns;
+	int64_t *p, *s;
+	struct book_level *lv;
+
+	for (const char *c = prices; *c != '\0'; c++)
+		cap += *c == ',';
+	p = malloc((size_t)cap * sizeof(*p));
+	s = malloc((size_t)cap * sizeof(*s));
+	lv = malloc((size_t)cap * sizeof(*lv));
+	np = p != NULL && s != NULL && lv != NULL ? feed_parse_array(prices, p, cap) : -1;
+	ns = np >= 0 ? feed_parse_array(sizes, s, cap) : -1;
+	if (np < 0 || ns != np) {
+		free(lv);
+		lv = NULL;
+		np = -1;
+	} else {
+		for (long i = 0; i < np; i++) {
+			lv[i].price = p[i];
+			lv[i].size = s[i];
+		}
+	}
+	free(p);
+	free(s);
+	*out = lv;
+	return np;
+}
+
+/* Loads checkpoint columns col..col+3 of row r into b. Returns 0 or -1. */
+static int
+feed_load_checkpoint(struct book *b, const PGresult *res, int r, int col)
+{
+	struct book_level *yes = NULL, *no = NULL;
+	long ny = feed_parse_side(PQgetvalue(res, r, col), PQgetvalue(res, r, col + 1), &yes);
+	long nn = ny >= 0 ? feed_parse_side(PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3),
+	    &no) : -1;
+	int rc = -1;
+
+	if (ny >= 0 && nn >= 0 && book_apply_snapshot(b, yes, (size_t)ny, no, (size_t)nn) == BOOK_OK)
+		rc = 0;
+	free(yes);
+	free(no);
+	return rc;
+}
+
+void
+feed_rows_free(struct feed_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		book_free(r->rows[i].book);
+	free(r->rows);
+	r->rows = NULL;
+	r->n = 0;
+}
+
+int
+feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long limit,
+    struct feed_rows *out)
+{
+	char id[24], f[24], t[24], l[24];
+	const char *params[] = { id, f, t, l };
+	PGresult *res;
+	int rc = -1, n;
+
+	out->rows = NULL;
+	out->n = 0;
+	snprintf(id, sizeof(id), "%lld", (long long)m->id);
+	snprintf(f, sizeof(f), "%lld", (long long)from);
+	snprintf(t, sizeof(t), "%lld", (long long)to);
+	snprintf(l, sizeof(l), "%ld", limit);
+	if ((res = db_exec(feed_db, &q_read, params)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	if (n > 0 && (out->rows = calloc((size_t)n, sizeof(*out->rows))) == NULL)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		struct feed_row *row = &out->rows[i];
+
+		row->pos = feed_val(res, i, 0);
+		row->kind = (enum feed_kind)feed_val(res, i, 1);
+		out->n++;
+		switch (row->kind) {
+		case FEED_K_DELTA:
+			row->side = feed_val(res, i, 2) == 0 ? BOOK_YES : BOOK_NO;
+			row->price = feed_val(res, i, 3);
+			row->delta = feed_val(res, i, 4);
+			row->exchange_ts = feed_val(res, i, 5);
+			break;
+		case FEED_K_GAP:
+			snprintf(row->reason, sizeof(row->reason), "%s", PQgetvalue(res, i, 6));
+			row->gap_end = feed_val(res, i, 7);
+			break;
+		case FEED_K_SNAPSHOT:
+			if ((row->book = book_new(m->notional)) == NULL ||
+			    feed_load_checkpoint(row->book, res, i, 8) != 0) {
+				log_errorx("market %lld: malformed snapshot checkpoint at %lld",
+				    (long long)m->id, (long long)FEED_POS_TS(row->pos));
+				goto out;
+			}
+			break;
+		}
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	if (rc != 0)
+		feed_rows_free(out);
+	return rc;
+}
+
+int64_t
+feed_stream_end(int64_t market_id)
+{
+	char id[24];
+	const char *params[] = { id };
+	PGresult *res;
+	int64_t pos;
+
+	snprintf(id, sizeof(id), "%lld", (long long)market_id);
+	if ((res = db_exec(feed_db, &q_end, params)) == NULL || PQntuples(res) != 1) {
+		PQclear(res);
+		return -1;
+	}
+	pos = feed_val(res, 0, 0);
+	PQclear(res);
+	return pos;
+}
+
+int
+feed_stream_book(const struct feed_market *m, int64_t pos, struct book **out,
+    int64_t *gap_start, int64_t *gap_end, char reason[32])
+{
+	char id[24], from[24], at[24];
+	const char *params[] = { id, at, NULL };
+	const char *aparams[] = { id, from, at };
+	PGresult *res = NULL, *dres = NULL;
+	struct book *b = book_new(m->notional);
+	int rc = -1;
+
+	*out = NULL;
+	*gap_start = *gap_end = -1;
+	reason[0] = '\0';
+	if (b == NULL)
+		return -1;
+	snprintf(id, sizeof(id), "%lld", (long long)m->id);
+	snprintf(at, sizeof(at), "%lld", (long long)FEED_POS_TS(pos));
+	if ((res = db_exec(feed_db, &q_base, params)) == NULL || PQntuples(res) != 1)
+		goto out;
+	if (!PQgetisnull(res, 0, 5)) {
+		*gap_start = feed_val(res, 0, 5);
+		*gap_end = feed_val(res, 0, 6);
+		snprintf(reason, 32, "%s", PQgetvalue(res, 0, 7));
+	}
+	if (!PQgetisnull(res, 0, 0)) {
+		if (feed_load_checkpoint(b, res, 0, 1) != 0) {
+			log_errorx("market %lld: malformed checkpoint", (long long)m->id);
+			goto out;
+		}
+		snprintf(from, sizeof(from), "%s", PQgetvalue(res, 0, 0));
+		if ((dres = db_exec(feed_db, &q_after, aparams)) == NULL)
+			goto out;
+		for (int i = 0; i < PQntuples(dres); i++)
+			(void)book_apply_delta(b, feed_val(dres, i, 0) == 0 ? BOOK_YES : BOOK_NO,
+			    feed_val(dres, i, 1), feed_val(dres, i, 2));
+	}
+	*out = b;
+	b = NULL;
+	rc = 0;
+out:
+	PQclear(res);
+	PQclear(dres);
+	book_free(b);
+	return rc;
+}
+
+/* The ticker as a JSON string body (tickers are short; escaping is for safety). */
+static void
+feed_json_str(FILE *f, const char *s)
+{
+	char esc[FEED_TICKER_MAX * 6 + 1];
+
+	log_json_escape(esc, sizeof(esc), s);
+	fprintf(f, "\"%s\"", esc);
+}
+
+static void
+feed_render_side(FILE *f, const struct book *b, enum book_side side, const char *name)
+{
+	size_t n = book_levels(b, side);
+	struct book_level *lv;
+	char p[FX_BUFSZ], s[FX_BUFSZ];
+
+	if (n == 0)
+		return; /* Kalshi omits an empty side */
+	if ((lv = malloc(n * sizeof(*lv))) == NULL)
+		return;
+	n = book_copy_levels(b, side, lv, n);
+	fprintf(f, ",\"%s\":[", name);
+	for (size_t i = 0; i < n; i++) {
+		fx_format_price(lv[i].price, p);
+		fx_format_size(lv[i].size, s);
+		fprintf(f, "%s[\"%s\",\"%s\"]", i == 0 ? "" : ",", p, s);
+	}
+	fputc(']', f);
+	free(lv);
+}
+
+char *
+feed_stream_render(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
+    const struct book *book, int64_t pos, size_t *len)
+{
+	char *buf = NULL, p[FX_BUFSZ], d[FX_BUFSZ], t[KT_BUFSZ];
+	FILE *f = open_memstream(&buf, len);
+	const char *type;
+
+	if (f == NULL)
+		return NULL;
+	if (row != NULL && row->kind == FEED_K_SNAPSHOT)
+		book = row->book;
+	if (row != NULL)
+		pos = row->pos;
+	type = row == NULL || row->kind == FEED_K_SNAPSHOT ? "orderbook_snapshot" :
+	    row->kind == FEED_K_DELTA ? "orderbook_delta" : "gap";
+	fprintf(f, "{\"type\":\"%s\",\"sid\":%lld,\"seq\":%lld,\"ts\":%lld,\"msg\":{\"market_ticker\":",
+	    type, (long long)s->sid, (long long)++s->seq, (long long)FEED_POS_TS(pos));
+	feed_json_str(f, m->ticker);
+	if (row == NULL || row->kind == FEED_K_SNAPSHOT) {
+		feed_render_side(f, book, BOOK_YES, "yes_dollars_fp");
+		feed_render_side(f, book, BOOK_NO, "no_dollars_fp");
+	} else if (row->kind == FEED_K_DELTA) {
+		fx_format_price(row->price, p);
+		fx_format_size(row->delta, d);
+		fprintf(f, ",\"price_dollars\":\"%s\",\"delta_fp\":\"%s\",\"side\":\"%s\"", p, d,
+		    row->side == BOOK_YES ? "yes" : "no");
+		if (row->exchange_ts >= 0) {
+			kt_format(row->exchange_ts, t);
+			fprintf(f, ",\"ts\":\"%.19sZ\",\"ts_ms\":%lld", t,
+			    (long long)(row->exchange_ts / 1000));
+		}
+	} else {
+		kt_format(FEED_POS_TS(row->pos), t);
+		fprintf(f, ",\"start_ts\":\"%s\",\"end_ts\":", t);
+		if (row->gap_end >= 0) {
+			kt_format(row->gap_end, t);
+			fprintf(f, "\"%s\"", t);
+		} else {
+			fputs("null", f);
+		}
+		fprintf(f, ",\"reason\":\"%s\"", row->reason);
+	}
+	fputs("}}", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

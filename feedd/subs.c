@@ -1,0 +1,561 @@
+/*
+ * subs: the commands of a connection and its subscriptions (KALSHI.md sections 3-4). A command
+ * frame is parsed by lib/feed_cmd, then executed here with Kalshi's replies: `subscribed` (no seq),
+ * then one orderbook_snapshot per market, then orderbook_delta messages; `ok` of
+ * update_subscription and `unsubscribed` take the next seq of their sid, as Kalshi's do; errors and
+ * list replies carry no seq. `since` replaces the snapshots by every recorded change after the
+ * cursor, read from Postgres up to the market's live position, so replay and live meet with no gap
+ * and no duplicate. Markets are charged 1 credit each when added (auth.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "feed.h"
+#include "feed_cmd.h"
+#include "log.h"
+
+static struct db_stmt q_markets = DB_STMT("feed_markets",
+    "SELECT id, ticker, notional FROM markets WHERE ticker = ANY($1::text[])", 1);
+
+/* A market named by a command, resolved. */
+struct feed_target {
+	int64_t id, notional;
+	const char *ticker;          /* borrowed from the command */
+	struct feed_market *m;       /* after feed_market_get */
+	struct feed_rows rows;       /* since: the replay */
+	struct book *book;           /* no since: the snapshot */
+	struct feed_row gap;         /* an open gap covering the snapshot (kind FEED_K_GAP) */
+	bool has_gap;
+};
+
+/* Appends the id member ("id":N,) when the command had one. */
+static void
+feed_subs_id(FILE *f, const struct feed_cmd *cmd)
+{
+	if (cmd->has_id)
+		fprintf(f, "\"id\":%lld,", (long long)cmd->id);
+}
+
+/* Closes the memstream f of *buf / *len and sends what it holds. */
+static void
+feed_subs_sendf(struct feed_conn *c, char **buf, size_t *len, FILE *f)
+{
+	if (fclose(f) == 0 && *buf != NULL)
+		(void)feed_send(c, *buf, *len);
+	free(*buf);
+	*buf = NULL;
+}
+
+static void
+feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const char *ticker,
+    const char *detail)
+{
+	char *buf = NULL, esc[FEED_TICKER_MAX * 6 + 1];
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return;
+	feed_stats.command_errors++;
+	fputc('{', f);
+	feed_subs_id(f, cmd);
+	fprintf(f, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code, feed_err_msg(code));
+	if (ticker != NULL) {
+		log_json_escape(esc, sizeof(esc), ticker);
+		fprintf(f, ",\"market_ticker\":\"%s\"", esc);
+	}
+	if (detail != NULL)
+		fprintf(f, ",\"detail\":\"%s\"", detail);
+	fputs("}}", f);
+	feed_subs_sendf(c, &buf, &len, f);
+}
+
+static struct feed_sub *
+feed_subs_find(struct feed_conn *c, int64_t sid)
+{
+	for (struct feed_sub *s = c->subs; s != NULL; s = s->next)
+		if (s->sid == sid)
+			return s;
+	return NULL;
+}
+
+static bool
+feed_subs_has(const struct feed_sub *s, const struct feed_market *m)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->markets[i] == m)
+			return true;
+	return false;
+}
+
+static int
+feed_subs_add_market(struct feed_sub *s, struct feed_market *m)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap != 0 ? 2 * s->cap : 8;
+		struct feed_market **n = realloc(s->markets, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		s->markets = n;
+		s->cap = cap;
+	}
+	if (feed_market_attach(m, s) != 0)
+		return -1;
+	s->markets[s->n++] = m;
+	s->conn->n_markets++;
+	return 0;
+}
+
+static void
+feed_subs_remove_market(struct feed_sub *s, size_t i)
+{
+	struct feed_market *m = s->markets[i];
+
+	memmove(&s->markets[i], &s->markets[i + 1], (s->n - i - 1) * sizeof(*s->markets));
+	s->n--;
+	s->conn->n_markets--;
+	feed_market_detach(m, s);
+}
+
+static void
+feed_subs_drop(struct feed_conn *c, struct feed_sub *s)
+{
+	struct feed_sub **pp;
+
+	while (s->n > 0)
+		feed_subs_remove_market(s, s->n - 1);
+	for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	free(s->markets);
+	free(s);
+}
+
+void
+feed_subs_free(struct feed_conn *c)
+{
+	while (c->subs != NULL)
+		feed_subs_drop(c, c->subs);
+}
+
+/* Sends one message of s: a row, or (row NULL) the snapshot book at pos. */
+static void
+feed_subs_emit(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
+    const struct book *book, int64_t pos)
+{
+	size_t len;
+	char *msg;
+
+	if (s->conn->close_code != 0)
+		return;
+	if ((msg = feed_stream_render(s, m, row, book, pos, &len)) == NULL) {
+		feed_send_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		return;
+	}
+	(void)feed_send(s->conn, msg, len);
+	free(msg);
+}
+
+void
+feed_subs_fanout(struct feed_market *m, const struct feed_row *row)
+{
+	for (size_t i = 0; i < m->n_subs; i++)
+		feed_subs_emit(m->subs[i], m, row, NULL, 0);
+}
+
+/* Postgres array literal of the command's tickers (caller frees). */
+static char *
+feed_subs_array(const struct feed_cmd *cmd)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	fputc('{', f);
+	for (size_t i = 0; i < cmd->n_tickers; i++) {
+		fputs(i == 0 ? "\"" : ",\"", f);
+		for (const char *p = cmd->tickers[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', f);
+			fputc(*p, f);
+		}
+		fputc('"', f);
+	}
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Resolves the command's tickers, once each, in order. Returns the count with *out set (caller
+ * frees), or -1 after answering the error (16 for the first unknown ticker, 17 otherwise).
+ */
+static long
+feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target **out)
+{
+	char *arr = NULL;
+	const char *params[1];
+	PGresult *res = NULL;
+	struct feed_target *t = NULL;
+	long n = 0, rc = -1;
+
+	*out = NULL;
+	if ((t = calloc(cmd->n_tickers, sizeof(*t))) == NULL || (arr = feed_subs_array(cmd)) == NULL) {
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	params[0] = arr;
+	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_markets, params)) == NULL) {
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		goto out;
+	}
+	for (size_t i = 0; i < cmd->n_tickers; i++) {
+		bool found = false, dup = false;
+
+		for (long j = 0; j < n; j++)
+			dup |= strcmp(t[j].ticker, cmd->tickers[i]) == 0;
+		if (dup)
+			continue;
+		for (int r = 0; r < PQntuples(res) && !found; r++) {
+			if (strcmp(PQgetvalue(res, r, 1), cmd->tickers[i]) != 0)
+				continue;
+			t[n].id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+			t[n].notional = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+			t[n].ticker = cmd->tickers[i];
+			found = true;
+		}
+		if (!found) {
+			feed_subs_error(c, cmd, FEED_E_MARKET_NOT_FOUND, cmd->tickers[i], NULL);
+			goto out;
+		}
+		n++;
+	}
+	*out = t;
+	t = NULL;
+	rc = n;
+out:
+	PQclear(res);
+	free(arr);
+	free(t);
+	return rc;
+}
+
+static void
+feed_subs_targets_free(struct feed_target *t, long n)
+{
+	for (long i = 0; i < n; i++) {
+		feed_rows_free(&t[i].rows);
+		book_free(t[i].book);
+		if (t[i].m != NULL)
+			feed_market_release(t[i].m);
+	}
+	free(t);
+}
+
+/* Charges n markets; answers the refusal itself. Returns 0 when charged. */
+static int
+feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
+{
+	switch (feed_auth_charge(&c->caller, n)) {
+	case 0:
+		return 0;
+	case 1:
+		feed_subs_error(c, cmd, FEED_E_PROCESS, NULL, "credits exhausted");
+		break;
+	case 2:
+		feed_subs_error(c, cmd, FEED_E_TOO_MANY, NULL, NULL);
+		break;
+	default:
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Registers the targets and reads what each will be sent first: the replay after since, or the
+ * snapshot at the market's position. Returns 0, or -1 after answering the error.
+ */
+static int
+feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target *t, long n,
+    bool since)
+{
+	int64_t from = since ? FEED_POS(cmd->since, 3) : 0, gs, ge;
+
+	for (long i = 0; i < n; i++) {
+		if ((t[i].m = feed_market_get(t[i].id, t[i].ticker, t[i].notional)) == NULL) {
+			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+			return -1;
+		}
+		if (since) {
+			if (feed_stream_read(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
+			    &t[i].rows) != 0) {
+				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+				return -1;
+			}
+			if (t[i].rows.n > (size_t)cfg.feedd_replay_max) {
+				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker,
+				    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
+				return -1;
+			}
+			continue;
+		}
+		if (feed_stream_book(t[i].m, t[i].m->pos, &t[i].book, &gs, &ge, t[i].gap.reason) != 0) {
+			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+			return -1;
+		}
+		if (gs >= 0) {
+			t[i].has_gap = true;
+			t[i].gap.kind = FEED_K_GAP;
+			t[i].gap.pos = FEED_POS(gs, FEED_K_GAP);
+			t[i].gap.gap_end = ge;
+		}
+	}
+	return 0;
+}
+
+/* Sends what feed_subs_prepare read for target t on s. */
+static void
+feed_subs_first(struct feed_sub *s, struct feed_target *t)
+{
+	if (t->book != NULL) {
+		feed_subs_emit(s, t->m, NULL, t->book, t->m->pos);
+		if (t->has_gap)
+			feed_subs_emit(s, t->m, &t->gap, NULL, 0);
+		return;
+	}
+	for (size_t i = 0; i < t->rows.n; i++)
+		feed_subs_emit(s, t->m, &t->rows.rows[i], NULL, 0);
+}
+
+static void
+feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
+{
+	struct feed_target *t = NULL;
+	struct feed_sub *s = NULL;
+	char *buf = NULL;
+	size_t len;
+	long n;
+	FILE *f;
+
+	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
+		return;
+	if (c->n_markets + (size_t)n > (size_t)cfg.feedd_markets_max) {
+		feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, NULL);
+		goto out;
+	}
+	if (feed_subs_prepare(c, cmd, t, n, cmd->has_since) != 0 || feed_subs_charge(c, cmd, n) != 0)
+		goto out;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	s->conn = c;
+	s->sid = ++c->next_sid;
+	s->next = c->subs;
+	c->subs = s;
+	for (long i = 0; i < n; i++) {
+		if (feed_subs_add_market(s, t[i].m) != 0) {
+			feed_subs_drop(c, s);
+			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			goto out;
+		}
+	}
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		goto out;
+	fputc('{', f);
+	feed_subs_id(f, cmd);
+	fprintf(f, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"orderbook_delta\",\"sid\":%lld}}",
+	    (long long)s->sid);
+	feed_subs_sendf(c, &buf, &len, f);
+	for (long i = 0; i < n; i++)
+		feed_subs_first(s, &t[i]);
+out:
+	feed_subs_targets_free(t, n);
+}
+
+/* The `ok` of update_subscription: the full market set, taking the next seq. */
+static void
+feed_subs_update_ok(struct feed_sub *s, const struct feed_cmd *cmd)
+{
+	char *buf = NULL, esc[FEED_TICKER_MAX * 6 + 1];
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return;
+	fputc('{', f);
+	feed_subs_id(f, cmd);
+	fprintf(f, "\"sid\":%lld,\"seq\":%lld,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
+	    (long long)s->sid, (long long)++s->seq);
+	for (size_t i = 0; i < s->n; i++) {
+		log_json_escape(esc, sizeof(esc), s->markets[i]->ticker);
+		fprintf(f, "%s\"%s\"", i == 0 ? "" : ",", esc);
+	}
+	fputs("]}}", f);
+	feed_subs_sendf(s->conn, &buf, &len, f);
+}
+
+static void
+feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
+{
+	struct feed_sub *s = feed_subs_find(c, cmd->sids[0]);
+	struct feed_target *t = NULL;
+	long n = 0, fresh = 0;
+	size_t first;
+
+	if (s == NULL) {
+		feed_subs_error(c, cmd, FEED_E_UNKNOWN_SID, NULL, NULL);
+		return;
+	}
+	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
+		return;
+	switch (cmd->action) {
+	case FEED_ACT_ADD:
+		/* markets already held are left out: the rest are new */
+		for (long i = 0; i < n; i++) {
+			struct feed_market *m = feed_market_find(t[i].id);
+
+			if (m == NULL || !feed_subs_has(s, m))
+				t[fresh++] = t[i];
+		}
+		if (c->n_markets + (size_t)fresh > (size_t)cfg.feedd_markets_max) {
+			feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, NULL);
+			n = fresh;
+			goto out;
+		}
+		n = fresh;
+		if (feed_subs_prepare(c, cmd, t, n, false) != 0 || feed_subs_charge(c, cmd, n) != 0)
+			goto out;
+		first = s->n;
+		for (long i = 0; i < n; i++) {
+			if (feed_subs_add_market(s, t[i].m) != 0) {
+				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+				goto out;
+			}
+		}
+		feed_subs_update_ok(s, cmd);
+		for (long i = 0; i < n && first + (size_t)i < s->n; i++)
+			feed_subs_first(s, &t[i]);
+		break;
+	case FEED_ACT_DELETE:
+		for (long i = 0; i < n; i++)
+			for (size_t j = 0; j < s->n; j++)
+				if (s->markets[j]->id == t[i].id) {
+					feed_subs_remove_market(s, j);
+					break;
+				}
+		feed_subs_update_ok(s, cmd);
+		break;
+	case FEED_ACT_SNAPSHOT:
+		for (long i = 0; i < n; i++) {
+			struct feed_market *m = feed_market_find(t[i].id);
+
+			if (m == NULL || !feed_subs_has(s, m)) {
+				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker, NULL);
+				goto out;
+			}
+		}
+		if (feed_subs_prepare(c, cmd, t, n, false) != 0)
+			goto out;
+		for (long i = 0; i < n; i++)
+			feed_subs_first(s, &t[i]);
+		break;
+	case FEED_ACT_NONE:
+		feed_subs_error(c, cmd, FEED_E_ACTION, NULL, NULL);
+		break;
+	}
+out:
+	feed_subs_targets_free(t, n);
+}
+
+static void
+feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
+{
+	for (size_t i = 0; i < cmd->n_sids; i++) {
+		struct feed_sub *s = feed_subs_find(c, cmd->sids[i]);
+		char *buf = NULL;
+		size_t len;
+		FILE *f;
+
+		if (s == NULL) {
+			feed_subs_error(c, cmd, FEED_E_UNKNOWN_SID, NULL, NULL);
+			continue;
+		}
+		if ((f = open_memstream(&buf, &len)) != NULL) {
+			fputc('{', f);
+			feed_subs_id(f, cmd);
+			fprintf(f, "\"sid\":%lld,\"seq\":%lld,\"type\":\"unsubscribed\"}",
+			    (long long)s->sid, (long long)++s->seq);
+			feed_subs_sendf(c, &buf, &len, f);
+		}
+		feed_subs_drop(c, s);
+	}
+}
+
+static void
+feed_subs_list(struct feed_conn *c, const struct feed_cmd *cmd)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	bool first = true;
+
+	if (f == NULL)
+		return;
+	fputc('{', f);
+	feed_subs_id(f, cmd);
+	fputs("\"type\":\"ok\",\"msg\":[", f);
+	/* oldest first, as they were made */
+	for (int64_t sid = 1; sid <= c->next_sid; sid++) {
+		if (feed_subs_find(c, sid) == NULL)
+			continue;
+		fprintf(f, "%s{\"channel\":\"orderbook_delta\",\"sid\":%lld}", first ? "" : ",",
+		    (long long)sid);
+		first = false;
+	}
+	fputs("]}", f);
+	feed_subs_sendf(c, &buf, &len, f);
+}
+
+void
+feed_subs_command(struct feed_conn *c, const char *text, size_t len)
+{
+	struct feed_cmd cmd;
+	int rc = feed_cmd_parse(text, len, &cmd);
+
+	feed_stats.commands++;
+	if (rc != 0) {
+		log_debug("conn %llu: command refused with %d (%s)", (unsigned long long)c->id, rc,
+		    cmd.why != NULL ? cmd.why : "");
+		feed_subs_error(c, &cmd, rc, NULL, NULL);
+		goto out;
+	}
+	switch (cmd.type) {
+	case FEED_CMD_SUBSCRIBE:
+		feed_subs_subscribe(c, &cmd);
+		break;
+	case FEED_CMD_UPDATE:
+		feed_subs_update(c, &cmd);
+		break;
+	case FEED_CMD_UNSUBSCRIBE:
+		feed_subs_unsubscribe(c, &cmd);
+		break;
+	case FEED_CMD_LIST:
+		feed_subs_list(c, &cmd);
+		break;
+	}
+out:
+	feed_cmd_free(&cmd);
+}

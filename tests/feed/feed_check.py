@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""Drives kbook-feedd with python3-websockets (Debian's, 10.4) and simulates the collector.
+
+The collector is simulated exactly as docs/feed.md states its contract: rows inserted into
+book_deltas in a transaction that ends with NOTIFY kbook_deltas, '<market_id>'. Prints one line per
+check: name TAB expected TAB actual (tests/integration/t_feed_core.sh turns them into checks).
+
+usage: feed_check.py SCENARIO WS_URL API_URL KEY PGCONN TICKER...
+"""
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import websockets
+
+SCEN, WS, API, KEY, PG = sys.argv[1:6]
+TICKERS = sys.argv[6:]
+
+
+def out(name, expected, actual):
+    print(f"{name}\t{expected}\t{actual}", flush=True)
+
+
+def psql(sql):
+    return subprocess.run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", PG],
+                          input=sql, capture_output=True, text=True, check=True).stdout
+
+
+def market_ids():
+    rows = psql("SELECT id, ticker FROM markets WHERE ticker IN (%s);" %
+                ",".join("'%s'" % t for t in TICKERS))
+    return {t: int(i) for i, t in (r.split("|") for r in rows.split())}
+
+
+class Writer:
+    """Inserts n random valid deltas over the markets, one transaction + NOTIFY each."""
+
+    def __init__(self, ids, n, seed, batch=1):
+        self.ids, self.n, self.rng, self.batch = ids, n, random.Random(seed), batch
+        self.added = {}  # (mid, side, price) -> hundredths we added (removable)
+        self.last_ts = {}
+
+    def sql(self):
+        base = int(time.time() * 1e6)
+        lines = []
+        for i in range(self.n):
+            t = self.rng.choice(list(self.ids))
+            mid = self.ids[t]
+            side = self.rng.randint(0, 1)
+            price = self.rng.randint(1, 99) * 10000
+            key = (mid, side, price)
+            have = self.added.get(key, 0)
+            if have > 0 and self.rng.random() < 0.4:
+                delta = -self.rng.randint(1, have)
+            else:
+                delta = self.rng.randint(1, 5000)
+            self.added[key] = have + delta
+            ts = max(base + i * 10, self.last_ts.get(mid, 0) + 1)
+            self.last_ts[mid] = ts
+            if i % self.batch == 0:
+                lines.append("BEGIN;")
+            lines.append(f"INSERT INTO book_deltas VALUES ({mid}, kb_ts({ts}), "
+                         f"kb_ts({ts - 2000}), {side}, {price}, {delta});")
+            if i % self.batch == self.batch - 1 or i == self.n - 1:
+                ids = ",".join(str(m) for m in sorted(self.ids.values()))
+                lines.append(f"NOTIFY kbook_deltas, '{ids}'; COMMIT;")
+        return "\n".join(lines) + "\n"
+
+    def run(self, delay=0.0):
+        sql = self.sql()
+        th = threading.Thread(target=lambda: (time.sleep(delay), psql(sql)))
+        th.start()
+        return th
+
+
+def fx_price(s):
+    whole, _, frac = s.partition(".")
+    return int(whole) * 1000000 + int((frac + "000000")[:6])
+
+
+def fx_size(s):
+    neg = s.startswith("-")
+    whole, _, frac = s.lstrip("-").partition(".")
+    v = int(whole) * 100 + int((frac + "00")[:2])
+    return -v if neg else v
+
+
+class Book:
+    def __init__(self):
+        self.sides = {"yes": {}, "no": {}}
+
+    def snapshot(self, msg):
+        self.sides = {"yes": {}, "no": {}}
+        for side in ("yes", "no"):
+            for p, s in msg.get(side + "_dollars_fp", []):
+                self.sides[side][fx_price(p)] = fx_size(s)
+
+    def delta(self, msg):
+        lv = self.sides[msg["side"]]
+        p = fx_price(msg["price_dollars"])
+        lv[p] = lv.get(p, 0) + fx_size(msg["delta_fp"])
+        if lv[p] == 0:
+            del lv[p]
+        return lv.get(p, 0) >= 0
+
+    def levels(self):
+        return {s: sorted(v.items()) for s, v in self.sides.items()}
+
+
+def api_book(ticker, ts):
+    req = urllib.request.Request(f"{API}/v1/markets/{ticker}/orderbook?at={ts}",
+                                 headers={"X-API-Key": KEY})
+    body = json.load(urllib.request.urlopen(req))["orderbook_fp"]
+    return {s: sorted((fx_price(p), fx_size(z)) for p, z in body[s + "_dollars"])
+            for s in ("yes", "no")}
+
+
+async def recv_json(ws, timeout=10):
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def collect(ws, want_deltas, books, seqs, last_ts, received, timeout=60):
+    """Reads until want_deltas orderbook_delta messages arrived; checks seq per sid."""
+    n = 0
+    deadline = time.time() + timeout
+    while n < want_deltas and time.time() < deadline:
+        m = await recv_json(ws, max(0.1, deadline - time.time()))
+        if "seq" in m:
+            exp = seqs.get(m["sid"], 0) + 1
+            if m["seq"] != exp:
+                out("seq contiguous", exp, m["seq"])
+            seqs[m["sid"]] = m["seq"]
+        t = m.get("msg", {}).get("market_ticker") if isinstance(m.get("msg"), dict) else None
+        if m["type"] == "orderbook_snapshot":
+            books.setdefault(t, Book()).snapshot(m["msg"])
+            last_ts[t] = m["ts"]
+        elif m["type"] == "orderbook_delta":
+            books[t].delta(m["msg"])
+            last_ts[t] = m["ts"]
+            received.append((t, m["ts"]))
+            n += 1
+    return n
+
+
+async def live():
+    ids = market_ids()
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
+        m = await recv_json(ws)
+        out("subscribed reply", "subscribed 1 1", f"{m['type']} {m.get('id')} {m['msg'].get('sid')}")
+        books, seqs, last_ts, received = {}, {}, {}, []
+        snaps = []
+        for _ in TICKERS:
+            s = await recv_json(ws)
+            snaps.append((s["type"], s["seq"]))
+            books.setdefault(s["msg"]["market_ticker"], Book()).snapshot(s["msg"])
+            seqs[s["sid"]] = s["seq"]
+            last_ts[s["msg"]["market_ticker"]] = s["ts"]
+        out("snapshots first, seq 1..n", [("orderbook_snapshot", i + 1) for i in range(len(TICKERS))], snaps)
+        for t in TICKERS:
+            out(f"snapshot {t} = API book at its ts", api_book(t, last_ts[t]), books[t].levels())
+        w = Writer(ids, 300, 1)
+        th = w.run(0.2)
+        n = await collect(ws, 300, books, seqs, last_ts, received)
+        th.join()
+        out("all 300 deltas received", 300, n)
+        for t in TICKERS:
+            out(f"{t}: snapshot + deltas = API book at last ts", api_book(t, last_ts[t]), books[t].levels())
+        order = all(received[i][1] <= received[i + 1][1] for i in range(len(received) - 1)
+                    if received[i][0] == received[i + 1][0])
+        out("deltas in ts order per market", True, order)
+        # resume: disconnect, more rows are written, resubscribe with since
+        cursor = max(last_ts.values())
+    w2 = Writer(ids, 120, 2)
+    w2.last_ts = dict(w.last_ts)
+    w2.run().join()
+    rows = psql("SELECT count(*) FROM book_deltas WHERE market_id IN (%s) AND ts > kb_ts(%d);" %
+                (",".join(str(i) for i in ids.values()), cursor))
+    async with websockets.connect(WS + "?api_key=" + KEY) as ws:
+        await ws.send(json.dumps({"id": 2, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": TICKERS, "since": cursor}}))
+        m = await recv_json(ws)
+        out("resume: subscribed (api_key query parameter)", "subscribed", m["type"])
+        seqs2, received2, last2 = {}, [], {}
+        n = await collect(ws, int(rows), books, seqs2, last2, received2, timeout=20)
+        out("resume: every change after since, once", int(rows), n)
+        out("resume: no duplicate", len(received2), len(set(received2)))
+        out("resume: nothing at or before since", True, all(ts > cursor for _, ts in received2))
+        for t in TICKERS:
+            out(f"{t}: after resume = API book", api_book(t, last2.get(t, last_ts[t])), books[t].levels())
+        # live continues after the replay, on the same sid
+        w3 = Writer(ids, 30, 3)
+        w3.last_ts = dict(w2.last_ts)
+        th = w3.run(0.1)
+        n = await collect(ws, 30, books, seqs2, last2, received2, timeout=20)
+        th.join()
+        out("resume: live after the replay", 30, n)
+        for t in TICKERS:
+            out(f"{t}: final book = API book", api_book(t, last2[t]), books[t].levels())
+
+
+async def commands():
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
+        async def ask(frame):
+            await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+            return await recv_json(ws)
+        cases = [
+            ("not JSON", "hello", (1, None)),
+            ("unknown command", {"id": 3, "cmd": "dance"}, (5, 3)),
+            ("params missing", {"id": 4, "cmd": "subscribe"}, (2, 4)),
+            ("channels wrong type", {"id": 5, "cmd": "subscribe", "params": {"channels": "x"}}, (11, 5)),
+            ("unknown channel", {"id": 6, "cmd": "subscribe", "params": {"channels": ["trade"],
+                                                                          "market_ticker": "X"}}, (8, 6)),
+            ("tickers required", {"id": 7, "cmd": "subscribe", "params": {"channels": ["orderbook_delta"]}},
+             (14, 7)),
+            ("unknown sid", {"id": 8, "cmd": "unsubscribe", "params": {"sids": [99]}}, (7, 8)),
+            ("bad action", {"id": 9, "cmd": "update_subscription", "params": {
+                "sids": [1], "market_ticker": TICKERS[0], "action": "x"}}, (13, 9)),
+        ]
+        for name, frame, (code, cid) in cases:
+            m = await ask(frame)
+            out(f"error {code}: {name}", f"error {code} {cid}", f"{m['type']} {m['msg'].get('code')} {m.get('id')}")
+        m = await ask({"id": 10, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": [TICKERS[0], "NOPE-XYZ"]}})
+        out("error 16 names the market", "16 NOPE-XYZ", f"{m['msg'].get('code')} {m['msg'].get('market_ticker')}")
+        m = await ask({"id": 11, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_ticker": TICKERS[0]}})
+        out("connection kept after errors: subscribe works", "subscribed 1", f"{m['type']} {m['msg']['sid']}")
+        snap = await recv_json(ws)
+        out("snapshot seq 1", "orderbook_snapshot 1", f"{snap['type']} {snap['seq']}")
+        m = await ask({"id": 12, "cmd": "update_subscription", "params": {
+            "sid": 1, "market_tickers": TICKERS[1:], "action": "add_markets"}})
+        out("add_markets ok takes seq 2 and lists all", f"ok 2 {TICKERS}",
+            f"{m['type']} {m.get('seq')} {m['msg']['market_tickers']}")
+        for i, t in enumerate(TICKERS[1:]):
+            s = await recv_json(ws)
+            out(f"snapshot of added {t}", f"orderbook_snapshot {3 + i}", f"{s['type']} {s['seq']}")
+        m = await ask({"id": 13, "cmd": "update_subscription", "params": {
+            "sid": 1, "market_ticker": TICKERS[0], "action": "get_snapshot"}})
+        out("get_snapshot", f"orderbook_snapshot {len(TICKERS) + 2}", f"{m['type']} {m['seq']}")
+        m = await ask({"id": 14, "cmd": "update_subscription", "params": {
+            "sid": 1, "market_ticker": TICKERS[0], "action": "delete_markets"}})
+        out("delete_markets ok", f"ok {TICKERS[1:]}", f"{m['type']} {m['msg']['market_tickers']}")
+        m = await ask({"id": 17, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": TICKERS}})
+        out("too many markets: error 26", "error 26", f"{m['type']} {m['msg'].get('code')}")
+        m = await ask({"id": 15, "cmd": "list_subscriptions"})
+        out("list_subscriptions", "ok [{'channel': 'orderbook_delta', 'sid': 1}]", f"{m['type']} {m['msg']}")
+        m = await ask({"id": 16, "cmd": "unsubscribe", "params": {"sids": [1]}})
+        out("unsubscribed takes the next seq", f"unsubscribed 1 {len(TICKERS) + 4}",
+            f"{m['type']} {m['sid']} {m['seq']}")
+
+
+async def slow():
+    """A client that never reads is dropped; a fast one on the same markets gets everything."""
+    ids = market_ids()
+    import socket
+    host, port = WS.split("//")[1].split("/")[0].split(":")
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((host, int(port)))
+    s.sendall((f"GET /v1/feed HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+               f"X-API-Key: {KEY}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    out("slow client upgraded", "101", head.split(b" ")[1].decode())
+    frame = json.dumps({"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"], "market_tickers": TICKERS}}).encode()
+    mask = b"\x01\x02\x03\x04"
+    s.sendall(bytes([0x81, 0x80 | 126]) + len(frame).to_bytes(2, "big") + mask +
+              bytes(b ^ mask[i % 4] for i, b in enumerate(frame)))
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}, max_queue=None) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
+        books, seqs, last_ts, received = {}, {}, {}, []
+        await recv_json(ws)
+        w = Writer(ids, 20000, 4, batch=100)
+        w.last_ts = {m: int(time.time() * 1e6) for m in ids.values()}
+        t0 = time.time()
+        th = w.run(0.2)
+        n = await collect(ws, 20000, books, seqs, last_ts, received, timeout=120)
+        th.join()
+        out("fast client got all 20000 deltas while the slow one stalled", 20000, n)
+        out("fast client: seq contiguous over the run", True,
+            all(seqs.get(k) for k in seqs))
+        print(f"# fast client: {n} deltas in {time.time() - t0:.1f} s", file=sys.stderr)
+    # the slow socket: drain what was buffered; the server closed it with 1008
+    s.settimeout(10)
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except socket.timeout:
+        pass
+    out("slow client got error 25", True, b'"code":25' in data)
+    out("slow client closed with 1008 and a reason", True,
+        b"\x03\xf0send buffer overflow" in data)
+
+
+async def refused():
+    for name, kwargs, status in [
+        ("no key", {}, 401),
+        ("malformed key", {"extra_headers": {"X-API-Key": "nope"}}, 401),
+        ("unknown key", {"extra_headers": {"X-API-Key": "kb_live_" + "A" * 32}}, 401),
+        ("revoked key", {"extra_headers": {"X-API-Key": KEY}}, 401),
+    ]:
+        try:
+            async with websockets.connect(WS, **kwargs):
+                got = 101
+        except websockets.exceptions.InvalidStatusCode as e:
+            got = e.status_code
+        out(f"refused at the handshake: {name}", status, got)
+
+
+asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused}[SCEN]())
