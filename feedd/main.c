@@ -25,15 +25,14 @@ static lws_sorted_usec_list_t feed_tick_sul;
 static int64_t feed_stop_deadline;
 static bool feed_done;
 
-#define FEED_STOP_GRACE_US (3 * 1000000)
+#define FEED_STOP_GRACE_US INT64_C(3000000)
 
 static void
 feed_on_signal(int sig)
 {
 	(void)sig;
+	/* only a flag: the one-second tick starts the shutdown (lws calls are not signal-safe) */
 	feed_signalled = 1;
-	if (feed_ctx != NULL)
-		lws_cancel_service(feed_ctx);
 }
 
 /* lws's own log lines, routed into ours (errors and warnings only). */

@@ -175,14 +175,16 @@ int
 feed_market_flush(void)
 {
 	struct feed_market *m, *more = NULL;
-	int rc = 0, r;
+	int rc = 0;
 
 	if (feed_dirty == NULL)
 		return 0;
 	if (db_ensure(feed_db) != 0)
 		return -1;
 	while ((m = feed_dirty) != NULL) {
-		if ((r = feed_market_read(m)) < 0) {
+		int r = feed_market_read(m);
+
+		if (r < 0) {
 			rc = -1;
 			break;
 		}

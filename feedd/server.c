@@ -276,11 +276,12 @@ static int
 feed_writeable(struct lws *wsi, struct feed_pss *pss)
 {
 	struct feed_conn *c = pss->conn;
-	unsigned char ping[LWS_PRE + 16];
 
 	if (c == NULL)
 		return -1;
 	if (c->ping_due) {
+		unsigned char ping[LWS_PRE + 16];
+
 		c->ping_due = false;
 		memcpy(ping + LWS_PRE, "heartbeat", 9);
 		if (lws_write(wsi, ping + LWS_PRE, 9, LWS_WRITE_PING) < 9)

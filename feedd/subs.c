@@ -52,7 +52,7 @@ static void
 feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const char *ticker,
     const char *detail)
 {
-	char *buf = NULL, esc[FEED_TICKER_MAX * 6 + 1];
+	char *buf = NULL;
 	size_t len;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -63,6 +63,8 @@ feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const
 	feed_subs_id(f, cmd);
 	fprintf(f, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code, feed_err_msg(code));
 	if (ticker != NULL) {
+		char esc[FEED_TICKER_MAX * 6 + 1];
+
 		log_json_escape(esc, sizeof(esc), ticker);
 		fprintf(f, ",\"market_ticker\":\"%s\"", esc);
 	}
