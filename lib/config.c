@@ -97,6 +97,9 @@ static const struct config_var config_vars[] = {
 	{ "KBOOK_NGINX_IP_RATE", "50", CT_INT, 1, 1000000, CFG_STACK,
 	  "nginx flood limit per client address, requests per second (burst twice that)",
 	  OFF(stack_nginx_ip_rate) },
+	{ "KBOOK_SIM_PORT", "9420", CT_INT, 1, 65535, CFG_STACK,
+	  "port of kalshi-sim, started by make run when KBOOK_KALSHI_KEY_ID is not set",
+	  OFF(stack_sim_port) },
 	{ "KBOOK_PG_PORT", "5433", CT_INT, 1, 65535, CFG_STACK,
 	  "port number of the local Postgres (its unix socket name) in make run", OFF(stack_pg_port) },
 };

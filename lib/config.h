@@ -49,6 +49,7 @@ struct config {
 	int64_t feedd_charge_s;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
 	int64_t stack_pg_port;
+	int64_t stack_sim_port;
 	int64_t stack_nginx_key_rate;
 	int64_t stack_nginx_ip_rate;
 };

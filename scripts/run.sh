@@ -40,10 +40,27 @@ trap 'exit 0' INT TERM
 
 stack_start "$dir" "$bin" "$pg_port" "$http_port"
 
+# The market source: Kalshi when a key is configured, else kalshi-sim on a local port.
+export KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pg_port")
+source_line="Kalshi at ${KBOOK_KALSHI_WS_URL:-the default production URL}"
+if [ -z "${KBOOK_KALSHI_KEY_ID:-}" ]; then
+	sim_port=${KBOOK_SIM_PORT:-9420}
+	sim_start "$dir" "$sim_port"
+	export KBOOK_KALSHI_WS_URL=ws://127.0.0.1:$sim_port/trade-api/ws/v2
+	export KBOOK_KALSHI_REST_URL=http://127.0.0.1:$sim_port/trade-api/v2
+	export KBOOK_KALSHI_KEY_ID=$(cat "$dir/kalshi-key/kalshi-key-id")
+	export KBOOK_KALSHI_KEY_FILE=$dir/kalshi-key/kalshi-private.pem
+	source_line="kalshi-sim on http://127.0.0.1:$sim_port (no KBOOK_KALSHI_KEY_ID set)"
+fi
+collector_start "$dir"
+
 cat <<MSG
 
 kbook is running: http://127.0.0.1:$http_port/
   health:   curl http://127.0.0.1:$http_port/v1/health
+  docs:     http://127.0.0.1:$http_port/docs/   (API keys: build/rel/bin/kbook-admin, docs/operations.md)
+  feed:     ws://127.0.0.1:$http_port/v1/feed
+  markets:  $source_line
   database: psql "$(stack_conninfo "$dir" "$pg_port")"
   logs:     $dir/log/
 Press Ctrl-C to stop.
@@ -51,7 +68,8 @@ MSG
 
 # Stay in the foreground until Ctrl-C, or until a part of the stack dies.
 while :; do
-	for pidf in "$dir/run/api.pid" "$dir/run/nginx.pid"; do
+	for pidf in "$dir"/run/{api,nginx,feedd,sim,collector}.pid; do
+		[ -f "$pidf" ] || continue
 		if ! pid_alive "$(cat "$pidf" 2>/dev/null)"; then
 			echo "run: $(basename "$pidf" .pid) exited; see $dir/log/" >&2
 			exit 1

@@ -1,4 +1,5 @@
-# The local stack: Postgres, the kbook-api FastCGI pool, kbook-feedd and nginx, in one directory.
+# The local stack: Postgres, the kbook-api FastCGI pool, kbook-feedd and nginx, in one directory;
+# make run adds kalshi-sim and the collector.
 # Sourced by scripts/run.sh (make run) and scripts/test.sh (make test); bash.
 #
 # A stack directory holds pg/ (the cluster), run/ (sockets, pid files), log/, nginx/ (rendered
@@ -133,19 +134,27 @@ api_start() {
 
 api_stop() { pidfile_kill "$1/run/api.pid"; rm -f "$1/run/api.sock"; }
 
+# svc_spawn DIR NAME CMD...: starts CMD in the background as the service user (exec, so the pid
+# file DIR/run/NAME.pid names the process that gets TERM; setpriv changes user without a fork),
+# appending its output to DIR/log/NAME.log. The environment (KBOOK_*) is passed on.
+svc_spawn() {
+	local dir=$1 name=$2
+	shift 2
+	if [ "$(id -u)" -eq 0 ]; then
+		(cd / && exec setpriv --reuid=kbook --regid=kbook --init-groups "$@") \
+			>>"$dir/log/$name.log" 2>&1 &
+	else
+		"$@" >>"$dir/log/$name.log" 2>&1 &
+	fi
+	echo $! >"$dir/run/$name.pid"
+}
+
 # feedd_start DIR: starts kbook-feedd on DIR/run/feed.sock (env KBOOK_* is passed on), when built.
 feedd_start() {
 	local dir=$1 i
 	[ -x "$dir/app/bin/kbook-feedd" ] || return 0
 	rm -f "$dir/run/feed.sock"
-	# exec, so the pid file names the process that gets TERM (setpriv changes user without a fork)
-	if [ "$(id -u)" -eq 0 ]; then
-		(cd / && KBOOK_FEEDD_LISTEN=$dir/run/feed.sock exec setpriv --reuid=kbook --regid=kbook \
-			--init-groups "$dir/app/bin/kbook-feedd") >>"$dir/log/feedd.log" 2>&1 &
-	else
-		KBOOK_FEEDD_LISTEN=$dir/run/feed.sock "$dir/app/bin/kbook-feedd" >>"$dir/log/feedd.log" 2>&1 &
-	fi
-	echo $! >"$dir/run/feedd.pid"
+	KBOOK_FEEDD_LISTEN=$dir/run/feed.sock svc_spawn "$dir" feedd "$dir/app/bin/kbook-feedd"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$dir/run/feed.sock" ] && return 0
 		pid_alive "$(cat "$dir/run/feedd.pid")" || break
@@ -157,6 +166,31 @@ feedd_start() {
 }
 
 feedd_stop() { pidfile_kill "$1/run/feedd.pid"; rm -f "$1/run/feed.sock"; }
+
+# sim_start DIR PORT: kalshi-sim as the market source of make run when no Kalshi key is configured,
+# with a key pair made once in DIR/kalshi-key. Prints the KBOOK_KALSHI_* settings that point a
+# collector at it.
+sim_start() {
+	local dir=$1 port=$2 key=$1/kalshi-key
+	[ -x "$dir/app/bin/kalshi-sim" ] || return 0
+	if [ ! -f "$key/kalshi-key-id" ]; then
+		"$STACK_ROOT/scripts/kalshi-keygen.sh" "$key" >/dev/null
+		[ "$(id -u)" -eq 0 ] && chown -R kbook: "$key"
+	fi
+	svc_spawn "$dir" sim "$dir/app/bin/kalshi-sim" --port "$port" --pubkey "$key/kalshi-public.pem" \
+		--key-id "$(cat "$key/kalshi-key-id")" --markets 2000 --rate 200 --lifecycle-ms 2000
+}
+
+sim_stop() { pidfile_kill "$1/run/sim.pid"; }
+
+# collector_start DIR: kbook-collector with the environment's KBOOK_* settings, when built.
+collector_start() {
+	local dir=$1
+	[ -x "$dir/app/bin/kbook-collector" ] || return 0
+	svc_spawn "$dir" collector "$dir/app/bin/kbook-collector"
+}
+
+collector_stop() { pidfile_kill "$1/run/collector.pid"; }
 
 # nginx_start DIR PORT: renders nginx/nginx.conf.in into DIR/nginx and starts nginx there.
 nginx_start() {
@@ -193,6 +227,8 @@ stack_stop() {
 	local dir=$1
 	[ -d "$dir/run" ] || return 0
 	nginx_stop "$dir"
+	collector_stop "$dir"
+	sim_stop "$dir"
 	feedd_stop "$dir"
 	api_stop "$dir"
 	pg_stop "$dir"
