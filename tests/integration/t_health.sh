@@ -137,8 +137,8 @@ check "book_checkpoints partitioned by month" 1 "$(psql -X -tA -d "$TEST_PG" -c 
 mid=$(psql -X -q -tA -d "$TEST_PG" -c "INSERT INTO markets (ticker) VALUES ('T-HEALTH-1') RETURNING id")
 psql -X -q -d "$TEST_PG" -c "INSERT INTO book_deltas VALUES ($mid, now(), now(), 0, 450000, 1381566)"
 check "a delta lands in today's partition" "book_deltas_p$(date -u +%Y_%m_%d)" \
-	"$(psql -X -tA -d "$TEST_PG" -c "SELECT tableoid::regclass FROM book_deltas WHERE price = 450000")"
-out=$(psql -X -q -d "$TEST_PG" -c "INSERT INTO book_deltas SELECT market_id, ts, exchange_ts, side, price, 5 FROM book_deltas WHERE price = 450000" 2>&1)
+	"$(psql -X -tA -d "$TEST_PG" -c "SELECT tableoid::regclass FROM book_deltas WHERE market_id = $mid")"
+out=$(psql -X -q -d "$TEST_PG" -c "INSERT INTO book_deltas SELECT market_id, ts, exchange_ts, side, price, 5 FROM book_deltas WHERE market_id = $mid" 2>&1)
 check_match "(market_id, ts) is unique" 'duplicate key' "$out"
 out=$(psql -X -q -d "$TEST_PG" -c "INSERT INTO book_deltas VALUES ($mid, now(), now(), 0, 1000001, 5)" 2>&1)
 check_match "price above \$1 refused" 'violates check constraint' "$out"
