@@ -1,0 +1,178 @@
+/*
+ * coll: the collector's shared declarations (DESIGN.md section 4).
+ *
+ * Two threads. The socket thread (main, libwebsockets) owns the market registry, the books, the
+ * subscriptions and the gap state: it never touches the database. The writer thread owns the
+ * database connection and turns queued events into COPY batches. Everything crosses between
+ * them as struct coll_ev through the bounded queue of writer.c.
+ */
+#ifndef KBOOK_COLL_H
+#define KBOOK_COLL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "book.h"
+#include "kmsg.h"
+
+/* ---- markets.c: the registry (socket thread only) ---- */
+
+struct coll_market {
+	char *ticker;            /* owned */
+	struct book *book;       /* NULL until the first snapshot; owned */
+	int sub;                 /* index in the subscription table, -1 when not subscribed */
+	bool want;               /* open: should be subscribed */
+	bool gap_open;           /* a gap is recorded and not closed yet */
+	int64_t last_ts;         /* last ts given to a row of this market (strictly increasing) */
+	int64_t cp_ts;           /* ts of its latest checkpoint */
+	int64_t since_cp;        /* deltas since that checkpoint */
+};
+
+/* Returns the index of ticker, or -1. */
+int coll_market_find(const char *ticker);
+/* Returns the index of ticker, adding it when new (*added set); -1 when out of memory. */
+int coll_market_add(const char *ticker, bool *added);
+/* Borrowed until the next coll_market_add. */
+struct coll_market *coll_market(int idx);
+int coll_market_count(void);
+void coll_markets_free(void);
+
+/* ---- writer.c: the bounded queue and the database writer thread ---- */
+
+enum coll_ev_kind {
+	COLL_EV_MARKET,      /* data: a REST market object as JSON text: upsert */
+	COLL_EV_FETCH,       /* data: a ticker first seen on the socket: fetch over REST, upsert */
+	COLL_EV_STATUS,      /* data: {"status":..,"result":..} JSON text */
+	COLL_EV_DELTA,       /* ts, a = exchange ts in ms (-1 none), side, price, delta */
+	COLL_EV_CHECKPOINT,  /* ts, data: struct coll_levels, source */
+	COLL_EV_GAP_OPEN,    /* ts = start, reason, data: detail text */
+	COLL_EV_GAP_CLOSE,   /* ts = end, diverged */
+};
+
+enum coll_gap_reason {
+	COLL_GAP_SEQ, COLL_GAP_DISCONNECT, COLL_GAP_RESTART, COLL_GAP_TERMINAL, COLL_GAP_OVERFLOW,
+	COLL_GAP_NEGATIVE, COLL_GAP_TAKEOVER,
+};
+
+struct coll_levels {
+	size_t n_yes, n_no;
+	struct book_level lv[]; /* yes levels then no levels, ascending */
+};
+
+struct coll_ev {
+	uint8_t kind;
+	uint8_t side;       /* DELTA */
+	uint8_t flag;       /* CHECKPOINT: 1 = snapshot, 0 = periodic; GAP_OPEN: reason; GAP_CLOSE: diverged */
+	int32_t market;     /* registry index */
+	int64_t ts;
+	int64_t a, b, c;    /* DELTA: exchange ts ms, price, delta */
+	void *data;         /* owned by the event */
+};
+
+/*
+ * Starts the writer thread on conninfo with a queue of queue_max data events (control events
+ * may use a reserve beyond it). rest_base is borrowed for the thread's lifetime. Returns 0 or -1.
+ */
+int coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base);
+/* The gap reason for markets recorded by an earlier run: restart, or takeover (from a standby). */
+void coll_writer_set_restart_reason(enum coll_gap_reason r);
+/*
+ * Queues a copy of ev and takes ownership of ev->data. Data events (deltas, periodic
+ * checkpoints) fail when the queue holds queue_max events; control events only when the reserve
+ * is full too. On failure returns false and ev->data still belongs to the caller.
+ */
+bool coll_writer_push(struct coll_ev *ev, bool control);
+/* Events queued now. */
+size_t coll_writer_depth(void);
+/* Writes everything queued, stops the thread and frees the queue. */
+void coll_writer_stop(void);
+void coll_ev_free(struct coll_ev *ev);
+
+/* ---- lock.c: the advisory lock that elects the one active collector ---- */
+
+/*
+ * Takes the lock on a connection of its own, waiting (as a standby) while another collector
+ * holds it; *waited tells whether it had to. Returns 0 once held, -1 when *stop was set first.
+ */
+int coll_lock_acquire(const char *conninfo, const volatile int *stop, bool *waited);
+/* Ends the lock's session. */
+void coll_lock_release(void);
+
+/* ---- rest.c: Kalshi REST over libcurl (any thread) ---- */
+
+/*
+ * GETs base + path (path starts with '/'), retrying 429 answers a few times. Returns the parsed
+ * JSON object (caller puts it), or NULL (logged).
+ */
+struct json_object *coll_rest_get(const char *base, const char *path);
+/*
+ * Pages GET /markets from base and calls fn for every market object (borrowed during the call).
+ * Returns the number of markets seen, or -1 when a page failed.
+ */
+long coll_rest_markets(const char *base, void (*fn)(struct json_object *market, void *arg), void *arg);
+
+/* ---- ws.c: the WebSocket connection (socket thread) ---- */
+
+struct coll_ws_conf {
+	const char *url;         /* borrowed */
+	const char *key_id;      /* borrowed; "" = unsigned */
+	struct kauth_key *key;   /* borrowed; NULL = unsigned */
+	int silence_s;
+};
+/* Runs the connection until *stop is set (by a signal handler). Returns 0, or -1 on a bad setup. */
+int coll_ws_run(const struct coll_ws_conf *conf, const volatile int *stop);
+/* Queues one command text (copied) for the connection; false when not connected. */
+bool coll_ws_send(const char *text);
+bool coll_ws_connected(void);
+
+/* ---- subs.c: subscriptions and seq (socket thread) ---- */
+
+void coll_subs_init(int sub_max);
+void coll_subs_on_connect(void);
+/* The connection is gone; last_rx is the receive time of the last frame (us). */
+void coll_subs_on_disconnect(int64_t last_rx);
+void coll_subs_on_message(const char *buf, size_t len, int64_t now);
+/* A market becomes open (subscribe it) or is finished (drop it). */
+void coll_subs_want(int idx);
+void coll_subs_unwant(int idx);
+/* Asks a fresh snapshot of one market (get_snapshot on its sid). */
+void coll_subs_resync(int idx);
+/* Called every second: retries refused subscriptions. */
+void coll_subs_tick(int64_t now);
+int coll_subs_markets(void);
+void coll_subs_free(void);
+
+/* ---- books.c: books, rows and checkpoints (socket thread) ---- */
+
+void coll_books_init(int64_t checkpoint_every, int64_t checkpoint_us);
+void coll_book_snapshot(int idx, const struct kmsg *m, int64_t now);
+void coll_book_delta(int idx, const struct kmsg *m, int64_t now);
+/* The next ts of market idx at receive time now: now, or one past its last ts. */
+int64_t coll_next_ts(struct coll_market *mk, int64_t now);
+
+/* ---- gaps.c (socket thread) ---- */
+
+/*
+ * Records that market idx's book is unknown from start on (reason, detail copied) unless a gap
+ * is already open or nothing was recorded yet. Returns true when a gap was opened.
+ */
+bool coll_gap_open(int idx, enum coll_gap_reason reason, int64_t start, const char *detail);
+/* Closes the open gap of idx at ts (the snapshot checkpoint's instant). */
+void coll_gap_close(int idx, int64_t ts, bool diverged);
+const char *coll_gap_reason_name(enum coll_gap_reason r);
+
+/* ---- metrics.c: counters shared by the threads (relaxed atomics), /metrics and /healthz ---- */
+
+struct coll_stats {
+	uint64_t messages, deltas, snapshots, gaps, duplicates, malformed, overflows, reconnects;
+	uint64_t rows_written, commits, commit_us_total, commit_us_max, last_commit_us;
+	uint64_t subscribed, connected; /* gauges the socket thread publishes */
+};
+extern struct coll_stats coll_stats;
+
+/* Serves /metrics and /healthz on 127.0.0.1:port from a thread (port 0: not at all). */
+int coll_metrics_start(int port);
+void coll_metrics_stop(void);
+
+#endif

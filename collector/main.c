@@ -1,0 +1,120 @@
+/*
+ * kbook-collector: records every change of every Kalshi market's orderbook into Postgres
+ * (DESIGN.md section 4). Start-up: configuration, the signing key, the advisory lock (waiting as
+ * a standby while another collector holds it), the writer thread, REST
+ * discovery of every market (upserted; open ones subscribed), then the WebSocket loop until
+ * SIGTERM or SIGINT, after which everything queued is written before exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "coll.h"
+#include "config.h"
+#include "kauth.h"
+#include "log.h"
+
+static volatile int stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* One market of the REST listing: registered, upserted, and subscribed when open. */
+static void
+on_market(struct json_object *o, void *arg)
+{
+	struct json_object *t, *st;
+	struct coll_ev ev = { .kind = COLL_EV_MARKET };
+	const char *status;
+	bool added;
+	int idx;
+
+	(void)arg;
+	if (!json_object_object_get_ex(o, "ticker", &t) || !json_object_is_type(t, json_type_string) ||
+	    json_object_get_string_len(t) == 0 || json_object_get_string_len(t) >= KMSG_TICKER_MAX)
+		return;
+	if ((idx = coll_market_add(json_object_get_string(t), &added)) < 0)
+		return;
+	ev.market = idx;
+	if ((ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))) == NULL ||
+	    !coll_writer_push(&ev, true)) {
+		free(ev.data);
+		return;
+	}
+	status = json_object_object_get_ex(o, "status", &st) ? json_object_get_string(st) : "";
+	if (strcmp(status, "active") == 0 || strcmp(status, "inactive") == 0)
+		coll_subs_want(idx);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+	struct kauth_key *key = NULL;
+	struct coll_ws_conf wc = { 0 };
+	struct sigaction sa;
+	bool waited = false;
+	long n;
+	int rc = 1;
+
+	log_init("kbook-collector", LOG_LVL_INFO);
+	if (argc > 1) {
+		fprintf(stderr, "usage: %s (configured by KBOOK_* environment variables;"
+		    " see docs/collector.md)\n", argv[0]);
+		return 2;
+	}
+	if (config_load(CFG_COLLECTOR, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		return 1;
+	}
+	if (cfg.kalshi_key_file[0] != '\0' && (key = kauth_load_private(cfg.kalshi_key_file)) == NULL)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	coll_metrics_start((int)cfg.collector_metrics_port);
+	if (coll_lock_acquire(cfg.database_url, &stop, &waited) != 0) {
+		rc = 0; /* stopped while a standby */
+		goto out;
+	}
+	coll_subs_init((int)cfg.collector_sub_max);
+	coll_books_init(cfg.collector_checkpoint_every, cfg.collector_checkpoint_minutes * 60000000);
+	coll_writer_set_restart_reason(waited ? COLL_GAP_TAKEOVER : COLL_GAP_RESTART);
+	if (coll_writer_start(cfg.database_url, (size_t)cfg.collector_queue_max, cfg.kalshi_rest_url) != 0)
+		goto out;
+	while ((n = coll_rest_markets(cfg.kalshi_rest_url, on_market, NULL)) < 0 && !stop) {
+		log_warnx("market discovery failed; retrying in 5 s");
+		sleep(5);
+	}
+	log_info("discovered %ld markets, %d to subscribe", n, coll_market_count());
+	wc.url = cfg.kalshi_ws_url;
+	wc.key_id = cfg.kalshi_key_id;
+	wc.key = key;
+	wc.silence_s = (int)cfg.collector_silence_s;
+	if (!stop && coll_ws_run(&wc, &stop) != 0)
+		goto out;
+	rc = 0;
+out:
+	log_info("stopping: writing %zu queued events", coll_writer_depth());
+	coll_writer_stop();
+	coll_metrics_stop();
+	coll_lock_release();
+	coll_subs_free();
+	coll_markets_free();
+	kauth_key_free(key);
+	curl_global_cleanup();
+	config_free();
+	log_info("stopped");
+	return rc;
+}

@@ -1,0 +1,198 @@
+/*
+ * metrics: /metrics (Prometheus text format 0.0.4) and /healthz on 127.0.0.1, served by a thread
+ * of its own with blocking sockets, one short request per connection, so that neither the socket
+ * thread nor the writer ever waits on a scraper. The figures are the relaxed atomic counters of
+ * struct coll_stats, which both other threads update.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "coll.h"
+#include "ktime.h"
+#include "log.h"
+
+static int listen_fd = -1;
+static pthread_t thread;
+
+#define LOAD(f) ((unsigned long long)__atomic_load_n(&coll_stats.f, __ATOMIC_RELAXED))
+
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+} counters[] = {
+	{ "kbook_collector_messages_total", "counter", "WebSocket text messages received",
+	  offsetof(struct coll_stats, messages) },
+	{ "kbook_collector_deltas_total", "counter", "orderbook deltas received",
+	  offsetof(struct coll_stats, deltas) },
+	{ "kbook_collector_snapshots_total", "counter", "orderbook snapshots received",
+	  offsetof(struct coll_stats, snapshots) },
+	{ "kbook_collector_gaps_total", "counter", "gaps opened (one per market)",
+	  offsetof(struct coll_stats, gaps) },
+	{ "kbook_collector_duplicates_total", "counter", "seq-bearing messages dropped as duplicates",
+	  offsetof(struct coll_stats, duplicates) },
+	{ "kbook_collector_malformed_total", "counter", "messages that did not parse",
+	  offsetof(struct coll_stats, malformed) },
+	{ "kbook_collector_overflows_total", "counter", "deltas refused by a full writer queue",
+	  offsetof(struct coll_stats, overflows) },
+	{ "kbook_collector_reconnects_total", "counter", "connections lost after being established",
+	  offsetof(struct coll_stats, reconnects) },
+	{ "kbook_collector_rows_written_total", "counter", "book_deltas rows committed",
+	  offsetof(struct coll_stats, rows_written) },
+	{ "kbook_collector_commits_total", "counter", "writer transactions committed",
+	  offsetof(struct coll_stats, commits) },
+	{ "kbook_collector_commit_seconds_sum", "counter", "time spent writing committed batches",
+	  offsetof(struct coll_stats, commit_us_total) },
+	{ "kbook_collector_commit_seconds_max", "gauge", "longest batch write since start",
+	  offsetof(struct coll_stats, commit_us_max) },
+	{ "kbook_collector_markets_subscribed", "gauge", "markets in live orderbook subscriptions",
+	  offsetof(struct coll_stats, subscribed) },
+	{ "kbook_collector_connected", "gauge", "1 while the exchange connection is up",
+	  offsetof(struct coll_stats, connected) },
+};
+
+/* Appends the metrics text to buf; returns its length. */
+static size_t
+render_metrics(char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]) && len < cap; i++) {
+		uint64_t v = __atomic_load_n((const uint64_t *)(const void *)((const char *)&coll_stats +
+		    counters[i].off), __ATOMIC_RELAXED);
+		int n;
+
+		if (strstr(counters[i].name, "seconds") != NULL)
+			n = snprintf(buf + len, cap - len, "# HELP %s %s\n# TYPE %s %s\n%s %llu.%06llu\n",
+			    counters[i].name, counters[i].help, counters[i].name, counters[i].type,
+			    counters[i].name, (unsigned long long)(v / 1000000), (unsigned long long)(v % 1000000));
+		else
+			n = snprintf(buf + len, cap - len, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+			    counters[i].name, counters[i].help, counters[i].name, counters[i].type,
+			    counters[i].name, (unsigned long long)v);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len < cap)
+		len += (size_t)snprintf(buf + len, cap - len,
+		    "# HELP kbook_collector_queue_depth events waiting for the writer\n"
+		    "# TYPE kbook_collector_queue_depth gauge\nkbook_collector_queue_depth %zu\n",
+		    coll_writer_depth());
+	return len < cap ? len : cap - 1;
+}
+
+/*
+ * Healthy: connected to the exchange, and the writer keeps up (its queue is empty or it
+ * committed within the last 10 s). Writes the reason into buf; returns true when healthy.
+ */
+static bool
+healthy(char *buf, size_t cap)
+{
+	int64_t last = (int64_t)LOAD(last_commit_us);
+
+	if (!LOAD(connected)) {
+		snprintf(buf, cap, "not connected to the exchange\n");
+		return false;
+	}
+	if (coll_writer_depth() > 0 && kt_now() - last > 10000000) {
+		snprintf(buf, cap, "the writer has not committed for %lld s\n",
+		    (long long)((kt_now() - last) / 1000000));
+		return false;
+	}
+	snprintf(buf, cap, "ok\n");
+	return true;
+}
+
+static void
+serve(int fd)
+{
+	static char body[16384];
+	char req[1024], head[256];
+	const char *status = "404 Not Found";
+	ssize_t n = read(fd, req, sizeof(req) - 1);
+	size_t len;
+	int hn;
+
+	if (n <= 0)
+		return;
+	req[n] = '\0';
+	if (strncmp(req, "GET /metrics ", 13) == 0) {
+		status = "200 OK";
+		len = render_metrics(body, sizeof(body));
+	} else if (strncmp(req, "GET /healthz ", 13) == 0) {
+		status = healthy(body, sizeof(body)) ? "200 OK" : "503 Service Unavailable";
+		len = strlen(body);
+	} else {
+		len = (size_t)snprintf(body, sizeof(body), "not found\n");
+	}
+	hn = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, len);
+	if (write(fd, head, (size_t)hn) == hn)
+		(void)!write(fd, body, len);
+}
+
+static void *
+metrics_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timeval tv = { .tv_sec = 2, .tv_usec = 0 };
+		int fd = accept(listen_fd, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break; /* the listening socket was shut down */
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		serve(fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int
+coll_metrics_start(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1;
+
+	if (port == 0)
+		return 0;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(listen_fd, 16) != 0) {
+		log_warn("cannot listen on 127.0.0.1:%d for /metrics", port);
+		if (listen_fd >= 0)
+			close(listen_fd);
+		listen_fd = -1;
+		return -1;
+	}
+	if (pthread_create(&thread, NULL, metrics_main, NULL) != 0) {
+		close(listen_fd);
+		listen_fd = -1;
+		return -1;
+	}
+	log_info("/metrics and /healthz on 127.0.0.1:%d", port);
+	return 0;
+}
+
+void
+coll_metrics_stop(void)
+{
+	if (listen_fd < 0)
+		return;
+	shutdown(listen_fd, SHUT_RDWR);
+	pthread_join(thread, NULL);
+	close(listen_fd);
+	listen_fd = -1;
+}

@@ -1,0 +1,614 @@
+/*
+ * writer: the bounded queue between the socket thread and the database, and the thread that
+ * drains it. The socket thread never waits here: a push either fits or fails (the caller records
+ * an overflow gap). The writer takes everything queued since its last commit (group commit) and
+ * writes it in one transaction: market upserts first (they give the database ids the rows
+ * need), deltas and checkpoints by COPY, gaps in their order, the markets' coverage
+ * (first_ts, last_ts), and a NOTIFY kbook_deltas that feedd receives at commit. A failed
+ * transaction is retried with the same events once Postgres answers again; nothing is dropped.
+ * A market seen for the first time in this process with earlier coverage gets a 'restart' gap from
+ * just after its last recorded instant to its first new snapshot.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "coll.h"
+#include "db.h"
+#include "fixed.h"
+#include "ktime.h"
+#include "log.h"
+
+struct coll_stats coll_stats;
+
+/* Events taken in one transaction at most. */
+#define BATCH_MAX 200000
+/* Control events allowed past queue_max. */
+#define RESERVE 65536
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static struct coll_ev *ring;
+static size_t ring_cap, q_head, q_len, q_max;
+static bool q_stop;
+static pthread_t thread;
+static bool started;
+
+static struct db *db;
+static const char *rest;
+
+/* Per registry index, writer thread only. */
+static struct wmarket {
+	int64_t id;           /* markets.id, 0 when not upserted yet */
+	int64_t restart_from; /* earlier coverage end + 1 us: a restart gap is owed; -1 none */
+	int64_t first, last;  /* this batch's rows, -1 none */
+} *wm;
+static size_t n_wm;
+
+static struct db_stmt q_upsert = DB_STMT("coll_upsert",
+    "INSERT INTO markets AS m (ticker, event_ticker, series_ticker, market_type, title, subtitle,"
+    " yes_sub_title, no_sub_title, status, open_time, close_time, expected_expiration_time, result,"
+    " price_level_structure, price_ranges, notional, use_yes_price, raw)"
+    " SELECT j->>'ticker', coalesce(j->>'event_ticker', ''),"
+    "  coalesce(j->>'series_ticker', split_part(coalesce(j->>'event_ticker', ''), '-', 1)),"
+    "  coalesce(j->>'market_type', 'binary'), coalesce(j->>'title', ''), coalesce(j->>'subtitle', ''),"
+    "  coalesce(j->>'yes_sub_title', ''), coalesce(j->>'no_sub_title', ''),"
+    "  coalesce(j->>'status', 'initialized'), nullif(j->>'open_time', '')::timestamptz,"
+    "  nullif(j->>'close_time', '')::timestamptz,"
+    "  nullif(j->>'expected_expiration_time', '')::timestamptz, coalesce(j->>'result', ''),"
+    "  coalesce(j->>'price_level_structure', ''), coalesce(j->'price_ranges', '[]'),"
+    "  coalesce(round(nullif(j->>'notional_value_dollars', '')::numeric * 1000000)::bigint, 1000000),"
+    "  false, j"
+    " FROM (SELECT $1::jsonb AS j) s"
+    " ON CONFLICT (ticker) DO UPDATE SET event_ticker = EXCLUDED.event_ticker,"
+    "  series_ticker = EXCLUDED.series_ticker, market_type = EXCLUDED.market_type,"
+    "  title = EXCLUDED.title, subtitle = EXCLUDED.subtitle, yes_sub_title = EXCLUDED.yes_sub_title,"
+    "  no_sub_title = EXCLUDED.no_sub_title, status = EXCLUDED.status,"
+    "  open_time = EXCLUDED.open_time, close_time = EXCLUDED.close_time,"
+    "  expected_expiration_time = EXCLUDED.expected_expiration_time, result = EXCLUDED.result,"
+    "  price_level_structure = EXCLUDED.price_level_structure, price_ranges = EXCLUDED.price_ranges,"
+    "  notional = EXCLUDED.notional, use_yes_price = false, raw = EXCLUDED.raw,"
+    "  updated_at = now()"
+    " RETURNING id, kb_us(last_ts)", 1);
+/* A market REST could not describe: its row, without touching what an earlier run stored. */
+static struct db_stmt q_insert_min = DB_STMT("coll_insert_min",
+    "INSERT INTO markets AS m (ticker) VALUES ($1)"
+    " ON CONFLICT (ticker) DO UPDATE SET updated_at = now() RETURNING id, kb_us(last_ts)", 1);
+static struct db_stmt q_status = DB_STMT("coll_status",
+    "UPDATE markets SET status = coalesce($2::jsonb->>'status', status),"
+    " result = coalesce($2::jsonb->>'result', result), updated_at = now() WHERE id = $1", 2);
+/* Gap rows are idempotent so that a batch replayed after an unknown commit outcome adds nothing. */
+static struct db_stmt q_gap_open = DB_STMT("coll_gap_open",
+    "INSERT INTO gaps (market_id, start_ts, reason, detail) SELECT $1, kb_ts($2), $3, $4"
+    " WHERE NOT EXISTS (SELECT 1 FROM gaps WHERE market_id = $1 AND start_ts = kb_ts($2))", 4);
+static struct db_stmt q_gap_close = DB_STMT("coll_gap_close",
+    "UPDATE gaps SET end_ts = greatest(kb_ts($2), start_ts), diverged = $3"
+    " WHERE market_id = $1 AND end_ts IS NULL", 3);
+static struct db_stmt q_gap_restart = DB_STMT("coll_gap_restart",
+    "INSERT INTO gaps (market_id, start_ts, end_ts, reason, detail)"
+    " SELECT $1, kb_ts($2), kb_ts($3), $4, 'not recording between two runs'"
+    " WHERE NOT EXISTS (SELECT 1 FROM gaps WHERE market_id = $1 AND start_ts = kb_ts($2))", 4);
+static enum coll_gap_reason restart_reason = COLL_GAP_RESTART;
+static struct db_stmt q_coverage = DB_STMT("coll_coverage",
+    "UPDATE markets m SET first_ts = coalesce(m.first_ts, kb_ts(v.f)),"
+    " last_ts = greatest(m.last_ts, kb_ts(v.l))"
+    " FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS v(id, f, l) WHERE m.id = v.id", 3);
+static struct db_stmt q_notify = DB_STMT("coll_notify", "SELECT pg_notify('kbook_deltas', $1)", 1);
+
+static const char copy_deltas[] =
+    "COPY book_deltas (market_id, ts, exchange_ts, side, price, delta) FROM STDIN";
+static const char copy_checkpoints[] =
+    "COPY book_checkpoints (market_id, ts, source, yes_prices, yes_sizes, no_prices, no_sizes)"
+    " FROM STDIN";
+/*
+ * A batch written again after a failure whose commit outcome is unknown (the connection died
+ * during COMMIT) goes through temporary tables and ON CONFLICT (market_id, ts) DO NOTHING, so
+ * rows that did commit are not written twice.
+ */
+static const char copy_deltas_tmp[] =
+    "COPY coll_deltas (market_id, ts, exchange_ts, side, price, delta) FROM STDIN";
+static const char copy_checkpoints_tmp[] =
+    "COPY coll_checkpoints (market_id, ts, source, yes_prices, yes_sizes, no_prices, no_sizes)"
+    " FROM STDIN";
+static struct db_stmt q_tmp_deltas = DB_STMT("coll_tmp_deltas",
+    "CREATE TEMP TABLE IF NOT EXISTS coll_deltas (LIKE book_deltas) ON COMMIT DELETE ROWS", 0);
+static struct db_stmt q_tmp_checkpoints = DB_STMT("coll_tmp_checkpoints",
+    "CREATE TEMP TABLE IF NOT EXISTS coll_checkpoints (LIKE book_checkpoints) ON COMMIT DELETE ROWS",
+    0);
+static struct db_stmt q_merge_deltas = DB_STMT("coll_merge_deltas",
+    "INSERT INTO book_deltas SELECT * FROM coll_deltas ON CONFLICT (market_id, ts) DO NOTHING", 0);
+static struct db_stmt q_merge_checkpoints = DB_STMT("coll_merge_checkpoints",
+    "INSERT INTO book_checkpoints SELECT * FROM coll_checkpoints"
+    " ON CONFLICT (market_id, ts) DO NOTHING", 0);
+
+void
+coll_ev_free(struct coll_ev *ev)
+{
+	free(ev->data);
+	ev->data = NULL;
+}
+
+bool
+coll_writer_push(struct coll_ev *ev, bool control)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q_lock);
+	ok = q_len < (control ? ring_cap : q_max);
+	if (ok) {
+		ring[(q_head + q_len) % ring_cap] = *ev;
+		if (q_len++ == 0)
+			pthread_cond_signal(&q_cond);
+	}
+	pthread_mutex_unlock(&q_lock);
+	if (ok)
+		ev->data = NULL;
+	return ok;
+}
+
+size_t
+coll_writer_depth(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q_lock);
+	n = q_len;
+	pthread_mutex_unlock(&q_lock);
+	return n;
+}
+
+static int
+wm_reserve(int32_t idx)
+{
+	if ((size_t)idx < n_wm)
+		return 0;
+	size_t n = n_wm == 0 ? 1024 : n_wm;
+	struct wmarket *w;
+
+	while (n <= (size_t)idx)
+		n *= 2;
+	if ((w = realloc(wm, n * sizeof(*w))) == NULL)
+		return -1;
+	for (size_t i = n_wm; i < n; i++)
+		w[i] = (struct wmarket){ .id = 0, .restart_from = -1, .first = -1, .last = -1 };
+	wm = w;
+	n_wm = n;
+	return 0;
+}
+
+/* A growing text buffer for COPY data. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	for (;;) {
+		int n;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p == NULL ? NULL : b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -1;
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		size_t cap = b->cap == 0 ? 65536 : b->cap * 2;
+		char *p;
+
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+/* Runs one COPY of data (len bytes). Returns 0 or -1 (logged). */
+static int
+copy_in(const char *sql, const struct buf *b)
+{
+	PGconn *conn = db_conn(db);
+	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	int rc = -1;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		log_errorx("COPY did not start: %s", PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "no sqlstate");
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	if (b->len > 0 && PQputCopyData(conn, b->p, (int)b->len) != 1) {
+		PQputCopyEnd(conn, "client error");
+	} else if (PQputCopyEnd(conn, NULL) == 1) {
+		rc = 0;
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			log_errorx("COPY failed: sqlstate %s: %s", st != NULL ? st : "none",
+			    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+			    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "");
+			rc = -1;
+		}
+		PQclear(res);
+	}
+out:
+	PQclear(res);
+	return rc;
+}
+
+static int
+exec_stmt(struct db_stmt *st, const char *const *params)
+{
+	PGresult *res = db_exec(db, st, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/* Upserts one market (st: q_upsert with a REST object, or q_insert_min with a ticker); records its
+ * id and any restart gap owed. */
+static int
+upsert(int32_t idx, struct db_stmt *st, const char *arg)
+{
+	const char *params[] = { arg };
+	PGresult *res = db_exec(db, st, params);
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		bool first = wm[idx].id == 0;
+
+		wm[idx].id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		if (first && !PQgetisnull(res, 0, 1))
+			wm[idx].restart_from = strtoll(PQgetvalue(res, 0, 1), NULL, 10) + 1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* COLL_EV_FETCH: the REST object of a market first seen on the socket, or a minimal one. */
+static int
+fetch_upsert(int32_t idx, const char *ticker)
+{
+	char path[300];
+	struct json_object *o, *mk = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "/markets/%s", ticker);
+	o = rest != NULL && rest[0] != '\0' ? coll_rest_get(rest, path) : NULL;
+	if (o != NULL && json_object_object_get_ex(o, "market", &mk) &&
+	    json_object_is_type(mk, json_type_object))
+		rc = upsert(idx, &q_upsert, json_object_to_json_string_ext(mk, JSON_C_TO_STRING_PLAIN));
+	else
+		rc = upsert(idx, &q_insert_min, ticker);
+	json_object_put(o);
+	return rc;
+}
+
+static void
+fmt_array(struct buf *b, const struct book_level *lv, size_t n, bool sizes)
+{
+	buf_printf(b, "{");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%lld", i == 0 ? "" : ",", (long long)(sizes ? lv[i].size : lv[i].price));
+	buf_printf(b, "}");
+}
+
+static void
+cover(int32_t idx, int64_t ts)
+{
+	if (wm[idx].first < 0 || ts < wm[idx].first)
+		wm[idx].first = ts;
+	if (ts > wm[idx].last)
+		wm[idx].last = ts;
+}
+
+/*
+ * Writes ev[0 .. n) in one transaction. Returns 0 when committed, -1 when anything failed (the
+ * transaction is rolled back, or its outcome is unknown, and the caller retries the same events
+ * with retry set: then nothing already committed is written twice).
+ */
+static int
+write_batch(struct coll_ev *ev, size_t n, bool retry)
+{
+	struct buf deltas = { 0 }, cps = { 0 }, ids = { 0 }, fs = { 0 }, ls = { 0 };
+	struct db_tx tx = { 0 };
+	char a[24], b[24], c[24], t[KT_BUFSZ], et[KT_BUFSZ];
+	int64_t max_ts = 0, t0 = kt_now(), dt;
+	size_t ndeltas = 0, nrows = 0;
+	int *restarted = NULL, nrestarted = 0;
+	int rc = -1;
+
+	if (db_ensure(db) != 0 || db_begin(db, &tx) != 0)
+		goto out;
+	if ((restarted = malloc((n + 1) * sizeof(*restarted))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (wm_reserve(ev[i].market) != 0)
+			goto out;
+		if (ev[i].kind == COLL_EV_MARKET && upsert(ev[i].market, &q_upsert, ev[i].data) != 0)
+			goto out;
+		if (ev[i].kind == COLL_EV_FETCH && fetch_upsert(ev[i].market, ev[i].data) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct coll_ev *e = &ev[i];
+		int64_t id = wm[e->market].id;
+		const char *p3[4];
+
+		if (e->kind == COLL_EV_MARKET || e->kind == COLL_EV_FETCH)
+			continue;
+		if (id == 0) {
+			log_errorx("an event for a market with no row (index %d)", (int)e->market);
+			continue;
+		}
+		snprintf(a, sizeof(a), "%lld", (long long)id);
+		snprintf(b, sizeof(b), "%lld", (long long)e->ts);
+		switch (e->kind) {
+		case COLL_EV_DELTA:
+			kt_format(e->ts, t);
+			if (e->a >= 0)
+				kt_format(e->a * 1000, et);
+			buf_printf(&deltas, "%s\t%s\t%s\t%d\t%lld\t%lld\n", a, t, e->a >= 0 ? et : "\\N",
+			    e->side, (long long)e->b, (long long)e->c);
+			cover(e->market, e->ts);
+			ndeltas++;
+			break;
+		case COLL_EV_CHECKPOINT: {
+			const struct coll_levels *lv = e->data;
+
+			kt_format(e->ts, t);
+			buf_printf(&cps, "%s\t%s\t%s\t", a, t, e->flag ? "snapshot" : "periodic");
+			fmt_array(&cps, lv->lv, lv->n_yes, false);
+			buf_printf(&cps, "\t");
+			fmt_array(&cps, lv->lv, lv->n_yes, true);
+			buf_printf(&cps, "\t");
+			fmt_array(&cps, lv->lv + lv->n_yes, lv->n_no, false);
+			buf_printf(&cps, "\t");
+			fmt_array(&cps, lv->lv + lv->n_yes, lv->n_no, true);
+			buf_printf(&cps, "\n");
+			cover(e->market, e->ts);
+			if (e->flag && wm[e->market].restart_from >= 0 && wm[e->market].restart_from <= e->ts) {
+				p3[0] = a;
+				snprintf(c, sizeof(c), "%lld", (long long)wm[e->market].restart_from);
+				p3[1] = c;
+				p3[2] = b;
+				p3[3] = coll_gap_reason_name(restart_reason);
+				if (exec_stmt(&q_gap_restart, p3) != 0)
+					goto out;
+				restarted[nrestarted++] = e->market;
+			}
+			break;
+		}
+		case COLL_EV_GAP_OPEN:
+			p3[0] = a;
+			p3[1] = b;
+			p3[2] = coll_gap_reason_name((enum coll_gap_reason)e->flag);
+			p3[3] = e->data;
+			if (exec_stmt(&q_gap_open, p3) != 0)
+				goto out;
+			break;
+		case COLL_EV_GAP_CLOSE:
+			p3[0] = a;
+			p3[1] = b;
+			p3[2] = e->flag ? "true" : "false";
+			if (exec_stmt(&q_gap_close, p3) != 0)
+				goto out;
+			break;
+		case COLL_EV_STATUS:
+			p3[0] = a;
+			p3[1] = e->data;
+			if (exec_stmt(&q_status, p3) != 0)
+				goto out;
+			break;
+		default:
+			break;
+		}
+		if (e->ts > max_ts)
+			max_ts = e->ts;
+	}
+	if (!retry) {
+		if ((deltas.len > 0 && copy_in(copy_deltas, &deltas) != 0) ||
+		    (cps.len > 0 && copy_in(copy_checkpoints, &cps) != 0))
+			goto out;
+	} else {
+		if (deltas.len > 0 && (exec_stmt(&q_tmp_deltas, NULL) != 0 ||
+		    copy_in(copy_deltas_tmp, &deltas) != 0 || exec_stmt(&q_merge_deltas, NULL) != 0))
+			goto out;
+		if (cps.len > 0 && (exec_stmt(&q_tmp_checkpoints, NULL) != 0 ||
+		    copy_in(copy_checkpoints_tmp, &cps) != 0 || exec_stmt(&q_merge_checkpoints, NULL) != 0))
+			goto out;
+	}
+	/* coverage of every market touched, in one statement */
+	buf_printf(&ids, "{");
+	buf_printf(&fs, "{");
+	buf_printf(&ls, "{");
+	for (size_t i = 0; i < n; i++) {
+		struct wmarket *w = &wm[ev[i].market];
+
+		if (w->first < 0 || w->id == 0)
+			continue;
+		buf_printf(&ids, "%s%lld", nrows == 0 ? "" : ",", (long long)w->id);
+		buf_printf(&fs, "%s%lld", nrows == 0 ? "" : ",", (long long)w->first);
+		buf_printf(&ls, "%s%lld", nrows == 0 ? "" : ",", (long long)w->last);
+		w->first = w->last = -1;
+		nrows++;
+	}
+	buf_printf(&ids, "}");
+	buf_printf(&fs, "}");
+	buf_printf(&ls, "}");
+	if (ids.p == NULL || fs.p == NULL || ls.p == NULL)
+		goto out;
+	if (nrows > 0) {
+		const char *pc[] = { ids.p, fs.p, ls.p };
+
+		if (exec_stmt(&q_coverage, pc) != 0)
+			goto out;
+	}
+	if (ndeltas > 0 || cps.len > 0) {
+		const char *pn[] = { b };
+
+		snprintf(b, sizeof(b), "%lld", (long long)max_ts);
+		if (exec_stmt(&q_notify, pn) != 0)
+			goto out;
+	}
+	if (db_commit(&tx) != 0)
+		goto out;
+	for (int i = 0; i < nrestarted; i++)
+		wm[restarted[i]].restart_from = -1;
+	dt = kt_now() - t0;
+	__atomic_add_fetch(&coll_stats.rows_written, ndeltas, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&coll_stats.commits, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&coll_stats.last_commit_us, (uint64_t)kt_now(), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&coll_stats.commit_us_total, (uint64_t)dt, __ATOMIC_RELAXED);
+	if ((uint64_t)dt > __atomic_load_n(&coll_stats.commit_us_max, __ATOMIC_RELAXED))
+		__atomic_store_n(&coll_stats.commit_us_max, (uint64_t)dt, __ATOMIC_RELAXED);
+	rc = 0;
+out:
+	if (rc != 0) {
+		/* forget this batch's coverage: it is recomputed on the retry */
+		for (size_t i = 0; i < n; i++)
+			if ((size_t)ev[i].market < n_wm)
+				wm[ev[i].market].first = wm[ev[i].market].last = -1;
+	}
+	db_end(&tx);
+	free(restarted);
+	free(deltas.p);
+	free(cps.p);
+	free(ids.p);
+	free(fs.p);
+	free(ls.p);
+	return rc;
+}
+
+/*
+ * Waits for events and copies up to BATCH_MAX of them (still queued) into batch. Returns how many;
+ * 0 only when stopping with an empty queue.
+ */
+static size_t
+take(struct coll_ev *batch)
+{
+	size_t n, first;
+
+	pthread_mutex_lock(&q_lock);
+	while (q_len == 0 && !q_stop)
+		pthread_cond_wait(&q_cond, &q_lock);
+	n = q_len < BATCH_MAX ? q_len : BATCH_MAX;
+	/* the queued run may wrap around the end of the ring: copy it in two pieces (cppcheck
+	 * cannot see the socket thread filling the queue while this one waits) */
+	// cppcheck-suppress knownConditionTrueFalse
+	first = ring_cap - q_head < n ? ring_cap - q_head : n;
+	memcpy(batch, ring + q_head, first * sizeof(*batch));
+	memcpy(batch + first, ring, (n - first) * sizeof(*batch));
+	pthread_mutex_unlock(&q_lock);
+	return n;
+}
+
+/* Drops the first n events, written. */
+static void
+release(struct coll_ev *batch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		coll_ev_free(&batch[i]);
+	pthread_mutex_lock(&q_lock);
+	q_head = (q_head + n) % ring_cap;
+	q_len -= n;
+	pthread_mutex_unlock(&q_lock);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct coll_ev *batch = malloc(BATCH_MAX * sizeof(*batch));
+
+	(void)arg;
+	if (batch == NULL)
+		log_fatal("out of memory starting the writer");
+	for (;;) {
+		size_t n = take(batch);
+
+		if (n == 0)
+			break;
+		for (bool retry = false; write_batch(batch, n, retry) != 0; retry = true) {
+			struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
+
+			log_errorx("writing %zu events failed; retrying in 1 s", n);
+			nanosleep(&ts, NULL);
+		}
+		if (coll_writer_depth() >= q_max / 2)
+			log_warnx("the writer is behind: %zu events queued", coll_writer_depth());
+		release(batch, n);
+	}
+	free(batch);
+	return NULL;
+}
+
+void
+coll_writer_set_restart_reason(enum coll_gap_reason r)
+{
+	restart_reason = r;
+}
+
+int
+coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base)
+{
+	int err;
+
+	q_max = queue_max;
+	ring_cap = queue_max + RESERVE;
+	rest = rest_base;
+	if ((ring = calloc(ring_cap, sizeof(*ring))) == NULL)
+		return -1;
+	if ((db = db_new(conninfo, 5, 0)) == NULL)
+		return -1;
+	if ((err = pthread_create(&thread, NULL, writer_main, NULL)) != 0) {
+		errno = err;
+		log_error("cannot start the writer thread");
+		return -1;
+	}
+	started = true;
+	return 0;
+}
+
+void
+coll_writer_stop(void)
+{
+	if (started) {
+		pthread_mutex_lock(&q_lock);
+		q_stop = true;
+		pthread_cond_signal(&q_cond);
+		pthread_mutex_unlock(&q_lock);
+		pthread_join(thread, NULL);
+		started = false;
+	}
+	for (size_t i = 0; i < q_len; i++)
+		coll_ev_free(&ring[(q_head + i) % ring_cap]);
+	free(ring);
+	ring = NULL;
+	free(wm);
+	wm = NULL;
+	n_wm = 0;
+	db_close(db);
+	db = NULL;
+}
