@@ -72,9 +72,11 @@ struct coll_ev {
 
 /*
  * Starts the writer thread on conninfo with a queue of queue_max data events (control events
- * may use a reserve beyond it). rest_base is borrowed for the thread's lifetime. Returns 0 or -1.
+ * may use a reserve beyond it), spooling to spool_path after spool_after_s seconds of failed
+ * writes. rest_base is borrowed for the thread's lifetime. Returns 0 or -1.
  */
-int coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base);
+int coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base,
+    const char *spool_path, int64_t spool_after_s);
 /* The gap reason for markets recorded by an earlier run: restart, or takeover (from a standby). */
 void coll_writer_set_restart_reason(enum coll_gap_reason r);
 /*
@@ -98,6 +100,26 @@ void coll_ev_free(struct coll_ev *ev);
 int coll_lock_acquire(const char *conninfo, const volatile int *stop, bool *waited);
 /* Ends the lock's session. */
 void coll_lock_release(void);
+
+/* ---- spool.c: the append-only file of events Postgres could not take (writer thread) ---- */
+
+struct coll_spooled {
+	struct coll_ev ev;              /* data owned */
+	char ticker[KMSG_TICKER_MAX];
+};
+
+/* Remembers path (copied) and opens the file if it exists; it is created on the first append. */
+int coll_spool_open(const char *path);
+void coll_spool_close(void);
+bool coll_spool_pending(void);
+/*
+ * Appends ev[0 .. n) (not taking their data) with each market's ticker from ticker_of, and
+ * fdatasyncs. Returns 0, or -1 (logged) when the file cannot be written.
+ */
+int coll_spool_append(const struct coll_ev *ev, size_t n, const char *(*ticker_of)(int32_t));
+/* Reads every whole record into *out (caller frees each ev.data, then *out). Returns 0 or -1. */
+int coll_spool_read(struct coll_spooled **out, size_t *n);
+int coll_spool_truncate(void);
 
 /* ---- rest.c: Kalshi REST over libcurl (any thread) ---- */
 
@@ -168,6 +190,7 @@ struct coll_stats {
 	uint64_t messages, deltas, snapshots, gaps, duplicates, malformed, overflows, reconnects;
 	uint64_t rows_written, commits, commit_us_total, commit_us_max, last_commit_us;
 	uint64_t subscribed, connected; /* gauges the socket thread publishes */
+	uint64_t spooling;              /* gauge: 1 while the writer spools to disk */
 };
 extern struct coll_stats coll_stats;
 

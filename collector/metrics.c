@@ -55,6 +55,8 @@ static const struct {
 	  offsetof(struct coll_stats, subscribed) },
 	{ "kbook_collector_connected", "gauge", "1 while the exchange connection is up",
 	  offsetof(struct coll_stats, connected) },
+	{ "kbook_collector_spooling", "gauge", "1 while Postgres is unreachable and events go to the spool file",
+	  offsetof(struct coll_stats, spooling) },
 };
 
 /* Appends the metrics text to buf; returns its length. */
@@ -89,8 +91,8 @@ render_metrics(char *buf, size_t cap)
 }
 
 /*
- * Healthy: connected to the exchange, and the writer keeps up (its queue is empty or it
- * committed within the last 10 s). Writes the reason into buf; returns true when healthy.
+ * Healthy: connected to the exchange, not spooling, and the writer keeps up (its queue is empty
+ * or it committed within the last 10 s). Writes the reason into buf; returns true when healthy.
  */
 static bool
 healthy(char *buf, size_t cap)
@@ -99,6 +101,10 @@ healthy(char *buf, size_t cap)
 
 	if (!LOAD(connected)) {
 		snprintf(buf, cap, "not connected to the exchange\n");
+		return false;
+	}
+	if (LOAD(spooling)) {
+		snprintf(buf, cap, "Postgres is unreachable: spooling to disk\n");
 		return false;
 	}
 	if (coll_writer_depth() > 0 && kt_now() - last > 10000000) {

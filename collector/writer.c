@@ -8,6 +8,12 @@
  * transaction is retried with the same events once Postgres answers again; nothing is dropped.
  * A market seen for the first time in this process with earlier coverage gets a 'restart' gap from
  * just after its last recorded instant to its first new snapshot.
+ *
+ * When Postgres has refused a batch for spool_after seconds (or at shutdown), the batch and every
+ * later one go to the spool file (spool.c) instead, in order; each second the writer tries to
+ * replay the file (with the retry path's dedup) and, once it is all in, truncates it and writes
+ * directly again. A spool left by an earlier run is replayed before anything else, its markets
+ * found by ticker.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,12 +47,15 @@ static bool started;
 
 static struct db *db;
 static const char *rest;
+static int64_t spool_after_us = 5000000;
+static bool spooling;
 
 /* Per registry index, writer thread only. */
 static struct wmarket {
 	int64_t id;           /* markets.id, 0 when not upserted yet */
 	int64_t restart_from; /* earlier coverage end + 1 us: a restart gap is owed; -1 none */
 	int64_t first, last;  /* this batch's rows, -1 none */
+	char *ticker;         /* owned; learned from its market event, for the spool */
 } *wm;
 static size_t n_wm;
 
@@ -175,7 +184,8 @@ wm_reserve(int32_t idx)
 	if ((w = realloc(wm, n * sizeof(*w))) == NULL)
 		return -1;
 	for (size_t i = n_wm; i < n; i++)
-		w[i] = (struct wmarket){ .id = 0, .restart_from = -1, .first = -1, .last = -1 };
+		w[i] = (struct wmarket){ .id = 0, .restart_from = -1, .first = -1, .last = -1,
+		    .ticker = NULL };
 	wm = w;
 	n_wm = n;
 	return 0;
@@ -503,17 +513,21 @@ out:
 }
 
 /*
- * Waits for events and copies up to BATCH_MAX of them (still queued) into batch. Returns how many;
- * 0 only when stopping with an empty queue.
+ * Waits up to a second for events and copies up to BATCH_MAX of them (still queued) into batch.
+ * Returns how many; *stop tells whether the writer is asked to stop.
  */
 static size_t
-take(struct coll_ev *batch)
+take(struct coll_ev *batch, bool *stop)
 {
+	struct timespec until;
 	size_t n, first;
 
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
 	pthread_mutex_lock(&q_lock);
-	while (q_len == 0 && !q_stop)
-		pthread_cond_wait(&q_cond, &q_lock);
+	if (q_len == 0 && !q_stop)
+		pthread_cond_timedwait(&q_cond, &q_lock, &until);
+	*stop = q_stop;
 	n = q_len < BATCH_MAX ? q_len : BATCH_MAX;
 	/* the queued run may wrap around the end of the ring: copy it in two pieces (cppcheck
 	 * cannot see the socket thread filling the queue while this one waits) */
@@ -537,29 +551,192 @@ release(struct coll_ev *batch, size_t n)
 	pthread_mutex_unlock(&q_lock);
 }
 
+static const char *
+ticker_of(int32_t idx)
+{
+	return (size_t)idx < n_wm ? wm[idx].ticker : NULL;
+}
+
+/* Remembers the tickers that market events name, so that spooled events can carry them. */
+static void
+learn(const struct coll_ev *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = NULL, *t;
+		const char *tk = NULL;
+
+		if ((ev[i].kind != COLL_EV_MARKET && ev[i].kind != COLL_EV_FETCH) ||
+		    wm_reserve(ev[i].market) != 0 || wm[ev[i].market].ticker != NULL)
+			continue;
+		if (ev[i].kind == COLL_EV_FETCH) {
+			tk = ev[i].data;
+		} else if ((o = json_tokener_parse(ev[i].data)) != NULL &&
+		    json_object_object_get_ex(o, "ticker", &t)) {
+			tk = json_object_get_string(t);
+		}
+		if (tk != NULL)
+			wm[ev[i].market].ticker = strdup(tk);
+		json_object_put(o);
+	}
+}
+
+/* Writes ev[0 .. n) in transactions of at most BATCH_MAX events with the dedup path. */
+static int
+write_chunks(struct coll_ev *ev, size_t n)
+{
+	for (size_t off = 0; off < n; off += BATCH_MAX)
+		if (write_batch(ev + off, n - off < BATCH_MAX ? n - off : BATCH_MAX, true) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Replays a spool written by an earlier run: its registry indices mean nothing now, so markets
+ * are found (or created) by ticker under indices of a throwaway table, which is dropped
+ * afterwards so that this run's markets are upserted afresh (and owe their restart gaps).
+ */
+static int
+replay_foreign(struct coll_spooled *sp, size_t n, struct coll_ev *ev)
+{
+	struct wmarket *saved = wm;
+	size_t saved_n = n_wm, nt = 0;
+	const char **tickers = malloc((n + 1) * sizeof(*tickers));
+	int rc = -1;
+
+	wm = NULL;
+	n_wm = 0;
+	if (tickers == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < nt && strcmp(tickers[k], sp[i].ticker) != 0; k++)
+			;
+		if (k == nt) {
+			tickers[nt++] = sp[i].ticker;
+			if (wm_reserve((int32_t)k) != 0 || upsert((int32_t)k, &q_insert_min, sp[i].ticker) != 0)
+				goto out;
+		}
+		ev[i] = sp[i].ev;
+		ev[i].market = (int32_t)k;
+	}
+	rc = write_chunks(ev, n);
+out:
+	free(tickers);
+	for (size_t i = 0; i < n_wm; i++)
+		free(wm[i].ticker);
+	free(wm);
+	wm = saved;
+	n_wm = saved_n;
+	return rc;
+}
+
+/*
+ * Writes the spool into Postgres and truncates it. foreign: the spool is an earlier run's.
+ * Returns 0 when the spool is empty afterwards.
+ */
+static int
+drain(bool foreign)
+{
+	struct coll_spooled *sp = NULL;
+	struct coll_ev *ev = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (db_ensure(db) != 0 || coll_spool_read(&sp, &n) != 0)
+		return -1;
+	if (n > 0 && (ev = malloc(n * sizeof(*ev))) == NULL)
+		goto out;
+	if (foreign) {
+		if (replay_foreign(sp, n, ev) != 0)
+			goto out;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			ev[i] = sp[i].ev;
+		if (write_chunks(ev, n) != 0)
+			goto out;
+	}
+	if (coll_spool_truncate() != 0)
+		goto out;
+	log_info("replayed %zu spooled events into Postgres", n);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(sp[i].ev.data);
+	free(sp);
+	free(ev);
+	return rc;
+}
+
+/* Writes one batch directly; after spool_after_us of failures (at once when stopping) spools it. */
+static void
+write_or_spool(struct coll_ev *batch, size_t n, bool stop)
+{
+	int64_t t0 = kt_now();
+
+	for (bool retry = false; write_batch(batch, n, retry) != 0; retry = true) {
+		struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
+
+		if ((stop || kt_now() - t0 >= spool_after_us) && coll_spool_append(batch, n, ticker_of) == 0) {
+			log_errorx("Postgres is unreachable: spooling to disk");
+			spooling = true;
+			__atomic_store_n(&coll_stats.spooling, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		log_errorx("writing %zu events failed; retrying in 1 s", n);
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct coll_ev *batch = malloc(BATCH_MAX * sizeof(*batch));
+	bool stop = false;
 
 	(void)arg;
 	if (batch == NULL)
 		log_fatal("out of memory starting the writer");
+	/* an earlier run's spool first: nothing of this run is written before it */
+	while (coll_spool_pending() && drain(true) != 0) {
+		struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
+
+		log_errorx("cannot replay the spool of an earlier run yet; retrying in 1 s");
+		pthread_mutex_lock(&q_lock);
+		stop = q_stop;
+		pthread_mutex_unlock(&q_lock);
+		if (stop)
+			goto out;
+		nanosleep(&ts, NULL);
+	}
 	for (;;) {
-		size_t n = take(batch);
+		size_t n = take(batch, &stop);
 
-		if (n == 0)
+		if (n == 0 && stop)
 			break;
-		for (bool retry = false; write_batch(batch, n, retry) != 0; retry = true) {
-			struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
+		learn(batch, n);
+		if (spooling) {
+			if (n > 0 && coll_spool_append(batch, n, ticker_of) != 0) {
+				struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
 
-			log_errorx("writing %zu events failed; retrying in 1 s", n);
-			nanosleep(&ts, NULL);
+				nanosleep(&ts, NULL); /* keep them queued: the disk is full or failing */
+				continue;
+			}
+			release(batch, n);
+			if (!stop && drain(false) == 0) {
+				spooling = false;
+				__atomic_store_n(&coll_stats.spooling, 0, __ATOMIC_RELAXED);
+			}
+			continue;
 		}
+		if (n == 0)
+			continue;
+		write_or_spool(batch, n, stop);
+		release(batch, n);
 		if (coll_writer_depth() >= q_max / 2)
 			log_warnx("the writer is behind: %zu events queued", coll_writer_depth());
-		release(batch, n);
 	}
+out:
 	free(batch);
 	return NULL;
 }
@@ -571,10 +748,14 @@ coll_writer_set_restart_reason(enum coll_gap_reason r)
 }
 
 int
-coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base)
+coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base,
+    const char *spool_path, int64_t spool_after_s)
 {
 	int err;
 
+	if (coll_spool_open(spool_path) != 0)
+		return -1;
+	spool_after_us = spool_after_s * 1000000;
 	q_max = queue_max;
 	ring_cap = queue_max + RESERVE;
 	rest = rest_base;
@@ -606,6 +787,9 @@ coll_writer_stop(void)
 		coll_ev_free(&ring[(q_head + i) % ring_cap]);
 	free(ring);
 	ring = NULL;
+	for (size_t i = 0; i < n_wm; i++)
+		free(wm[i].ticker);
+	coll_spool_close();
 	free(wm);
 	wm = NULL;
 	n_wm = 0;
