@@ -105,14 +105,18 @@ async def recv_until(ws, pred, timeout=5.0):
         skipped.append(m)
 
 
-async def quiet(ws, secs=0.3):
-    """Everything that arrives within secs."""
+async def quiet(ws, secs=0.3, most=None):
+    """Everything that arrives until secs pass without a message, or at most `most` seconds in all
+    (for a socket that never falls silent, such as one with a lifecycle timer)."""
     out = []
-    while True:
+    deadline = time.monotonic() + most if most is not None else None
+    while deadline is None or time.monotonic() < deadline:
+        wait = secs if deadline is None else min(secs, max(deadline - time.monotonic(), 0.01))
         try:
-            out.append(await recv(ws, secs))
+            out.append(await recv(ws, wait))
         except asyncio.TimeoutError:
             return out
+    return out
 
 
 def px(v):
@@ -776,7 +780,7 @@ async def sc_lifecycle():
     m, skipped = await recv_until(ws, lambda x: x.get("msg", {}).get("market_ticker") == mve
                                   and x["msg"].get("event_type") == "created", timeout=10)
     check("a combo market is announced on the multivariate sid", s2["msg"]["sid"], (m or {}).get("sid"))
-    on_v2 = [x for x in skipped + await quiet(ws, 0.3)
+    on_v2 = [x for x in skipped + await quiet(ws, 0.3, most=3.0)
              if x.get("sid") == s1["msg"]["sid"] and x.get("msg", {}).get("market_ticker") == mve]
     check("and not on market_lifecycle_v2", [], on_v2)
     await ws.close()
