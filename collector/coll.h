@@ -27,6 +27,7 @@ struct coll_market {
 	int64_t last_ts;         /* last ts given to a row of this market (strictly increasing) */
 	int64_t cp_ts;           /* ts of its latest checkpoint */
 	int64_t since_cp;        /* deltas since that checkpoint */
+	char status[16];         /* last status seen (REST or lifecycle) */
 };
 
 /* Returns the index of ticker, or -1. */
@@ -98,8 +99,25 @@ void coll_ev_free(struct coll_ev *ev);
  * holds it; *waited tells whether it had to. Returns 0 once held, -1 when *stop was set first.
  */
 int coll_lock_acquire(const char *conninfo, const volatile int *stop, bool *waited);
+/*
+ * Makes sure the lock is still ours (taking it again on a new session when the old one died).
+ * Returns 0 when it is, or when Postgres cannot be reached; -1 when another collector holds it.
+ */
+int coll_lock_check(void);
 /* Ends the lock's session. */
 void coll_lock_release(void);
+
+/* ---- maint.c: a background thread: the lock watchdog and the periodic REST re-scan ---- */
+
+/*
+ * Starts the thread: every 2 s it checks the lock (setting *stop when it is lost to another
+ * collector); every rescan_s seconds (0: never) it pages REST /markets from rest_base (borrowed)
+ * and leaves the markets for the socket thread to take with coll_maint_take.
+ */
+int coll_maint_start(const char *rest_base, int64_t rescan_s, volatile int *stop);
+void coll_maint_stop(void);
+/* Calls fn for every market of the last finished re-scan (once), on the calling thread. */
+void coll_maint_take(void (*fn)(struct json_object *market, void *arg), void *arg);
 
 /* ---- spool.c: the append-only file of events Postgres could not take (writer thread) ---- */
 
@@ -160,7 +178,12 @@ void coll_subs_want(int idx);
 void coll_subs_unwant(int idx);
 /* Asks a fresh snapshot of one market (get_snapshot on its sid). */
 void coll_subs_resync(int idx);
-/* Called every second: retries refused subscriptions. */
+/*
+ * One REST market object (borrowed): registered, upserted when new or when its status changed,
+ * subscribed when active or paused, dropped when finalized. Used by discovery and re-scans.
+ */
+void coll_subs_on_rest_market(struct json_object *market, void *arg);
+/* Called every second: takes a finished REST re-scan, retries refused subscriptions. */
 void coll_subs_tick(int64_t now);
 int coll_subs_markets(void);
 void coll_subs_free(void);

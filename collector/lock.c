@@ -4,7 +4,9 @@
  * the same database waits as a hot standby, trying the lock every second, and goes on (discovery,
  * subscriptions, recording) as soon as the first one's session ends, which Postgres notices
  * within moments of a crash. The span the takeover missed is recorded by the writer as
- * 'takeover' gaps.
+ * 'takeover' gaps. If the lock's session dies while this collector runs (Postgres restarted or
+ * the session was killed), the lock is taken again on a new session; when another collector got
+ * it first, this one stops.
  */
 #include <time.h>
 
@@ -45,6 +47,26 @@ coll_lock_acquire(const char *conninfo, const volatile int *stop, bool *waited)
 		nanosleep(&ts, NULL);
 	}
 	return -1;
+}
+
+int
+coll_lock_check(void)
+{
+	PGresult *res;
+	int rc;
+
+	/* on a live session this stacks the lock we hold (always true); on a new session after a
+	 * lost one it is a real attempt */
+	if (db_ensure(lock_db) != 0)
+		return 0; /* Postgres unreachable: nobody can take over meanwhile that we could see */
+	res = db_exec(lock_db, &q_try, NULL);
+	if (res == NULL) {
+		rc = 0;
+	} else {
+		rc = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' ? 0 : -1;
+		PQclear(res);
+	}
+	return rc;
 }
 
 void

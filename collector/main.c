@@ -27,33 +27,6 @@ on_signal(int sig)
 	stop = 1;
 }
 
-/* One market of the REST listing: registered, upserted, and subscribed when open. */
-static void
-on_market(struct json_object *o, void *arg)
-{
-	struct json_object *t, *st;
-	struct coll_ev ev = { .kind = COLL_EV_MARKET };
-	const char *status;
-	bool added;
-	int idx;
-
-	(void)arg;
-	if (!json_object_object_get_ex(o, "ticker", &t) || !json_object_is_type(t, json_type_string) ||
-	    json_object_get_string_len(t) == 0 || json_object_get_string_len(t) >= KMSG_TICKER_MAX)
-		return;
-	if ((idx = coll_market_add(json_object_get_string(t), &added)) < 0)
-		return;
-	ev.market = idx;
-	if ((ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))) == NULL ||
-	    !coll_writer_push(&ev, true)) {
-		free(ev.data);
-		return;
-	}
-	status = json_object_object_get_ex(o, "status", &st) ? json_object_get_string(st) : "";
-	if (strcmp(status, "active") == 0 || strcmp(status, "inactive") == 0)
-		coll_subs_want(idx);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -94,11 +67,13 @@ main(int argc, char **argv)
 	if (coll_writer_start(cfg.database_url, (size_t)cfg.collector_queue_max, cfg.kalshi_rest_url,
 	    cfg.collector_spool_file, cfg.collector_spool_after_s) != 0)
 		goto out;
-	while ((n = coll_rest_markets(cfg.kalshi_rest_url, on_market, NULL)) < 0 && !stop) {
+	while ((n = coll_rest_markets(cfg.kalshi_rest_url, coll_subs_on_rest_market, NULL)) < 0 && !stop) {
 		log_warnx("market discovery failed; retrying in 5 s");
 		sleep(5);
 	}
-	log_info("discovered %ld markets, %d to subscribe", n, coll_market_count());
+	log_info("discovered %ld markets", n);
+	if (!stop && coll_maint_start(cfg.kalshi_rest_url, cfg.collector_rescan_s, &stop) != 0)
+		goto out;
 	wc.url = cfg.kalshi_ws_url;
 	wc.key_id = cfg.kalshi_key_id;
 	wc.key = key;
@@ -108,6 +83,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	log_info("stopping: writing %zu queued events", coll_writer_depth());
+	coll_maint_stop();
 	coll_writer_stop();
 	coll_metrics_stop();
 	coll_lock_release();

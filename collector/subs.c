@@ -431,6 +431,7 @@ on_lifecycle(const struct kmsg *m)
 	}
 	if (status == NULL)
 		return;
+	snprintf(coll_market(idx)->status, sizeof(coll_market(idx)->status), "%s", status);
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string(status));
 	if (json_object_object_get_ex(m->payload, "result", &v) && json_object_is_type(v, json_type_string))
@@ -488,8 +489,43 @@ coll_subs_on_message(const char *buf, size_t len, int64_t now)
 }
 
 void
+coll_subs_on_rest_market(struct json_object *o, void *arg)
+{
+	struct json_object *t, *st;
+	struct coll_ev ev = { .kind = COLL_EV_MARKET };
+	struct coll_market *mk;
+	const char *status;
+	bool added;
+	int idx;
+
+	(void)arg;
+	if (!json_object_object_get_ex(o, "ticker", &t) || !json_object_is_type(t, json_type_string) ||
+	    json_object_get_string_len(t) == 0 || json_object_get_string_len(t) >= KMSG_TICKER_MAX)
+		return;
+	if ((idx = coll_market_add(json_object_get_string(t), &added)) < 0)
+		return;
+	mk = coll_market(idx);
+	status = json_object_object_get_ex(o, "status", &st) && json_object_is_type(st, json_type_string) ?
+	    json_object_get_string(st) : "";
+	if (!added && strcmp(mk->status, status) == 0)
+		return; /* a re-scan: nothing new */
+	snprintf(mk->status, sizeof(mk->status), "%s", status);
+	ev.market = idx;
+	if ((ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))) == NULL ||
+	    !coll_writer_push(&ev, true)) {
+		free(ev.data);
+		return;
+	}
+	if (strcmp(status, "active") == 0 || strcmp(status, "inactive") == 0)
+		coll_subs_want(idx);
+	else if (strcmp(status, "finalized") == 0 && mk->want)
+		coll_subs_unwant(idx);
+}
+
+void
 coll_subs_tick(int64_t now)
 {
+	coll_maint_take(coll_subs_on_rest_market, NULL);
 	for (int i = 0; i < n_subs; i++)
 		if (subs[i].retry_at != 0 && now >= subs[i].retry_at && !subs[i].dead &&
 		    coll_ws_connected())

@@ -15,7 +15,7 @@ coll_db
 check "a database of the test's own" 0 $?
 
 sim_start --markets 300 --rate 1500 --lifecycle-ms 400 --seed 11
-export KBOOK_COLLECTOR_SILENCE_S=4
+export KBOOK_COLLECTOR_SILENCE_S=4 KBOOK_COLLECTOR_RESCAN_S=5
 coll_start
 coll_wait_rows 2000 20
 check "the collector records deltas" 0 $?
@@ -68,6 +68,7 @@ check "the first collector's log has no sanitizer report" 0 \
 
 check "duplicates were dropped, not recorded" 0 \
 	"$(coll_sql "SELECT count(*) FROM (SELECT market_id, ts FROM book_deltas GROUP BY 1, 2 HAVING count(*) > 1) d")"
+check_match "REST re-scans ran" '[1-9]' "$(grep -c 'REST re-scan: [0-9]* markets' "$KBOOK_TMP/collector.log")"
 check "malformed frames were logged" 1 "$(grep -q 'malformed message' "$KBOOK_TMP/collector.log" && echo 1)"
 check "coverage first_ts/last_ts set where data was recorded" 0 \
 	"$(coll_sql "SELECT count(*) FROM markets m WHERE EXISTS (SELECT 1 FROM book_checkpoints c
