@@ -320,22 +320,23 @@ static bool
 check_seq(int si, int64_t seq, int64_t now)
 {
 	struct coll_sub *s = &subs[si];
+	int64_t prev = s->last_seq;
+	enum kmsg_seq r = kmsg_seq_check(&s->last_seq, seq);
 
-	if (seq <= s->last_seq) {
+	if (r == KMSG_SEQ_DUP) {
 		__atomic_add_fetch(&coll_stats.duplicates, 1, __ATOMIC_RELAXED);
 		return false;
 	}
-	if (seq > s->last_seq + 1) {
+	if (r == KMSG_SEQ_GAP) {
 		char detail[96];
 
 		snprintf(detail, sizeof(detail), "sid %lld: seq %lld after %lld", (long long)s->sid,
-		    (long long)seq, (long long)s->last_seq);
+		    (long long)seq, (long long)prev);
 		log_warnx("seq gap: %s", detail);
 		for (int i = 0; i < s->n; i++)
 			coll_gap_open(s->mk[i], COLL_GAP_SEQ, s->last_rx + 1, detail);
 		update(si, "get_snapshot", 0, s->n, CMD_OTHER);
 	}
-	s->last_seq = seq;
 	s->last_rx = now;
 	return true;
 }

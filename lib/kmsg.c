@@ -283,3 +283,15 @@ kmsg_strerror(enum kmsg_err err)
 	}
 	return "unknown error";
 }
+
+enum kmsg_seq
+kmsg_seq_check(int64_t *last, int64_t seq)
+{
+	enum kmsg_seq r;
+
+	if (seq <= *last)
+		return KMSG_SEQ_DUP;
+	r = seq == *last + 1 ? KMSG_SEQ_NEXT : KMSG_SEQ_GAP;
+	*last = seq;
+	return r;
+}

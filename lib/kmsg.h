@@ -76,4 +76,14 @@ void kmsg_free(struct kmsg *m);
 
 const char *kmsg_strerror(enum kmsg_err err);
 
+/*
+ * Sequence check of one subscription (KALSHI.md section 4: one counter per sid, shared by its
+ * markets' snapshots and deltas and by its acks). *last is the sid's last seq (0 for a new sid).
+ * KMSG_SEQ_NEXT: seq follows; KMSG_SEQ_GAP: messages were lost before it (every market of the sid
+ * is suspect); both advance *last to seq. KMSG_SEQ_DUP: seq is not new (a duplicate or a
+ * straggler): drop the message; *last is unchanged.
+ */
+enum kmsg_seq { KMSG_SEQ_NEXT, KMSG_SEQ_GAP, KMSG_SEQ_DUP };
+enum kmsg_seq kmsg_seq_check(int64_t *last, int64_t seq);
+
 #endif

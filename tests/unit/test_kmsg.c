@@ -1,6 +1,7 @@
 /*
  * Tests of lib/kmsg.c: every message example of KALSHI.md, prices and sizes as strings and as
- * JSON numbers, absent and null snapshot sides, and malformed frames with the error each gives.
+ * JSON numbers, absent and null snapshot sides, malformed frames with the error each gives, and
+ * the per-sid sequence check.
  */
 #include <stdio.h>
 #include <string.h>
@@ -191,6 +192,41 @@ test_malformed(void)
 	kmsg_free(&m);
 }
 
+/* KALSHI.md section 4: interleaved markets and acks are not gaps; jumps are; old seqs are dropped. */
+static void
+test_seq(void)
+{
+	static const struct {
+		int64_t seq;
+		enum kmsg_seq want;
+		int64_t last_after;
+	} steps[] = {
+		{ 1, KMSG_SEQ_NEXT, 1 },  /* snapshot A */
+		{ 2, KMSG_SEQ_NEXT, 2 },  /* snapshot B */
+		{ 3, KMSG_SEQ_NEXT, 3 },  /* delta A */
+		{ 4, KMSG_SEQ_NEXT, 4 },  /* ok ack of an add */
+		{ 5, KMSG_SEQ_NEXT, 5 },  /* delta B */
+		{ 5, KMSG_SEQ_DUP, 5 },   /* duplicate */
+		{ 2, KMSG_SEQ_DUP, 5 },   /* straggler */
+		{ 8, KMSG_SEQ_GAP, 8 },   /* 6 and 7 dropped */
+		{ 10, KMSG_SEQ_GAP, 10 }, /* reordered: 10 before 9 */
+		{ 9, KMSG_SEQ_DUP, 10 },  /* ... 9 comes late: dropped, the gap is already recorded */
+		{ 11, KMSG_SEQ_NEXT, 11 },
+	};
+	int64_t last = 0, fresh = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		CU_ASSERT_EQUAL(kmsg_seq_check(&last, steps[i].seq), steps[i].want);
+		CU_ASSERT_EQUAL(last, steps[i].last_after);
+	}
+	/* a new sid (after a resubscribe or a reconnect) starts at 1 */
+	CU_ASSERT_EQUAL(kmsg_seq_check(&fresh, 1), KMSG_SEQ_NEXT);
+	fresh = 0;
+	CU_ASSERT_EQUAL(kmsg_seq_check(&fresh, 3), KMSG_SEQ_GAP);
+	CU_ASSERT_EQUAL(kmsg_seq_check(&fresh, 0), KMSG_SEQ_DUP);
+	CU_ASSERT_EQUAL(kmsg_seq_check(&fresh, -5), KMSG_SEQ_DUP);
+}
+
 int
 test_kmsg_add(void)
 {
@@ -199,7 +235,8 @@ test_kmsg_add(void)
 	if (s == NULL || CU_add_test(s, "snapshot", test_snapshot) == NULL ||
 	    CU_add_test(s, "delta", test_delta) == NULL ||
 	    CU_add_test(s, "replies", test_replies) == NULL ||
-	    CU_add_test(s, "malformed", test_malformed) == NULL)
+	    CU_add_test(s, "malformed", test_malformed) == NULL ||
+	    CU_add_test(s, "seq", test_seq) == NULL)
 		return -1;
 	return 0;
 }
