@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "fixed.h"
 #include "ktime.h"
 #include "recon.h"
@@ -138,7 +139,7 @@ h_samples(struct req *req)
 			int64_t sn = si < PQntuples(snaps) ? col(snaps, si, 0) : INT64_MAX;
 
 			if (sn <= s && sn <= dt) {
-				inconsistent = recon_load_checkpoint(st.book, PQgetvalue(snaps, si, 1),
+				inconsistent = checkpoint_load(st.book, PQgetvalue(snaps, si, 1),
 				    PQgetvalue(snaps, si, 2), PQgetvalue(snaps, si, 3), PQgetvalue(snaps, si, 4)) != 0;
 				if (covered_from == RECON_NONE)
 					covered_from = sn;

@@ -10,6 +10,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "api.h"
+#include "checkpoint.h"
 #include "recon.h"
 
 static struct db_stmt q_market = DB_STMT("recon_market",
@@ -77,79 +78,6 @@ recon_req_market(struct req *req, struct recon_market *out)
 	return found == 1;
 }
 
-/* Parses "{1,2,3}" into at most max integers; returns the count or -1. */
-static long
-parse_array(const char *s, int64_t *out, long max)
-{
-	long n = 0;
-	char *end;
-
-	if (*s++ != '{')
-		return -1;
-	if (*s == '}')
-		return s[1] == '\0' ? 0 : -1;
-	for (;;) {
-		if (n == max)
-			return -1;
-		out[n++] = strtoll(s, &end, 10);
-		if (end == s)
-			return -1;
-		s = end;
-		if (*s == '}')
-			return s[1] == '\0' ? n : -1;
-		if (*s++ != ',')
-			return -1;
-	}
-}
-
-/* Parses one side's two arrays into levels (caller frees *out). Returns the count or -1. */
-static long
-parse_side(const char *prices, const char *sizes, struct book_level **out)
-{
-	long cap = 1, np, ns;
-	int64_t *p = NULL, *s = NULL;
-	struct book_level *lv = NULL;
-
-	for (const char *c = prices; *c != '\0'; c++)
-		cap += *c == ',';
-	p = malloc((size_t)cap * sizeof(*p));
-	s = malloc((size_t)cap * sizeof(*s));
-	lv = malloc((size_t)cap * sizeof(*lv));
-	np = p != NULL && s != NULL && lv != NULL ? parse_array(prices, p, cap) : -1;
-	ns = np >= 0 ? parse_array(sizes, s, cap) : -1;
-	if (np < 0 || ns != np) {
-		free(lv);
-		lv = NULL;
-		np = -1;
-	} else {
-		for (long i = 0; i < np; i++) {
-			lv[i].price = p[i];
-			lv[i].size = s[i];
-		}
-	}
-	free(p);
-	free(s);
-	*out = lv;
-	return np;
-}
-
-int
-recon_load_checkpoint(struct book *b, const char *yes_prices, const char *yes_sizes,
-    const char *no_prices, const char *no_sizes)
-{
-	struct book_level *yes = NULL, *no = NULL;
-	long ny = parse_side(yes_prices, yes_sizes, &yes);
-	long nn = ny >= 0 ? parse_side(no_prices, no_sizes, &no) : -1;
-	int rc = -1;
-
-	if (ny >= 0 && nn >= 0 &&
-	    book_apply_snapshot(b, yes, (size_t)ny, no, (size_t)nn) == BOOK_OK)
-		rc = 0;
-	free(yes);
-	free(no);
-	return rc;
-}
-
 /* Loads the checkpoint of row r (columns from col) into st; returns 0 or -1. */
 static int
 load_checkpoint_row(const PGresult *res, int r, int col, int64_t market_id, struct recon_state *st)
@@ -157,7 +85,7 @@ load_checkpoint_row(const PGresult *res, int r, int col, int64_t market_id, stru
 	st->checkpoint_ts = val_i64(res, r, col);
 	st->last_change = st->checkpoint_ts;
 	snprintf(st->checkpoint_source, sizeof(st->checkpoint_source), "%s", PQgetvalue(res, r, col + 1));
-	if (recon_load_checkpoint(st->book, PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3),
+	if (checkpoint_load(st->book, PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3),
 	    PQgetvalue(res, r, col + 4), PQgetvalue(res, r, col + 5)) != 0) {
 		log_errorx("market %lld: malformed checkpoint at %lld", (long long)market_id,
 		    (long long)st->checkpoint_ts);

@@ -62,13 +62,6 @@ void recon_state_free(struct recon_state *st);
 int recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
     struct recon_state *st, struct recon_gap *gap);
 
-/*
- * Parses a checkpoint's level arrays (Postgres text form "{1,2,3}") into book levels and applies
- * them as a snapshot. Returns 0, or -1 on malformed arrays.
- */
-int recon_load_checkpoint(struct book *b, const char *yes_prices, const char *yes_sizes,
-    const char *no_prices, const char *no_sizes);
-
 /* {"yes_dollars":[["0.4500","13.00"],...],"no_dollars":[...]} with the best depth levels (0: all). */
 struct json_object *recon_levels_json(const struct book *b, int depth);
 /* {"yes_bid":{"price","size"}|null,"yes_ask":...,"no_bid":...,"no_ask":...} */

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixed.h"
+#include "checkpoint.h"
 #include "feed.h"
+#include "fixed.h"
 #include "ktime.h"
 #include "log.h"
 
@@ -61,77 +62,12 @@ feed_val(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? -1 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-/* Parses a Postgres integer array "{1,2,3}" into at most max values; returns the count or -1. */
-static long
-feed_parse_array(const char *s, int64_t *out, long max)
-{
-	long n = 0;
-	char *end;
-
-	if (*s++ != '{')
-		return -1;
-	if (*s == '}')
-		return s[1] == '\0' ? 0 : -1;
-	for (;;) {
-		if (n == max)
-			return -1;
-		out[n++] = strtoll(s, &end, 10);
-		if (end == s)
-			return -1;
-		s = end;
-		if (*s == '}')
-			return s[1] == '\0' ? n : -1;
-		if (*s++ != ',')
-			return -1;
-	}
-}
-
-/* One side's arrays into *out (caller frees). Returns the level count or -1. */
-static long
-feed_parse_side(const char *prices, const char *sizes, struct book_level **out)
-{
-	long cap = 1, np, ns;
-	int64_t *p, *s;
-	struct book_level *lv;
-
-	for (const char *c = prices; *c != '\0'; c++)
-		cap += *c == ',';
-	p = malloc((size_t)cap * sizeof(*p));
-	s = malloc((size_t)cap * sizeof(*s));
-	lv = malloc((size_t)cap * sizeof(*lv));
-	np = p != NULL && s != NULL && lv != NULL ? feed_parse_array(prices, p, cap) : -1;
-	ns = np >= 0 ? feed_parse_array(sizes, s, cap) : -1;
-	if (np < 0 || ns != np) {
-		free(lv);
-		lv = NULL;
-		np = -1;
-	} else {
-		for (long i = 0; i < np; i++) {
-			lv[i].price = p[i];
-			lv[i].size = s[i];
-		}
-	}
-	free(p);
-	free(s);
-	*out = lv;
-	return np;
-}
-
 /* Loads checkpoint columns col..col+3 of row r into b. Returns 0 or -1. */
 static int
 feed_load_checkpoint(struct book *b, const PGresult *res, int r, int col)
 {
-	struct book_level *yes = NULL, *no = NULL;
-	long ny = feed_parse_side(PQgetvalue(res, r, col), PQgetvalue(res, r, col + 1), &yes);
-	long nn = ny >= 0 ? feed_parse_side(PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3),
-	    &no) : -1;
-	int rc = -1;
-
-	if (ny >= 0 && nn >= 0 && book_apply_snapshot(b, yes, (size_t)ny, no, (size_t)nn) == BOOK_OK)
-		rc = 0;
-	free(yes);
-	free(no);
-	return rc;
+	return checkpoint_load(b, PQgetvalue(res, r, col), PQgetvalue(res, r, col + 1),
+	    PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3));
 }
 
 void

@@ -27,10 +27,10 @@ for f in "$sqldir"/[0-9][0-9][0-9]_*.sql; do
 	if ! out=$("${psql_[@]}" --single-transaction -t -A <<SQL
 SELECT pg_advisory_xact_lock(7270001);
 SELECT coalesce((SELECT checksum FROM schema_migrations WHERE version = $version), '') AS have \gset
-SELECT :'have' = '' AS todo, :'have' <> '' AND :'have' <> '$sum' AS edited \gset
+SELECT :'have' = '' AS pending, :'have' <> '' AND :'have' <> '$sum' AS edited \gset
 \if :edited
 \echo EDITED
-\elif :todo
+\elif :pending
 \i '$f'
 INSERT INTO schema_migrations (version, name, checksum) VALUES ($version, '$name', '$sum');
 \echo APPLIED

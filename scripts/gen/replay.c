@@ -194,9 +194,8 @@ out:
 }
 
 /*
- * Replaces *b by a new empty book. A checkpoint is loaded into a fresh book rather than a cleared
- * one: lib/book's tree_reserve undercounts the room of a cleared tree (cap > used), so
- * book_apply_snapshot into a reused book with more levels than it held overflows its node array.
+ * Replaces *b by a new empty book: the oracle keeps to the simplest use of lib/book (and, being
+ * the check of the API's reconstruction, shares none of its checkpoint code).
  */
 static int
 rp_fresh_book(struct book **b)

@@ -20,6 +20,7 @@ static const struct {
 	{ "book", test_book_add },
 	{ "db", test_db_add },
 	{ "ktime", test_ktime_add },
+	{ "checkpoint", test_checkpoint_add },
 	{ "kauth", test_kauth_add },
 	{ "kmsg", test_kmsg_add },
 	{ "feed_cmd", test_feed_cmd_add },

@@ -11,6 +11,7 @@ int test_fixed_add(void);
 int test_book_add(void);
 int test_db_add(void);
 int test_ktime_add(void);
+int test_checkpoint_add(void);
 int test_kauth_add(void);
 int test_kmsg_add(void);
 int test_feed_cmd_add(void);
