@@ -229,6 +229,89 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* Appends the decimal digits of v (may be negative) at p; returns the end. */
+static char *
+put_i64(char *p, int64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	if (v < 0)
+		*p++ = '-';
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * Appends us as RFC 3339 UTC with microseconds at p (27 bytes); returns the end. The text up to
+ * the second is cached: consecutive rows mostly share it, and kt_format per row dominated the
+ * writer's time.
+ */
+static char *
+put_ts(char *p, int64_t us)
+{
+	static int64_t cached_sec = INT64_MIN;
+	static char prefix[KT_BUFSZ];
+	int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000), frac = us - sec * 1000000;
+
+	if (sec != cached_sec) {
+		kt_format(sec * 1000000, prefix); /* "YYYY-MM-DDTHH:MM:SS.000000Z" */
+		cached_sec = sec;
+	}
+	memcpy(p, prefix, 20); /* through the '.' */
+	p += 20;
+	for (int i = 5; i >= 0; i--) {
+		p[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	p += 6;
+	*p++ = 'Z';
+	return p;
+}
+
+/* Appends one book_deltas COPY line; returns 0 or -1 when out of memory. */
+static int
+put_delta(struct buf *b, int64_t id, const struct coll_ev *e)
+{
+	char *p;
+
+	if (b->cap - b->len < 160) {
+		size_t cap = b->cap == 0 ? 65536 : b->cap * 2;
+		char *q = realloc(b->p, cap);
+
+		if (q == NULL)
+			return -1;
+		b->p = q;
+		b->cap = cap;
+	}
+	p = b->p + b->len;
+	p = put_i64(p, id);
+	*p++ = '\t';
+	p = put_ts(p, e->ts);
+	*p++ = '\t';
+	if (e->a >= 0) {
+		p = put_ts(p, e->a * 1000);
+	} else {
+		*p++ = '\\';
+		*p++ = 'N';
+	}
+	*p++ = '\t';
+	*p++ = (char)('0' + e->side);
+	*p++ = '\t';
+	p = put_i64(p, e->b);
+	*p++ = '\t';
+	p = put_i64(p, e->c);
+	*p++ = '\n';
+	b->len = (size_t)(p - b->p);
+	return 0;
+}
+
 /* Runs one COPY of data (len bytes). Returns 0 or -1 (logged). */
 static int
 copy_in(const char *sql, const struct buf *b)
@@ -344,7 +427,7 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 {
 	struct buf deltas = { 0 }, cps = { 0 }, ids = { 0 }, fs = { 0 }, ls = { 0 };
 	struct db_tx tx = { 0 };
-	char a[24], b[24], c[24], t[KT_BUFSZ], et[KT_BUFSZ];
+	char a[24], b[24], c[24], t[KT_BUFSZ];
 	int64_t max_ts = 0, t0 = kt_now(), dt;
 	size_t ndeltas = 0, nrows = 0;
 	int *restarted = NULL, nrestarted = 0;
@@ -377,11 +460,8 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 		snprintf(b, sizeof(b), "%lld", (long long)e->ts);
 		switch (e->kind) {
 		case COLL_EV_DELTA:
-			kt_format(e->ts, t);
-			if (e->a >= 0)
-				kt_format(e->a * 1000, et);
-			buf_printf(&deltas, "%s\t%s\t%s\t%d\t%lld\t%lld\n", a, t, e->a >= 0 ? et : "\\N",
-			    e->side, (long long)e->b, (long long)e->c);
+			if (put_delta(&deltas, id, e) != 0)
+				goto out;
 			cover(e->market, e->ts);
 			ndeltas++;
 			break;
