@@ -5,8 +5,9 @@
  * add_markets. Every seq-bearing message is checked against its sid's counter (one counter per
  * sid, shared by its markets and acks): an old seq is a duplicate and dropped, a jump is a gap
  * for every market of the sid, recovered with get_snapshot. A terminal error (10, 17, 25) kills
- * the sid: its markets get a gap and a new subscription. Error 26 moves the refused markets to
- * a new subscription; a refused subscribe is retried after a pause.
+ * the sid: its markets get a gap and a new subscription. Error 26 on an add moves the refused
+ * markets to a new subscription; on a subscribe it splits the subscription in two (down to
+ * SPLIT_MIN markets a half); another refused subscribe is retried after a pause.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ struct coll_sub {
 enum cmd_kind { CMD_NONE, CMD_SUBSCRIBE, CMD_ADD, CMD_OTHER };
 
 #define CMD_RING 8192
+/* A subscription refused with error 26 is split in two down to this many markets a half. */
+#define SPLIT_MIN 25
 
 static struct {
 	int64_t id;
@@ -390,6 +393,13 @@ on_error(const struct kmsg *m, int64_t now)
 		    (long long)subs[si].sid, cmds[m->id % CMD_RING].first);
 		subs[si].full = true;
 		move_markets(si, cmds[m->id % CMD_RING].first);
+	} else if (m->code == 26 && cmds[m->id % CMD_RING].kind == CMD_SUBSCRIBE &&
+	    subs[si].n >= 2 * SPLIT_MIN) {
+		/* more markets than the exchange takes in one subscription: halve it */
+		log_warnx("error 26 for a subscription of %d markets: splitting it in two", subs[si].n);
+		subs[si].full = true;
+		move_markets(si, subs[si].n / 2);
+		subscribe(si);
 	} else if (cmds[m->id % CMD_RING].kind == CMD_SUBSCRIBE) {
 		log_warnx("subscribe refused (error %lld); retrying in 2 s", (long long)m->code);
 		subs[si].retry_at = now + 2000000;

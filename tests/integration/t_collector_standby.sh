@@ -1,5 +1,6 @@
 #!/bin/bash
-# kbook-collector hot standby: a second collector on the same database waits on the advisory
+# kbook-collector hot standby (and error 26 from an exchange that takes fewer markets a
+# subscription than the collector's 200): a second collector on the same database waits on the advisory
 # lock while the first records; when the first is killed (kill -9) the standby takes over within
 # seconds, the span it missed is recorded as 'takeover' gaps, no (market_id, ts) is written twice,
 # and the books rebuilt from Postgres still equal the sim's ground truth outside gaps.
@@ -10,11 +11,17 @@ source "$here/../collector/coll_lib.sh"
 
 coll_db
 check "a database of the test's own" 0 $?
-sim_start --markets 200 --rate 1000 --seed 12
+# the sim takes at most 80 markets a subscription: the collector's 200 are refused (error 26)
+sim_start --markets 200 --rate 1000 --seed 12 --sub-market-limit 80
 coll_start active
 active=$COLL_PID
 coll_wait_rows 1000 20
 check "the first collector records" 0 $?
+check_match "error 26 splits a subscription" '[1-9]' "$(grep -c 'error 26 for a subscription' "$KBOOK_TMP/active.log")"
+check_match "markets subscribed in subscriptions of at most 80" '^1$' \
+	"$(curl -s "http://127.0.0.1:$SIM_PORT/_sim/stats" | "$SIM_PY" -c 'import json,sys
+subs = [s for c in json.load(sys.stdin)["connections"] for s in c["subscriptions"] if s["channel"] == "orderbook_delta"]
+print(int(len(subs) >= 3 and all(0 < s["markets"] <= 80 for s in subs) and sum(s["markets"] for s in subs) >= 150))')"
 
 COLL_METRICS_PORT=$(free_port)
 coll_start standby
