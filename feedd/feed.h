@@ -131,7 +131,7 @@ struct feed_market *feed_market_find(int64_t id);
 struct feed_market *feed_market_get(int64_t id, const char *ticker, int64_t notional);
 int feed_market_attach(struct feed_market *m, struct feed_sub *s);
 /* Detaches s; frees m when no subscription holds it any more. */
-void feed_market_detach(struct feed_market *m, struct feed_sub *s);
+void feed_market_detach(struct feed_market *m, const struct feed_sub *s);
 /* Frees m when no subscription holds it (after a feed_market_get that was not attached). */
 void feed_market_release(struct feed_market *m);
 void feed_market_mark_dirty(int64_t id);
@@ -196,7 +196,7 @@ void feed_subs_fanout(struct feed_market *m, const struct feed_row *row);
 /* ---- pgsource.c: LISTEN kbook_deltas, adopted into the loop ----------------------------------- */
 int feed_pg_start(struct lws_vhost *vh);
 /* Handles the adopted descriptor's callbacks (called by the protocol callback). */
-int feed_pg_callback(struct lws *wsi, enum lws_callback_reasons reason);
+int feed_pg_callback(const struct lws *wsi, enum lws_callback_reasons reason);
 bool feed_pg_up(void);
 void feed_pg_stop(void);
 

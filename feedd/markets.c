@@ -68,7 +68,7 @@ feed_market_attach(struct feed_market *m, struct feed_sub *s)
 {
 	if (m->n_subs == m->cap_subs) {
 		size_t cap = m->cap_subs != 0 ? 2 * m->cap_subs : 4;
-		struct feed_sub **n = realloc(m->subs, cap * sizeof(*n));
+		struct feed_sub **n = realloc(m->subs, cap * sizeof(struct feed_sub *));
 
 		if (n == NULL)
 			return -1;
@@ -106,7 +106,7 @@ feed_market_release(struct feed_market *m)
 }
 
 void
-feed_market_detach(struct feed_market *m, struct feed_sub *s)
+feed_market_detach(struct feed_market *m, const struct feed_sub *s)
 {
 	for (size_t i = 0; i < m->n_subs; i++) {
 		if (m->subs[i] == s) {

@@ -107,7 +107,7 @@ feed_pg_rx(void)
 }
 
 int
-feed_pg_callback(struct lws *wsi, enum lws_callback_reasons reason)
+feed_pg_callback(const struct lws *wsi, enum lws_callback_reasons reason)
 {
 	if (wsi != feed_pg_wsi)
 		return 0;

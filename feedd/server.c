@@ -7,6 +7,7 @@
  * callback), a heartbeat ping every KBOOK_FEEDD_PING_S and the periodic credit charge on the
  * connection's timer. The Postgres descriptor adopted by pgsource.c is served here too.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,8 +251,8 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 		return -1;
 	if (now - c->last_rx > 3 * cfg.feedd_ping_s * 1000000) {
 		feed_stats.dead_drops++;
-		snprintf(c->close_reason, sizeof(c->close_reason), "no pong for %llds",
-		    (long long)(3 * cfg.feedd_ping_s));
+		snprintf(c->close_reason, sizeof(c->close_reason), "no pong for %" PRId64 "s",
+		    3 * cfg.feedd_ping_s);
 		return -1;
 	}
 	if (now >= c->next_charge && c->n_markets > 0 && c->close_code == 0) {
@@ -281,10 +282,10 @@ feed_writeable(struct lws *wsi, struct feed_pss *pss)
 		return -1;
 	if (c->ping_due) {
 		unsigned char ping[LWS_PRE + 16];
+		int n = snprintf((char *)ping + LWS_PRE, sizeof(ping) - LWS_PRE, "heartbeat");
 
 		c->ping_due = false;
-		memcpy(ping + LWS_PRE, "heartbeat", 9);
-		if (lws_write(wsi, ping + LWS_PRE, 9, LWS_WRITE_PING) < 9)
+		if (lws_write(wsi, ping + LWS_PRE, (size_t)n, LWS_WRITE_PING) < n)
 			return -1;
 		if (c->head != NULL || c->close_code != 0)
 			lws_callback_on_writable(wsi);

@@ -97,7 +97,7 @@ feed_subs_add_market(struct feed_sub *s, struct feed_market *m)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap != 0 ? 2 * s->cap : 8;
-		struct feed_market **n = realloc(s->markets, cap * sizeof(*n));
+		struct feed_market **n = realloc(s->markets, cap * sizeof(struct feed_market *));
 
 		if (n == NULL)
 			return -1;
@@ -116,7 +116,7 @@ feed_subs_remove_market(struct feed_sub *s, size_t i)
 {
 	struct feed_market *m = s->markets[i];
 
-	memmove(&s->markets[i], &s->markets[i + 1], (s->n - i - 1) * sizeof(*s->markets));
+	memmove(&s->markets[i], &s->markets[i + 1], (s->n - i - 1) * sizeof(struct feed_market *));
 	s->n--;
 	s->conn->n_markets--;
 	feed_market_detach(m, s);
