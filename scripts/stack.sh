@@ -187,7 +187,10 @@ sim_stop() { pidfile_kill "$1/run/sim.pid"; }
 collector_start() {
 	local dir=$1
 	[ -x "$dir/app/bin/kbook-collector" ] || return 0
-	svc_spawn "$dir" collector "$dir/app/bin/kbook-collector"
+	mkdir -p "$dir/spool"
+	[ "$(id -u)" -eq 0 ] && chown kbook: "$dir/spool"
+	KBOOK_COLLECTOR_SPOOL_FILE=${KBOOK_COLLECTOR_SPOOL_FILE:-$dir/spool/collector.spool} \
+		svc_spawn "$dir" collector "$dir/app/bin/kbook-collector"
 }
 
 collector_stop() { pidfile_kill "$1/run/collector.pid"; }
