@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The collector's sustained ingest: kalshi-sim with 20 000 markets at rising flow rates, the
+# collector recording into the stack's Postgres; deltas written per second, commit latency (mean
+# and max from its /metrics), CPU and memory; then the same rows loaded by a raw COPY into a table
+# with the same unique index, as the limit; and bytes on disk per delta.
+set -euo pipefail
+bin=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+markets=${BENCH_COLLECTOR_MARKETS:-20000}
+window=$((BENCH_SECONDS * 3))
+tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
+chmod 755 "$tmp"
+trap 'sim_stop "$tmp/stack"; collector_stop "$tmp/stack"; stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+pg_port=$(free_port)
+http_port=$(free_port)
+stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
+export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
+psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+
+sim_port=$(free_port)
+"$root/scripts/kalshi-keygen.sh" "$tmp/stack/kalshi-key" >/dev/null
+chown -R kbook: "$tmp/stack/kalshi-key" 2>/dev/null || true
+svc_spawn "$tmp/stack" sim "$bin/kalshi-sim" --port "$sim_port" \
+	--pubkey "$tmp/stack/kalshi-key/kalshi-public.pem" --key-id "$(cat "$tmp/stack/kalshi-key/kalshi-key-id")" \
+	--markets "$markets" --rate 0 --rest-tokens 0 --send-queue-bytes 268435456
+wait_port "$sim_port"
+metrics_port=$(free_port)
+export KBOOK_KALSHI_WS_URL=ws://127.0.0.1:$sim_port/trade-api/ws/v2
+export KBOOK_KALSHI_REST_URL=http://127.0.0.1:$sim_port/trade-api/v2
+export KBOOK_KALSHI_KEY_ID=$(cat "$tmp/stack/kalshi-key/kalshi-key-id")
+export KBOOK_KALSHI_KEY_FILE=$tmp/stack/kalshi-key/kalshi-private.pem
+export KBOOK_COLLECTOR_METRICS_PORT=$metrics_port
+collector_start "$tmp/stack"
+cpid=$(cat "$tmp/stack/run/collector.pid")
+metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+for i in $(seq 1 120); do
+	[ "$(metric kbook_collector_markets_subscribed)" = "$markets" ] && break
+	sleep 1
+done
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$cpid/stat"; }
+hz=$(getconf CLK_TCK)
+
+echo "## Collector ingest (kalshi-sim, $markets markets)"
+echo
+echo "\`make bench\` section scripts/bench/40-collector.sh: release build; the sim, Postgres and the"
+echo "collector share the machine's $(nproc) cores. Each row: the sim's flow set to the rate, ${window} s"
+echo "measured after 5 s of warm-up. Commit latency is the mean and the max of the writer's group"
+echo "commits over the window (from /metrics; the collector keeps no histogram, so no p50/p99)."
+echo
+echo "| sim rate (changes/s) | deltas written/s | commits/s | commit mean ms | commit max ms | collector CPU (% of a core) | collector RSS MB | bytes per market | gaps |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for rate in 20000 60000 100000; do
+	curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=$rate" >/dev/null
+	sleep 5
+	d0=$(metric kbook_collector_deltas_total); c0=$(metric kbook_collector_commits_total)
+	s0=$(metric kbook_collector_commit_seconds_sum); g0=$(metric kbook_collector_gaps_total)
+	t0=$(date +%s.%N); k0=$(cpu_ticks)
+	sleep "$window"
+	d1=$(metric kbook_collector_deltas_total); c1=$(metric kbook_collector_commits_total)
+	s1=$(metric kbook_collector_commit_seconds_sum); g1=$(metric kbook_collector_gaps_total)
+	t1=$(date +%s.%N); k1=$(cpu_ticks)
+	mx=$(metric kbook_collector_commit_seconds_max)
+	rss=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
+	awk -v r="$rate" -v d0="$d0" -v d1="$d1" -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" \
+		-v t0="$t0" -v t1="$t1" -v k0="$k0" -v k1="$k1" -v hz="$hz" -v mx="$mx" -v rss="$rss" \
+		-v m="$markets" -v g="$((g1 - g0))" 'BEGIN {
+		dt = t1 - t0; dc = c1 - c0
+		printf "| %d | %.0f | %.1f | %.1f | %.1f | %.0f | %.1f | %.0f | %d |\n", r, (d1 - d0) / dt,
+		    dc / dt, (dc > 0 ? (s1 - s0) / dc * 1000 : 0), mx * 1000, (k1 - k0) / hz / dt * 100,
+		    rss / 1024, rss * 1024 / m, g }'
+done
+curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=0" >/dev/null
+sleep 3
+collector_stop "$tmp/stack"
+
+rows=$(psql_ "SELECT count(*) FROM book_deltas")
+bytes=$(psql_ "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'book_deltas'::regclass")
+# The limit: the same rows, loaded by one raw COPY into a table with the same unique index.
+psql -X -q -d "$KBOOK_DATABASE_URL" -c "\\copy (SELECT * FROM book_deltas) TO '$tmp/deltas.copy'"
+psql_ "CREATE TABLE bench_copy (LIKE book_deltas INCLUDING ALL); CREATE UNIQUE INDEX ON bench_copy (market_id, ts)" >/dev/null
+c0=$(date +%s.%N)
+psql -X -q -d "$KBOOK_DATABASE_URL" -c "\\copy bench_copy FROM '$tmp/deltas.copy'"
+c1=$(date +%s.%N)
+copy_rate=$(awk -v n="$rows" -v a="$c0" -v b="$c1" 'BEGIN {printf "%.0f", n / (b - a)}')
+echo
+echo "The limit, in the same run: the $rows recorded deltas loaded again by one raw \`COPY\` into a"
+echo "table with the same unique index: **$copy_rate rows/s**. On disk, book_deltas (table and"
+echo "index) holds $(awk -v b="$bytes" -v n="$rows" 'BEGIN {printf "%.1f", b / n}') bytes per delta."
