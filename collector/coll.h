@@ -209,13 +209,21 @@ const char *coll_gap_reason_name(enum coll_gap_reason r);
 
 /* ---- metrics.c: counters shared by the threads (relaxed atomics), /metrics and /healthz ---- */
 
+/* Upper bounds (microseconds) of the commit-latency histogram's buckets; the last is +Inf. */
+#define COLL_COMMIT_BUCKETS 13
+extern const uint64_t coll_commit_bucket_us[COLL_COMMIT_BUCKETS - 1];
+
 struct coll_stats {
 	uint64_t messages, deltas, snapshots, gaps, duplicates, malformed, overflows, reconnects;
 	uint64_t rows_written, commits, commit_us_total, commit_us_max, last_commit_us;
+	uint64_t commit_hist[COLL_COMMIT_BUCKETS]; /* commits per latency bucket (not cumulative) */
 	uint64_t subscribed, connected; /* gauges the socket thread publishes */
 	uint64_t spooling;              /* gauge: 1 while the writer spools to disk */
 };
 extern struct coll_stats coll_stats;
+
+/* Counts one committed batch that took us microseconds (writer thread). */
+void coll_stats_commit(uint64_t us);
 
 /* Serves /metrics and /healthz on 127.0.0.1:port from a thread (port 0: not at all). */
 int coll_metrics_start(int port);

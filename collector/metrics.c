@@ -59,6 +59,54 @@ static const struct {
 	  offsetof(struct coll_stats, spooling) },
 };
 
+const uint64_t coll_commit_bucket_us[COLL_COMMIT_BUCKETS - 1] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
+};
+
+void
+coll_stats_commit(uint64_t us)
+{
+	size_t b = 0;
+
+	while (b < COLL_COMMIT_BUCKETS - 1 && us > coll_commit_bucket_us[b])
+		b++;
+	__atomic_add_fetch(&coll_stats.commit_hist[b], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&coll_stats.commit_us_total, us, __ATOMIC_RELAXED);
+	if (us > __atomic_load_n(&coll_stats.commit_us_max, __ATOMIC_RELAXED))
+		__atomic_store_n(&coll_stats.commit_us_max, us, __ATOMIC_RELAXED);
+}
+
+/* Appends the commit-latency histogram (Prometheus histogram, cumulative buckets). */
+static size_t
+render_histogram(char *buf, size_t cap)
+{
+	uint64_t cum = 0;
+	size_t len = 0;
+	int n = snprintf(buf, cap, "# HELP kbook_collector_commit_latency_seconds writer batch write and commit time\n"
+	    "# TYPE kbook_collector_commit_latency_seconds histogram\n");
+
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	len = (size_t)n;
+	for (size_t b = 0; b < COLL_COMMIT_BUCKETS && len < cap; b++) {
+		cum += __atomic_load_n(&coll_stats.commit_hist[b], __ATOMIC_RELAXED);
+		if (b < COLL_COMMIT_BUCKETS - 1)
+			n = snprintf(buf + len, cap - len,
+			    "kbook_collector_commit_latency_seconds_bucket{le=\"%llu.%06llu\"} %llu\n",
+			    (unsigned long long)(coll_commit_bucket_us[b] / 1000000),
+			    (unsigned long long)(coll_commit_bucket_us[b] % 1000000), (unsigned long long)cum);
+		else
+			n = snprintf(buf + len, cap - len,
+			    "kbook_collector_commit_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+			    "kbook_collector_commit_latency_seconds_count %llu\n",
+			    (unsigned long long)cum, (unsigned long long)cum);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return len < cap ? len : cap - 1;
+}
+
 /* Appends the metrics text to buf; returns its length. */
 static size_t
 render_metrics(char *buf, size_t cap)
@@ -82,6 +130,8 @@ render_metrics(char *buf, size_t cap)
 			break;
 		len += (size_t)n;
 	}
+	if (len < cap)
+		len += render_histogram(buf + len, cap - len);
 	if (len < cap)
 		len += (size_t)snprintf(buf + len, cap - len,
 		    "# HELP kbook_collector_queue_depth events waiting for the writer\n"

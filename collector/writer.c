@@ -571,9 +571,7 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 	__atomic_add_fetch(&coll_stats.rows_written, ndeltas, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&coll_stats.commits, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&coll_stats.last_commit_us, (uint64_t)kt_now(), __ATOMIC_RELAXED);
-	__atomic_add_fetch(&coll_stats.commit_us_total, (uint64_t)dt, __ATOMIC_RELAXED);
-	if ((uint64_t)dt > __atomic_load_n(&coll_stats.commit_us_max, __ATOMIC_RELAXED))
-		__atomic_store_n(&coll_stats.commit_us_max, (uint64_t)dt, __ATOMIC_RELAXED);
+	coll_stats_commit((uint64_t)dt);
 	rc = 0;
 out:
 	if (rc != 0) {

@@ -34,6 +34,14 @@ export KBOOK_COLLECTOR_METRICS_PORT=$metrics_port
 collector_start "$tmp/stack"
 cpid=$(cat "$tmp/stack/run/collector.pid")
 metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# buckets: "le count" lines of the commit-latency histogram (cumulative)
+buckets() { curl -s "http://127.0.0.1:$metrics_port/metrics" |
+	sed -n 's/^kbook_collector_commit_latency_seconds_bucket{le="\([^"]*\)"} \([0-9]*\)$/\1 \2/p'; }
+# quantile Q FILE0 FILE1: the bucket bound (ms) under which Q of the window's commits fell
+quantile() {
+	paste -d' ' "$2" "$3" | awk -v q="$1" '{ le[NR] = $1; n[NR] = $4 - $2 } END {
+		for (i = 1; i <= NR; i++) if (n[i] >= q * n[NR]) { print (le[i] == "+Inf" ? "inf" : le[i] * 1000); exit } }'
+}
 for i in $(seq 1 120); do
 	[ "$(metric kbook_collector_markets_subscribed)" = "$markets" ] && break
 	sleep 1
@@ -45,18 +53,21 @@ echo "## Collector ingest (kalshi-sim, $markets markets)"
 echo
 echo "\`make bench\` section scripts/bench/40-collector.sh: release build; the sim, Postgres and the"
 echo "collector share the machine's $(nproc) cores. Each row: the sim's flow set to the rate, ${window} s"
-echo "measured after 5 s of warm-up. Commit latency is the mean and the max of the writer's group"
-echo "commits over the window (from /metrics; the collector keeps no histogram, so no p50/p99)."
+echo "measured after 5 s of warm-up. Commit latency: the writer's group commits (write and commit"
+echo "of a batch) over the window, mean from /metrics, p50/p99 as the upper bound of the histogram"
+echo "bucket (1, 2.5, 5, 10, 25, ... 5000 ms) that holds them, max since start."
 echo
-echo "| sim rate (changes/s) | deltas written/s | commits/s | commit mean ms | commit max ms | collector CPU (% of a core) | collector RSS MB | bytes per market | gaps |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| sim rate (changes/s) | deltas written/s | commits/s | commit mean ms | commit p50 ms (bucket) | commit p99 ms (bucket) | commit max ms | collector CPU (% of a core) | collector RSS MB | bytes per market | gaps |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for rate in 20000 60000 100000; do
 	curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=$rate" >/dev/null
 	sleep 5
 	d0=$(metric kbook_collector_deltas_total); c0=$(metric kbook_collector_commits_total)
 	s0=$(metric kbook_collector_commit_seconds_sum); g0=$(metric kbook_collector_gaps_total)
-	t0=$(date +%s.%N); k0=$(cpu_ticks)
+	t0=$(date +%s.%N); k0=$(cpu_ticks); buckets >"$tmp/b0"
 	sleep "$window"
+	buckets >"$tmp/b1"
+	p50=$(quantile 0.5 "$tmp/b0" "$tmp/b1"); p99=$(quantile 0.99 "$tmp/b0" "$tmp/b1")
 	d1=$(metric kbook_collector_deltas_total); c1=$(metric kbook_collector_commits_total)
 	s1=$(metric kbook_collector_commit_seconds_sum); g1=$(metric kbook_collector_gaps_total)
 	t1=$(date +%s.%N); k1=$(cpu_ticks)
@@ -64,11 +75,11 @@ for rate in 20000 60000 100000; do
 	rss=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
 	awk -v r="$rate" -v d0="$d0" -v d1="$d1" -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" \
 		-v t0="$t0" -v t1="$t1" -v k0="$k0" -v k1="$k1" -v hz="$hz" -v mx="$mx" -v rss="$rss" \
-		-v m="$markets" -v g="$((g1 - g0))" 'BEGIN {
+		-v m="$markets" -v g="$((g1 - g0))" -v p50="$p50" -v p99="$p99" 'BEGIN {
 		dt = t1 - t0; dc = c1 - c0
-		printf "| %d | %.0f | %.1f | %.1f | %.1f | %.0f | %.1f | %.0f | %d |\n", r, (d1 - d0) / dt,
-		    dc / dt, (dc > 0 ? (s1 - s0) / dc * 1000 : 0), mx * 1000, (k1 - k0) / hz / dt * 100,
-		    rss / 1024, rss * 1024 / m, g }'
+		printf "| %d | %.0f | %.1f | %.1f | %s | %s | %.1f | %.0f | %.1f | %.0f | %d |\n", r, (d1 - d0) / dt,
+		    dc / dt, (dc > 0 ? (s1 - s0) / dc * 1000 : 0), p50, p99, mx * 1000,
+		    (k1 - k0) / hz / dt * 100, rss / 1024, rss * 1024 / m, g }'
 done
 curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=0" >/dev/null
 sleep 3

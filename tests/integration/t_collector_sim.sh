@@ -29,6 +29,13 @@ check_match "/metrics counts deltas" $'\nkbook_collector_deltas_total [1-9][0-9]
 check_match "/metrics shows the markets subscribed" $'\nkbook_collector_markets_subscribed [1-9][0-9]+\n' "$metrics"
 check_match "/metrics has the queue depth" $'\nkbook_collector_queue_depth [0-9]+' "$metrics"
 check_match "/metrics has commit latency" $'\nkbook_collector_commit_seconds_sum [0-9]+\.[0-9]{6}\n' "$metrics"
+# (the histogram is rendered after the counter: a commit in between may add one or two)
+commits=$(awk '$1 == "kbook_collector_commits_total" {print $2}' <<<"$metrics")
+hist=$(awk '$1 == "kbook_collector_commit_latency_seconds_bucket{le=\"+Inf\"}" {print $2}' <<<"$metrics")
+check "the latency histogram counts every commit ($hist vs $commits)" 1 \
+	"$([ -n "$hist" ] && [ -n "$commits" ] && [ "$commits" -gt 0 ] && [ $((hist - commits)) -ge 0 ] && [ $((hist - commits)) -le 2 ] && echo 1)"
+check "its buckets are cumulative" "" "$(grep '^kbook_collector_commit_latency_seconds_bucket' <<<"$metrics" |
+	awk '{ if (NR > 1 && $2 < prev) print "not cumulative at " $1; prev = $2 }')"
 check "/healthz is 200 while recording" 200 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$COLL_METRICS_PORT/healthz")"
 
