@@ -11,34 +11,11 @@
 #include <json-c/json.h>
 
 #include "feed_cmd.h"
+#include "kerr.h"
 #include "ktime.h"
 
 /* 9999-12-31T23:59:59.999999Z, the last instant ktime prints. */
 #define FEED_SINCE_MAX INT64_C(253402300799999999)
-
-static const char *const feed_errs[] = {
-	[FEED_E_PROCESS] = "Unable to process message",
-	[FEED_E_PARAMS] = "Params required",
-	[FEED_E_CHANNELS] = "Channels required",
-	[FEED_E_SIDS] = "Sids required",
-	[FEED_E_UNKNOWN_CMD] = "Unknown command",
-	[6] = "Already subscribed",
-	[FEED_E_UNKNOWN_SID] = "Unknown subscription ID",
-	[FEED_E_UNKNOWN_CHANNEL] = "Unknown channel name",
-	[FEED_E_AUTH] = "Authentication required",
-	[FEED_E_CHANNEL] = "Channel error",
-	[FEED_E_INVALID] = "Invalid parameter",
-	[FEED_E_ONE_SID] = "Exactly one subscription ID is required",
-	[FEED_E_ACTION_UNSUPPORTED] = "Unsupported action",
-	[FEED_E_TICKER] = "Market Ticker required",
-	[FEED_E_ACTION] = "Action required",
-	[FEED_E_MARKET_NOT_FOUND] = "Market not found",
-	[FEED_E_INTERNAL] = "Internal error",
-	[18] = "Command timeout",
-	[FEED_E_OVERFLOW] = "Subscription buffer overflow",
-	[FEED_E_MARKET_LIMIT] = "Subscription market limit exceeded",
-	[FEED_E_TOO_MANY] = "Too many requests",
-};
 
 /* Which parameters each command reads: the table the parser is driven by. */
 enum { P_CHANNELS = 1, P_TICKERS = 2, P_SIDS = 4, P_ACTION = 8, P_SINCE = 16 };
@@ -67,10 +44,7 @@ static const struct {
 const char *
 feed_err_msg(int code)
 {
-	if (code > 0 && (size_t)code < sizeof(feed_errs) / sizeof(feed_errs[0]) &&
-	    feed_errs[code] != NULL)
-		return feed_errs[code];
-	return "Error";
+	return kerr_msg(code);
 }
 
 /* True when the n bytes at s are JSON whitespace only. */

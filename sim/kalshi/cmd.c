@@ -11,30 +11,7 @@
 #include <json-c/json.h>
 
 #include "cmd.h"
-
-static const char *const cmd_errs[] = {
-	[SIM_E_PROCESS] = "Unable to process message",
-	[SIM_E_PARAMS] = "Params required",
-	[SIM_E_CHANNELS] = "Channels required",
-	[SIM_E_SIDS] = "Sids required",
-	[SIM_E_UNKNOWN_CMD] = "Unknown command",
-	[6] = "Already subscribed",
-	[SIM_E_UNKNOWN_SID] = "Unknown subscription ID",
-	[SIM_E_UNKNOWN_CHANNEL] = "Unknown channel name",
-	[9] = "Authentication required",
-	[SIM_E_CHANNEL] = "Channel error",
-	[SIM_E_INVALID] = "Invalid parameter",
-	[SIM_E_ONE_SID] = "Exactly one subscription ID is required",
-	[SIM_E_ACTION_UNSUPPORTED] = "Unsupported action",
-	[SIM_E_TICKER] = "Market Ticker required",
-	[SIM_E_ACTION] = "Action required",
-	[SIM_E_MARKET_NOT_FOUND] = "Market not found",
-	[SIM_E_INTERNAL] = "Internal error",
-	[18] = "Command timeout",
-	[SIM_E_OVERFLOW] = "Subscription buffer overflow",
-	[SIM_E_MARKET_LIMIT] = "Subscription market limit exceeded",
-	[SIM_E_TOO_MANY] = "Too many requests",
-};
+#include "kerr.h"
 
 static const char *const cmd_channels[SIM_CH_COUNT] = {
 	[SIM_CH_ORDERBOOK] = "orderbook_delta",
@@ -69,9 +46,7 @@ static const struct {
 const char *
 sim_err_msg(int code)
 {
-	if (code > 0 && (size_t)code < sizeof(cmd_errs) / sizeof(cmd_errs[0]) && cmd_errs[code] != NULL)
-		return cmd_errs[code];
-	return "Error";
+	return kerr_msg(code);
 }
 
 const char *
