@@ -49,9 +49,9 @@ check "healthz" ok "$(curl -s --unix-socket "$TEST_STACK/run/feed.sock" http://f
 echo "live: snapshot + deltas = the API's book; resume with since"
 run_checks live "$WS" "$KEY"
 
-echo "commands, limits and a slow client on a second feedd (3 markets max, 1 MiB send buffer)"
+echo "commands, limits and a slow client on a second feedd (3 markets max, 2 MiB send buffer)"
 port=$(free_port)
-KBOOK_FEEDD_LISTEN=127.0.0.1:$port KBOOK_FEEDD_MARKETS_MAX=3 KBOOK_FEEDD_SEND_MAX=1048576 \
+KBOOK_FEEDD_LISTEN=127.0.0.1:$port KBOOK_FEEDD_MARKETS_MAX=3 KBOOK_FEEDD_SEND_MAX=2097152 \
 	"$TEST_BIN/kbook-feedd" 2>"$TEST_TMP/feedd2.log" &
 pid=$!
 wait_port "$port" 20
