@@ -32,6 +32,8 @@ endif
 
 BIN := $(B)/bin
 
+.DEFAULT_GOAL := all
+
 # ---- the shared library ---------------------------------------------------
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
