@@ -4,7 +4,10 @@
  * (browsers cannot set headers on a websocket). Opening a connection is one call of api_charge
  * (sql/003_accounts.sql) costing 1 credit on route "/v1/feed"; markets are charged 1 credit each
  * when added to a subscription and again per started KBOOK_FEEDD_CHARGE_S period they stay
- * subscribed (server.c's timer). Refusals use the API's error envelope and status codes.
+ * subscribed (server.c's timer). Refusals use the API's error envelope; the statuses are the
+ * feed's own (the table below): 401 for the key, 402 when the account has no credits left, 429 for
+ * the plan's rate and its connection limit. The plan's limits (connections per key, markets per
+ * connection) come from the feed_limits view, capped by KBOOK_FEEDD_KEY_CONNS/_MARKETS_MAX.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +21,11 @@
 
 #define FEED_ROUTE "/v1/feed"
 
+/* api_charge, and the account's feed limits (sql/004_feed_limits.sql) in the same round trip. */
 static struct db_stmt q_charge = DB_STMT("feed_charge",
-    "SELECT code, account_id, key_id, plan FROM api_charge(decode($1, 'hex'), $2::int, $3)", 3);
+    "SELECT c.code, c.account_id, c.key_id, c.plan, l.conns_per_key, l.markets_per_conn"
+    " FROM api_charge(decode($1, 'hex'), $2::int, $3) c"
+    " LEFT JOIN feed_limits l ON l.account_id = c.account_id", 3);
 static struct db_stmt q_refund = DB_STMT("feed_refund",
     "SELECT api_refund($1::bigint, $2::bigint, $3::int, $4)", 4);
 
@@ -34,7 +40,7 @@ static const struct {
 	{ "revoked_api_key", 401, "the API key was revoked" },
 	{ "account_disabled", 403, "the account is disabled" },
 	{ "rate_limited", 429, "too many requests this minute for this plan" },
-	{ "credits_exhausted", 429, "no credits left this month" },
+	{ "credits_exhausted", 402, "no credits left this month" },
 	{ "too_many_connections", 429, "too many feed connections open with this API key" },
 	{ "service_unavailable", 503, "cannot check the API key now; retry shortly" },
 };
@@ -123,6 +129,12 @@ feed_auth_call(const char *hash_hex, int64_t credits, struct feed_caller *c)
 		c->account_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		c->key_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 		snprintf(c->plan, sizeof(c->plan), "%s", PQgetvalue(res, 0, 3));
+		c->conns_max = PQgetisnull(res, 0, 4) ? 1 : strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+		c->markets_max = PQgetisnull(res, 0, 5) ? 1 : strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+		if (c->conns_max > cfg.feedd_key_conns)
+			c->conns_max = cfg.feedd_key_conns;
+		if (c->markets_max > cfg.feedd_markets_max)
+			c->markets_max = cfg.feedd_markets_max;
 	}
 	rc = code;
 out:
@@ -158,7 +170,7 @@ feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t
 			feed_stats.refused_auth++;
 		return feed_auth_refuse(code, body, cap);
 	}
-	if (feed_auth_key_conns(out->key_id) >= (size_t)cfg.feedd_key_conns) {
+	if (feed_auth_key_conns(out->key_id) >= (size_t)out->conns_max) {
 		feed_auth_refund(out, 1);
 		feed_stats.refused_limit++;
 		return feed_auth_refuse("too_many_connections", body, cap);

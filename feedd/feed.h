@@ -62,6 +62,8 @@ struct feed_caller {
 	int64_t account_id, key_id;
 	char key_hash[65];           /* SHA-256 of the key, hex */
 	char plan[16];
+	int64_t conns_max;           /* the plan's connections per key, capped by the config */
+	int64_t markets_max;         /* the plan's markets per connection, capped by the config */
 };
 
 struct feed_conn {
@@ -96,7 +98,7 @@ void feed_close_all(int code, const char *reason);
 /* ---- auth.c ------------------------------------------------------------------------------------ */
 /*
  * Checks the handshake's key (X-API-Key header or api_key query parameter) and charges the
- * connection. Returns 0 with *out filled, or the HTTP status to refuse with (401, 403, 429, 503)
+ * connection. Returns 0 with *out filled, or the HTTP status to refuse with (401, 402, 403, 429, 503)
  * and a JSON error body written into body (cap bytes).
  */
 int feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t cap);

@@ -116,7 +116,8 @@ main(int argc, char **argv)
 	memset(&info, 0, sizeof(info));
 	if (feed_listen(&info, host, sizeof(host)) != 0)
 		log_fatal("KBOOK_FEEDD_LISTEN: \"%s\" is not host:port or /path", cfg.feedd_listen);
-	feed_db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, (int)cfg.db_statement_timeout_ms);
+	feed_db = db_new(cfg.database_url, (int)cfg.db_connect_timeout,
+	    (int)cfg.feedd_statement_timeout_ms);
 	if (feed_db == NULL)
 		log_fatal("out of memory");
 	signal(SIGPIPE, SIG_IGN);

@@ -265,6 +265,17 @@ feed_subs_targets_free(struct feed_target *t, long n)
 	free(t);
 }
 
+/* Error 26, with the plan's limit in its detail. */
+static void
+feed_subs_market_limit(struct feed_conn *c, const struct feed_cmd *cmd)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail), "more than %lld markets on one connection for this plan",
+	    (long long)c->caller.markets_max);
+	feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, detail);
+}
+
 /* Charges n markets; answers the refusal itself. Returns 0 when charged. */
 static int
 feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
@@ -353,8 +364,8 @@ feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 
 	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
 		return;
-	if (c->n_markets + (size_t)n > (size_t)cfg.feedd_markets_max) {
-		feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, NULL);
+	if (c->n_markets + (size_t)n > (size_t)c->caller.markets_max) {
+		feed_subs_market_limit(c, cmd);
 		goto out;
 	}
 	if (feed_subs_prepare(c, cmd, t, n, cmd->has_since) != 0 || feed_subs_charge(c, cmd, n) != 0)
@@ -432,8 +443,8 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 			if (m == NULL || !feed_subs_has(s, m))
 				t[fresh++] = t[i];
 		}
-		if (c->n_markets + (size_t)fresh > (size_t)cfg.feedd_markets_max) {
-			feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, NULL);
+		if (c->n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
+			feed_subs_market_limit(c, cmd);
 			n = fresh;
 			goto out;
 		}

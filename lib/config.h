@@ -47,6 +47,7 @@ struct config {
 	int64_t feedd_send_max;
 	int64_t feedd_markets_max;
 	int64_t feedd_key_conns;
+	int64_t feedd_statement_timeout_ms;
 	int64_t feedd_replay_max;
 	int64_t feedd_ping_s;
 	int64_t feedd_charge_s;

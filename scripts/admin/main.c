@@ -4,7 +4,7 @@
  * command checks its own arguments and prints a single result line (or a table for lists).
  *
  *   kbook-admin account create EMAIL [PLAN]
- *   kbook-admin account set EMAIL plan|credits|rate|disabled VALUE
+ *   kbook-admin account set EMAIL plan|credits|rate|feed_conns|feed_markets|disabled VALUE
  *   kbook-admin account show EMAIL
  *   kbook-admin key create EMAIL [NAME]       prints the key, once
  *   kbook-admin key list EMAIL
@@ -32,8 +32,10 @@ static struct db_stmt q_account_create = DB_STMT("adm_account_create",
     "INSERT INTO accounts (email, plan) VALUES (lower($1), $2) RETURNING id", 2);
 static struct db_stmt q_account_show = DB_STMT("adm_account_show",
     "SELECT a.id, a.email, a.plan, a.disabled, coalesce(a.monthly_credits_override::text, ''),"
-    " coalesce(a.rate_per_min_override::text, ''), coalesce(c.used, 0), coalesce(c.allowance, 0)"
-    " FROM accounts a LEFT JOIN credit_periods c ON c.account_id = a.id"
+    " coalesce(a.rate_per_min_override::text, ''), coalesce(c.used, 0), coalesce(c.allowance, 0),"
+    " l.conns_per_key, l.markets_per_conn"
+    " FROM accounts a JOIN feed_limits l ON l.account_id = a.id"
+    " LEFT JOIN credit_periods c ON c.account_id = a.id"
     "  AND c.period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     " WHERE a.email = lower($1)", 1);
 static struct db_stmt q_key_create = DB_STMT("adm_key_create",
@@ -58,6 +60,12 @@ static struct db_stmt q_set_credits = DB_STMT("adm_set_credits",
 static struct db_stmt q_set_rate = DB_STMT("adm_set_rate",
     "UPDATE accounts SET rate_per_min_override = nullif($2, 'default')::int WHERE email = lower($1)"
     " RETURNING id", 2);
+static struct db_stmt q_set_feed_conns = DB_STMT("adm_set_feed_conns",
+    "UPDATE accounts SET feed_conns_override = nullif($2, 'default')::int WHERE email = lower($1)"
+    " RETURNING id", 2);
+static struct db_stmt q_set_feed_markets = DB_STMT("adm_set_feed_markets",
+    "UPDATE accounts SET feed_markets_override = nullif($2, 'default')::int WHERE email = lower($1)"
+    " RETURNING id", 2);
 static struct db_stmt q_set_disabled = DB_STMT("adm_set_disabled",
     "UPDATE accounts SET disabled = $2::boolean WHERE email = lower($1) RETURNING id", 2);
 
@@ -68,6 +76,8 @@ static const struct {
 	{ "plan", &q_set_plan },
 	{ "credits", &q_set_credits },
 	{ "rate", &q_set_rate },
+	{ "feed_conns", &q_set_feed_conns },
+	{ "feed_markets", &q_set_feed_markets },
 	{ "disabled", &q_set_disabled },
 };
 
@@ -113,7 +123,7 @@ cmd_account_set(struct db *db, char **argv, int argc)
 		printf("account %s %s=%s\n", argv[0], argv[1], argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "kbook-admin: unknown field '%s' (plan, credits, rate, disabled)\n", argv[1]);
+	fprintf(stderr, "kbook-admin: unknown field '%s' (plan, credits, rate, feed_conns, feed_markets, disabled)\n", argv[1]);
 	return 2;
 }
 
@@ -129,9 +139,11 @@ cmd_account_show(struct db *db, char **argv, int argc)
 		PQclear(res);
 		return 1;
 	}
-	printf("id=%s email=%s plan=%s disabled=%s credits_override=%s rate_override=%s used=%s allowance=%s\n",
+	printf("id=%s email=%s plan=%s disabled=%s credits_override=%s rate_override=%s used=%s allowance=%s"
+	    " feed_conns=%s feed_markets=%s\n",
 	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-	    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7));
+	    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7),
+	    PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9));
 	PQclear(res);
 	return 0;
 }
@@ -205,7 +217,8 @@ cmd_key_revoke(struct db *db, char **argv, int argc)
 static const struct admin_cmd admin_cmds[] = {
 	{ "account", "create", 1, 2, cmd_account_create, "account create EMAIL [free|payg|project]" },
 	{ "account", "set", 3, 3, cmd_account_set,
-	  "account set EMAIL plan|credits|rate|disabled VALUE   (credits/rate: a number or 'default')" },
+	  "account set EMAIL plan|credits|rate|feed_conns|feed_markets|disabled VALUE"
+	  "   (credits/rate/feed_*: a number or 'default')" },
 	{ "account", "show", 1, 1, cmd_account_show, "account show EMAIL" },
 	{ "key", "create", 1, 2, cmd_key_create, "key create EMAIL [NAME]   (prints the key once)" },
 	{ "key", "list", 1, 1, cmd_key_list, "key list EMAIL" },
