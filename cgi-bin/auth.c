@@ -1,8 +1,8 @@
 /*
  * auth: API-key authentication, the plan's rate limit and credit charging for AUTH_KEY routes,
- * in one round trip to Postgres (the api_charge function of sql/003_accounts.sql, whose
- * conditional UPDATE never overdraws). Sets the X-Credits-* and X-RateLimit-* headers, answers
- * 401/403/429 (with Retry-After) itself, and refunds a charged call that failed.
+ * with one statement in the common case (lib/charge.c, whose conditional upsert never overdraws).
+ * Sets the X-Credits-* and X-RateLimit-* headers, answers 401/403/429 (with Retry-After) itself,
+ * and refunds a charged call that failed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,16 +10,10 @@
 #include <strings.h>
 
 #include "apikey.h"
+#include "charge.h"
 #include "ktime.h"
 #include "log.h"
 #include "route.h"
-
-static struct db_stmt q_charge = DB_STMT("auth_charge",
-    "SELECT code, account_id, key_id, allowance, used, overage, kb_us(period_end),"
-    " rate_limit, rate_remaining, kb_us(rate_reset)"
-    " FROM api_charge(decode($1, 'hex'), $2::int, $3)", 3);
-static struct db_stmt q_refund = DB_STMT("auth_refund",
-    "SELECT api_refund($1::bigint, $2::bigint, $3::int, $4)", 4);
 
 /* The key of the request: X-API-Key, else "Authorization: Bearer <key>"; NULL when absent. */
 static const char *
@@ -54,17 +48,30 @@ seconds_until(int64_t us, int64_t now)
 	return us > now ? (us - now + 999999) / 1000000 : 0;
 }
 
+/* The ledger's state in req->caller, for the X-Credits-* and X-RateLimit-* headers. */
+static void
+caller_set(struct req *req, const struct charge *ch, int64_t now)
+{
+	req->caller.known = true;
+	req->caller.account_id = ch->account_id;
+	req->caller.key_id = ch->key_id;
+	req->caller.allowance = ch->allowance;
+	req->caller.used = ch->used;
+	req->caller.overage = ch->overage;
+	req->caller.rate_limit = ch->rate_limit;
+	req->caller.rate_remaining = ch->rate_remaining;
+	req->caller.rate_reset_s = seconds_until(ch->rate_reset_us, now);
+}
+
 int
 auth_charge(struct req *req)
 {
 	const struct route *rt = req->route;
 	const char *key = request_key(req);
-	char hex[2 + 2 * APIKEY_HASH_LEN + 1], cost[16];
-	const char *params[3];
-	PGresult *res = NULL;
+	char hex[2 + 2 * APIKEY_HASH_LEN + 1];
+	struct charge ch;
 	enum api_err err;
-	int64_t period_end, rate_reset, now = kt_now();
-	int rc = -1;
+	int64_t now = kt_now();
 
 	if (key == NULL) {
 		req_send_error(req, ERR_MISSING_API_KEY,
@@ -76,79 +83,49 @@ auth_charge(struct req *req)
 		return -1;
 	}
 	apikey_hash_hex(key, hex);
-	snprintf(cost, sizeof(cost), "%d", rt->cost);
-	params[0] = hex + 2;
-	params[1] = cost;
-	params[2] = rt->pattern;
-	if ((res = db_exec(req->db, &q_charge, params)) == NULL || PQntuples(res) != 1) {
+	if (charge_key(req->db, hex + 2, rt->cost, rt->pattern, &ch) != 0) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "cannot check the API key now; retry shortly");
-		goto out;
+		return -1;
 	}
-	err = strcmp(PQgetvalue(res, 0, 0), "ok") == 0 ? ERR__COUNT : api_err_from_code(PQgetvalue(res, 0, 0));
+	err = strcmp(ch.code, "ok") == 0 ? ERR__COUNT : api_err_from_code(ch.code);
 	if (err == ERR_INVALID_API_KEY || err == ERR_REVOKED_API_KEY || err == ERR_ACCOUNT_DISABLED) {
 		req_send_error(req, err, err == ERR_REVOKED_API_KEY ? "the API key was revoked" :
 		    err == ERR_ACCOUNT_DISABLED ? "the account is disabled" : "the API key is not valid");
-		goto out;
+		return -1;
 	}
-	period_end = atoll(PQgetvalue(res, 0, 6));
-	rate_reset = atoll(PQgetvalue(res, 0, 9));
-	req->caller.known = true;
-	req->caller.account_id = atoll(PQgetvalue(res, 0, 1));
-	req->caller.key_id = atoll(PQgetvalue(res, 0, 2));
-	req->caller.allowance = atoll(PQgetvalue(res, 0, 3));
-	req->caller.used = atoll(PQgetvalue(res, 0, 4));
-	req->caller.overage = atoll(PQgetvalue(res, 0, 5));
-	req->caller.rate_limit = atoll(PQgetvalue(res, 0, 7));
-	req->caller.rate_remaining = atoll(PQgetvalue(res, 0, 8));
-	req->caller.rate_reset_s = seconds_until(rate_reset, now);
+	caller_set(req, &ch, now);
 	if (err == ERR_RATE_LIMITED) {
-		header_i64(req, "Retry-After", seconds_until(rate_reset, now));
-		req_send_error(req, err, "more than %s requests this minute for this plan",
-		    PQgetvalue(res, 0, 7));
-		goto out;
+		header_i64(req, "Retry-After", seconds_until(ch.rate_reset_us, now));
+		req_send_error(req, err, "more than %lld requests this minute for this plan",
+		    (long long)ch.rate_limit);
+		return -1;
 	}
 	if (err == ERR_CREDITS_EXHAUSTED) {
-		header_i64(req, "Retry-After", seconds_until(period_end, now));
+		header_i64(req, "Retry-After", seconds_until(ch.period_end_us, now));
 		req_send_error(req, err, "this call costs %d credits and %lld of %lld are left this month",
-		    rt->cost, (long long)(req->caller.allowance - req->caller.used),
-		    (long long)req->caller.allowance);
-		goto out;
+		    rt->cost, (long long)(ch.allowance - ch.used), (long long)ch.allowance);
+		return -1;
 	}
 	if (err != ERR__COUNT) {
-		log_errorx("api_charge returned unknown code %s", PQgetvalue(res, 0, 0));
+		log_errorx("charge returned unknown code %s", ch.code);
 		req_send_error(req, ERR_INTERNAL, "internal error");
-		goto out;
+		return -1;
 	}
 	req->caller.cost = rt->cost;
-	rc = 0;
-out:
-	PQclear(res);
-	return rc;
+	return 0;
 }
 
 void
 auth_refund(struct req *req)
 {
-	char acc[24], key[24], cost[16];
-	const char *params[] = { acc, key, cost, req->route->pattern };
-	PGresult *res;
+	struct charge ch = {
+		.account_id = req->caller.account_id, .key_id = req->caller.key_id,
+		.used = req->caller.used, .overage = req->caller.overage,
+	};
 
-	if (req->caller.cost == 0)
+	if (req->caller.cost == 0 || charge_refund(req->db, &ch, req->caller.cost, req->route->pattern) != 0)
 		return;
-	snprintf(acc, sizeof(acc), "%lld", (long long)req->caller.account_id);
-	snprintf(key, sizeof(key), "%lld", (long long)req->caller.key_id);
-	snprintf(cost, sizeof(cost), "%d", req->caller.cost);
-	if ((res = db_exec(req->db, &q_refund, params)) == NULL) {
-		log_warnx("refund of %s credits to account %s failed", cost, acc);
-		return;
-	}
-	PQclear(res);
-	/* mirror api_refund: overage first, then the allowance */
-	if (req->caller.overage >= req->caller.cost) {
-		req->caller.overage -= req->caller.cost;
-	} else {
-		req->caller.used -= req->caller.cost - req->caller.overage;
-		req->caller.overage = 0;
-	}
+	req->caller.used = ch.used;
+	req->caller.overage = ch.overage;
 	req->caller.cost = 0;
 }

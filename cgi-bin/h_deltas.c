@@ -17,11 +17,11 @@
 
 static struct db_stmt q_page = DB_STMT("dl_page",
     "SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM book_deltas"
-    " WHERE market_id = $1 AND ts >= kb_ts($2) AND ts <= kb_ts($3) AND ts > kb_ts($4)"
+    " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz AND ts > $4::timestamptz"
     " ORDER BY ts LIMIT $5::int + 1", 5);
 static struct db_stmt q_gaps = DB_STMT("dl_gaps",
     "SELECT kb_us(start_ts), kb_us(end_ts), reason FROM gaps"
-    " WHERE market_id = $1 AND start_ts <= kb_ts($3) AND (end_ts IS NULL OR end_ts >= kb_ts($2))"
+    " WHERE market_id = $1 AND start_ts <= $3::timestamptz AND (end_ts IS NULL OR end_ts >= $2::timestamptz)"
     " ORDER BY start_ts LIMIT 1000", 3);
 
 static void
@@ -59,7 +59,7 @@ h_deltas(struct req *req)
 	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_lim = req_arg(req, "limit");
 	bool csv = req_wants_csv(req);
 	struct recon_market m;
-	char id[24], start[24], end[24], after[24], limit[16], cursor[24];
+	char id[24], start[KT_BUFSZ], end[KT_BUFSZ], after[KT_BUFSZ], limit[16], cursor[24];
 	const char *params[] = { id, start, end, after, limit };
 	PGresult *res = NULL, *gaps = NULL;
 	int n, max = a_lim->set ? (int)a_lim->i : 1000;
@@ -77,9 +77,9 @@ h_deltas(struct req *req)
 	if (!a_start->set && m.first_ts != RECON_NONE)
 		t_start = m.first_ts;
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
-	snprintf(start, sizeof(start), "%lld", (long long)t_start);
-	snprintf(end, sizeof(end), "%lld", (long long)t_end);
-	snprintf(after, sizeof(after), "%lld", a_cur->set ? (long long)a_cur->i : -1LL);
+	kt_format(t_start, start);
+	kt_format(t_end, end);
+	kt_format(a_cur->set ? a_cur->i : -1, after);
 	snprintf(limit, sizeof(limit), "%d", max);
 	if ((res = db_exec(req->db, &q_page, params)) == NULL ||
 	    (gaps = db_exec(req->db, &q_gaps, params)) == NULL) {

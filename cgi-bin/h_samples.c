@@ -23,14 +23,14 @@
 
 static struct db_stmt q_deltas = DB_STMT("smp_deltas",
     "SELECT kb_us(ts), side, price, delta FROM book_deltas"
-    " WHERE market_id = $1 AND ts > kb_ts($2) AND ts <= kb_ts($3) ORDER BY ts", 3);
+    " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts", 3);
 static struct db_stmt q_snapshots = DB_STMT("smp_snapshots",
     "SELECT kb_us(ts), yes_prices, yes_sizes, no_prices, no_sizes FROM book_checkpoints"
-    " WHERE market_id = $1 AND ts > kb_ts($2) AND ts <= kb_ts($3) AND source = 'snapshot'"
+    " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz AND source = 'snapshot'"
     " ORDER BY ts", 3);
 static struct db_stmt q_gaps = DB_STMT("smp_gaps",
     "SELECT kb_us(start_ts), coalesce(kb_us(end_ts), 9223372036854775807) FROM gaps"
-    " WHERE market_id = $1 AND start_ts <= kb_ts($3) AND (end_ts IS NULL OR end_ts > kb_ts($2))"
+    " WHERE market_id = $1 AND start_ts <= $3::timestamptz AND (end_ts IS NULL OR end_ts > $2::timestamptz)"
     " ORDER BY start_ts", 3);
 
 static int64_t
@@ -82,7 +82,7 @@ h_samples(struct req *req)
 	int depth = a_depth->set ? (int)a_depth->i : 0;
 	struct recon_market m;
 	struct recon_state st = { 0 };
-	char id[24], from[24], to[24], cursor[24];
+	char id[24], from[KT_BUFSZ], to[KT_BUFSZ], cursor[24];
 	const char *params[] = { id, from, to };
 	PGresult *deltas = NULL, *snaps = NULL, *gaps = NULL;
 	struct json_object *root = NULL, *arr = NULL;
@@ -108,8 +108,8 @@ h_samples(struct req *req)
 	if (!recon_req_market(req, &m))
 		return;
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
-	snprintf(from, sizeof(from), "%lld", (long long)first);
-	snprintf(to, sizeof(to), "%lld", (long long)last);
+	kt_format(first, from);
+	kt_format(last, to);
 	if (recon_book_at(req->db, &m, first, &st) != 0 ||
 	    (deltas = db_exec(req->db, &q_deltas, params)) == NULL ||
 	    (snaps = db_exec(req->db, &q_snapshots, params)) == NULL ||

@@ -1,6 +1,8 @@
 /*
- * recon: see recon.h. All SQL is constant with $n parameters; instants cross the wire as integer
- * microseconds (kb_ts/kb_us in sql/003), so no precision is lost.
+ * recon: see recon.h. All SQL is constant with $n parameters. Instants go to Postgres as RFC 3339
+ * text with 6 fractional digits (a timestamptz parameter: exact, and planned with its value, where
+ * kb_ts($n) of a constant would run the SQL-function executor at every plan) and come back as
+ * integer microseconds (kb_us, inlined), so no precision is lost.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +13,14 @@
 #include "log.h"
 #include "api.h"
 #include "checkpoint.h"
+#include "daypart.h"
 #include "recon.h"
 
 static struct db_stmt q_market = DB_STMT("recon_market",
     "SELECT id, ticker, notional, kb_us(first_ts), kb_us(last_ts) FROM markets WHERE ticker = $1", 1);
 static struct db_stmt q_checkpoint = DB_STMT("recon_checkpoint",
     "SELECT kb_us(ts), source, yes_prices, yes_sizes, no_prices, no_sizes FROM book_checkpoints"
-    " WHERE market_id = $1 AND ts <= kb_ts($2) ORDER BY ts DESC LIMIT 1", 2);
+    " WHERE market_id = $1 AND ts <= $2::timestamptz ORDER BY ts DESC LIMIT 1", 2);
 /* Market, latest checkpoint at or before $2 and the gap covering $2, in one round trip. */
 static struct db_stmt q_at = DB_STMT("recon_at",
     "SELECT m.id, m.ticker, m.notional, kb_us(m.first_ts), kb_us(m.last_ts),"
@@ -25,16 +28,16 @@ static struct db_stmt q_at = DB_STMT("recon_at",
     " kb_us(g.start_ts), kb_us(g.end_ts), g.reason"
     " FROM markets m"
     " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id"
-    "   AND cp.ts <= kb_ts($2) ORDER BY cp.ts DESC LIMIT 1) c ON true"
+    "   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true"
     /* a gap covering $2, or one that began after the checkpoint: the deltas since then do not
      * rebuild the book (a gap is closed by the snapshot checkpoint written at its end) */
-    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id AND gp.start_ts <= kb_ts($2)"
-    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts($2) OR gp.start_ts >= c.ts)"
+    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id AND gp.start_ts <= $2::timestamptz"
+    "   AND (gp.end_ts IS NULL OR gp.end_ts > $2::timestamptz OR gp.start_ts >= c.ts)"
     "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
     " WHERE m.ticker = $1", 2);
 static struct db_stmt q_deltas_after = DB_STMT("recon_deltas_after",
     "SELECT kb_us(ts), side, price, delta FROM book_deltas"
-    " WHERE market_id = $1 AND ts > kb_ts($2) AND ts <= kb_ts($3) ORDER BY ts", 3);
+    " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts", 3);
 
 static int64_t
 val_i64(const PGresult *res, int row, int col)
@@ -98,14 +101,18 @@ load_checkpoint_row(const PGresult *res, int r, int col, int64_t market_id, stru
 static int
 apply_deltas(struct db *db, int64_t market_id, int64_t at, struct recon_state *st)
 {
-	char id[24], from[24], t[24];
+	char id[24], from[KT_BUFSZ], t[KT_BUFSZ];
 	const char *params[] = { id, from, t };
 	PGresult *res;
+	bool use_parent;
 
 	snprintf(id, sizeof(id), "%lld", (long long)market_id);
-	snprintf(from, sizeof(from), "%lld", (long long)st->checkpoint_ts);
-	snprintf(t, sizeof(t), "%lld", (long long)at);
-	if ((res = db_exec(db, &q_deltas_after, params)) == NULL)
+	kt_format(st->checkpoint_ts, from);
+	kt_format(at, t);
+	res = daypart_deltas(db, st->checkpoint_ts, at, params, &use_parent);
+	if (res == NULL && use_parent)
+		res = db_exec(db, &q_deltas_after, params);
+	if (res == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		enum book_side side = PQgetvalue(res, i, 1)[0] == '0' ? BOOK_YES : BOOK_NO;
@@ -131,7 +138,7 @@ state_init(struct recon_state *st, int64_t notional)
 int
 recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct recon_state *st)
 {
-	char id[24], t[24];
+	char id[24], t[KT_BUFSZ];
 	const char *params[] = { id, t };
 	PGresult *res = NULL;
 	int rc = -1;
@@ -139,7 +146,7 @@ recon_book_at(struct db *db, const struct recon_market *m, int64_t at, struct re
 	if (state_init(st, m->notional) != 0)
 		return -1;
 	snprintf(id, sizeof(id), "%lld", (long long)m->id);
-	snprintf(t, sizeof(t), "%lld", (long long)at);
+	kt_format(at, t);
 	if ((res = db_exec(db, &q_checkpoint, params)) == NULL)
 		goto out;
 	if (PQntuples(res) == 0) {
@@ -158,14 +165,14 @@ int
 recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
     struct recon_state *st, struct recon_gap *gap)
 {
-	char t[24];
+	char t[KT_BUFSZ];
 	const char *params[] = { ticker, t };
 	PGresult *res;
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	memset(gap, 0, sizeof(*gap));
-	snprintf(t, sizeof(t), "%lld", (long long)at);
+	kt_format(at, t);
 	if ((res = db_exec(db, &q_at, params)) == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {

@@ -117,6 +117,12 @@ db_check(struct db *db, PGresult *res, const char *what)
 	return NULL;
 }
 
+unsigned
+db_generation(const struct db *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK ? db->gen : 0;
+}
+
 PGresult *
 db_exec(struct db *db, struct db_stmt *stmt, const char *const *params)
 {

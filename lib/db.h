@@ -38,6 +38,10 @@ void db_close(struct db *db);
  */
 int db_ensure(struct db *db);
 
+/* The generation of the current connection: it changes at every (re)connect, so a statement whose
+ * gen differs is not prepared on the server. */
+unsigned db_generation(const struct db *db);
+
 /* The underlying connection, borrowed until the next db_* call (NULL before db_ensure). */
 PGconn *db_conn(struct db *db);
 

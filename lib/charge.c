@@ -1,0 +1,172 @@
+/*
+ * charge: see charge.h. Both statements are constant SQL with $n parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "charge.h"
+#include "log.h"
+
+/* The month and minute of now(), in UTC, as every statement here computes them. */
+#define PSTART "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+#define WSTART "date_trunc('minute', now())"
+
+/* $1 hash (hex), $2 cost, $3 route. One row when charged, none otherwise. */
+static struct db_stmt q_charge = DB_STMT("charge_key",
+    "WITH k AS MATERIALIZED ("
+    " SELECT ak.id AS key_id, ak.account_id, ak.last_used_at, a.plan,"
+    "  coalesce(a.monthly_credits_override, p.monthly_credits) AS credits,"
+    "  coalesce(a.rate_per_min_override, p.rate_per_min) AS rate, p.overage AS overage_ok,"
+    "  " PSTART " AS pstart, " WSTART " AS wstart,"
+    "  set_config('synchronous_commit', 'off', true) AS sc"
+    " FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan"
+    " WHERE ak.hash = decode($1, 'hex') AND ak.revoked_at IS NULL AND NOT a.disabled),"
+    /* the period row: created by the month's first call, else charged when rate and credits allow */
+    " c AS (INSERT INTO credit_periods AS c"
+    "  (account_id, period_start, period_end, allowance, used, overage, rate_window, rate_calls)"
+    " SELECT k.account_id, k.pstart, k.pstart + interval '1 month', k.credits,"
+    "  least($2::int, k.credits), greatest($2::int - k.credits, 0), k.wstart, 1"
+    " FROM k WHERE k.overage_ok OR $2::int <= k.credits"
+    " ON CONFLICT (account_id, period_start) DO UPDATE SET"
+    "  used = least(c.used + $2::int, c.allowance),"
+    "  overage = c.overage + greatest(c.used + $2::int - c.allowance, 0),"
+    "  rate_calls = CASE WHEN c.rate_window = excluded.rate_window THEN c.rate_calls + 1 ELSE 1 END,"
+    "  rate_window = excluded.rate_window"
+    " WHERE (c.rate_window IS DISTINCT FROM excluded.rate_window OR c.rate_calls < (SELECT rate FROM k))"
+    "  AND ((SELECT overage_ok FROM k) OR c.used + $2::int <= c.allowance)"
+    " RETURNING c.allowance, c.used, c.overage, c.period_end, c.rate_calls, c.rate_window),"
+    " u AS (INSERT INTO usage AS u SELECT k.key_id, $3, (now() AT TIME ZONE 'UTC')::date, 1, $2::int"
+    "  FROM k, c ON CONFLICT (key_id, route, day)"
+    "  DO UPDATE SET calls = u.calls + 1, credits = u.credits + excluded.credits),"
+    " l AS (UPDATE api_keys ak SET last_used_at = now() FROM k, c WHERE ak.id = k.key_id"
+    "  AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute'))"
+    " SELECT k.account_id, k.key_id, k.plan, c.allowance, c.used, c.overage, kb_us(c.period_end),"
+    "  k.rate, greatest(k.rate - c.rate_calls, 0), kb_us(c.rate_window + interval '1 minute'), k.sc"
+    " FROM k, c", 3);
+
+/* $1 hash (hex), $2 cost: why the charge did not happen (read only, a fresh snapshot). */
+static struct db_stmt q_refusal = DB_STMT("charge_refusal",
+    "SELECT ak.id, ak.account_id, a.plan, ak.revoked_at IS NOT NULL, a.disabled,"
+    " coalesce(a.rate_per_min_override, p.rate_per_min) AS rate,"
+    " coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits)),"
+    " coalesce(c.used, 0), coalesce(c.overage, 0),"
+    " kb_us(" PSTART " + interval '1 month'),"
+    " CASE WHEN c.rate_window = " WSTART " THEN c.rate_calls ELSE 0 END,"
+    " kb_us(" WSTART " + interval '1 minute'),"
+    " NOT p.overage AND coalesce(c.used, 0) + $2::int > "
+    "  coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits))"
+    " FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan"
+    " LEFT JOIN credit_periods c ON c.account_id = ak.account_id AND c.period_start = " PSTART
+    " WHERE ak.hash = decode($1, 'hex')", 2);
+
+static struct db_stmt q_refund = DB_STMT("charge_refund",
+    "SELECT api_refund($1::bigint, $2::bigint, $3::int, $4)", 4);
+
+static int64_t
+col(const PGresult *res, int c)
+{
+	return strtoll(PQgetvalue(res, 0, c), NULL, 10);
+}
+
+/* Fills out from the refusal row; returns 1 when nothing refuses the call any more (a race with
+ * a refund or a new minute: charge again), else 0. */
+static int
+refusal(const PGresult *res, struct charge *out)
+{
+	out->key_id = col(res, 0);
+	out->account_id = col(res, 1);
+	snprintf(out->plan, sizeof(out->plan), "%s", PQgetvalue(res, 0, 2));
+	if (PQgetvalue(res, 0, 3)[0] == 't') {
+		out->code = "revoked_api_key";
+		return 0;
+	}
+	if (PQgetvalue(res, 0, 4)[0] == 't') {
+		out->code = "account_disabled";
+		return 0;
+	}
+	out->rate_limit = col(res, 5);
+	out->allowance = col(res, 6);
+	out->used = col(res, 7);
+	out->overage = col(res, 8);
+	out->period_end_us = col(res, 9);
+	out->rate_remaining = out->rate_limit > col(res, 10) ? out->rate_limit - col(res, 10) : 0;
+	out->rate_reset_us = col(res, 11);
+	if (out->rate_remaining == 0)
+		out->code = "rate_limited";
+	else if (PQgetvalue(res, 0, 12)[0] == 't')
+		out->code = "credits_exhausted";
+	else
+		return 1;
+	return 0;
+}
+
+int
+charge_key(struct db *db, const char *hash_hex, int cost, const char *route, struct charge *out)
+{
+	char c[16];
+	const char *params[] = { hash_hex, c, route };
+	PGresult *res;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(c, sizeof(c), "%d", cost);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if ((res = db_exec(db, &q_charge, params)) == NULL)
+			return -1;
+		if (PQntuples(res) == 1) {
+			out->code = "ok";
+			out->account_id = col(res, 0);
+			out->key_id = col(res, 1);
+			snprintf(out->plan, sizeof(out->plan), "%s", PQgetvalue(res, 0, 2));
+			out->allowance = col(res, 3);
+			out->used = col(res, 4);
+			out->overage = col(res, 5);
+			out->period_end_us = col(res, 6);
+			out->rate_limit = col(res, 7);
+			out->rate_remaining = col(res, 8);
+			out->rate_reset_us = col(res, 9);
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		if ((res = db_exec(db, &q_refusal, params)) == NULL)
+			return -1;
+		if (PQntuples(res) == 0) {
+			out->code = "invalid_api_key";
+			PQclear(res);
+			return 0;
+		}
+		int again = refusal(res, out);
+
+		PQclear(res);
+		if (!again)
+			return 0;
+	}
+	/* refused three times while nothing seemed to refuse it: the ledger is too busy */
+	out->code = "credits_exhausted";
+	return 0;
+}
+
+int
+charge_refund(struct db *db, struct charge *ch, int cost, const char *route)
+{
+	char acc[24], key[24], c[16];
+	const char *params[] = { acc, key, c, route };
+	PGresult *res;
+
+	snprintf(acc, sizeof(acc), "%lld", (long long)ch->account_id);
+	snprintf(key, sizeof(key), "%lld", (long long)ch->key_id);
+	snprintf(c, sizeof(c), "%d", cost);
+	if ((res = db_exec(db, &q_refund, params)) == NULL) {
+		log_warnx("refund of %s credits to account %s failed", c, acc);
+		return -1;
+	}
+	PQclear(res);
+	if (ch->overage >= cost) {
+		ch->overage -= cost;
+	} else {
+		ch->used -= cost - ch->overage;
+		ch->overage = 0;
+	}
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * charge: authenticates an API key and charges a call's credits on the account's ledger
+ * (BILLING.md), for the REST API and the feed alike.
+ *
+ * The common case is one statement: the key's account row for this month (credit_periods) is
+ * upserted only when the plan's rate limit and the credits allow it (the conditional form of
+ * BILLING.md, so concurrent calls never overdraw; a pay-as-you-go account records the excess as
+ * overage), the usage row of (key, route, day) is counted, and the key's last_used_at is kept to
+ * the minute. The transaction commits with synchronous_commit off: atomic, but a crash may forget
+ * the last instant of usage. When that statement charges nothing, a second, read-only statement
+ * tells why.
+ */
+#ifndef KBOOK_CHARGE_H
+#define KBOOK_CHARGE_H
+
+#include <stdint.h>
+
+#include "db.h"
+
+struct charge {
+	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "rate_limited" or
+	 * "credits_exhausted" (static strings: the API's error codes) */
+	const char *code;
+	/* known unless code is invalid_api_key */
+	int64_t account_id, key_id;
+	char plan[16];
+	/* the month's ledger and the minute's rate window, after this call (known unless the key
+	 * is invalid, revoked or disabled) */
+	int64_t allowance, used, overage, period_end_us;
+	int64_t rate_limit, rate_remaining, rate_reset_us;
+};
+
+/*
+ * Charges cost credits for route to the key whose SHA-256 is hash_hex (64 hex digits). Fills out
+ * and returns 0, or returns -1 when Postgres cannot be asked (logged).
+ */
+int charge_key(struct db *db, const char *hash_hex, int cost, const char *route, struct charge *out);
+
+/* Gives back the credits of a charged call that failed (overage first, then the allowance) and
+ * updates c to match. Returns 0 or -1 (logged). */
+int charge_refund(struct db *db, struct charge *c, int cost, const char *route);
+
+#endif
