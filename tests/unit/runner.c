@@ -24,6 +24,7 @@ static const struct {
 	{ "kauth", test_kauth_add },
 	{ "kmsg", test_kmsg_add },
 	{ "feed_cmd", test_feed_cmd_add },
+	{ "collrule", test_collrule_add },
 };
 
 int

@@ -15,5 +15,6 @@ int test_checkpoint_add(void);
 int test_kauth_add(void);
 int test_kmsg_add(void);
 int test_feed_cmd_add(void);
+int test_collrule_add(void);
 
 #endif
