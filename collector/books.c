@@ -2,8 +2,10 @@
  * books: every market's book in memory (lib/book), and the rows it produces. A snapshot replaces
  * the book, is compared with the book held when a gap is open (divergence), and is written as a
  * 'snapshot' checkpoint; a delta is applied and written; every N deltas (or M minutes) of a
- * healthy book a 'periodic' checkpoint is written at the instant of the last delta. Each row of a
- * market gets a ts strictly above the previous one.
+ * healthy book a 'periodic' checkpoint is written at the instant of the last delta; a quiet book
+ * gets its M-minute checkpoint from the once-a-second timer (coll_book_tick) at the instant up to
+ * which its subscription is known to be complete. Each row of a market gets a ts strictly above
+ * the previous one. The rules are lib/collrule's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@ coll_books_init(int64_t checkpoint_every, int64_t checkpoint_us)
 int64_t
 coll_next_ts(struct coll_market *mk, int64_t now)
 {
-	mk->last_ts = now > mk->last_ts ? now : mk->last_ts + 1;
+	mk->last_ts = coll_rule_next_ts(mk->last_ts, now);
 	return mk->last_ts;
 }
 
@@ -63,7 +65,7 @@ coll_book_snapshot(int idx, const struct kmsg *m, int64_t now)
 	struct coll_market *mk = coll_market(idx);
 	struct book *fresh = book_new(1000000);
 	int64_t ts;
-	bool diverged;
+	bool had_book, equal;
 
 	__atomic_add_fetch(&coll_stats.snapshots, 1, __ATOMIC_RELAXED);
 	if (fresh == NULL || book_apply_snapshot(fresh, m->yes, m->n_yes, m->no, m->n_no) != BOOK_OK) {
@@ -72,7 +74,8 @@ coll_book_snapshot(int idx, const struct kmsg *m, int64_t now)
 		coll_gap_open(idx, COLL_GAP_NEGATIVE, now, "invalid snapshot");
 		return;
 	}
-	diverged = mk->book != NULL && !book_equal(mk->book, fresh);
+	had_book = mk->book != NULL;
+	equal = had_book && book_equal(mk->book, fresh);
 	book_free(mk->book);
 	mk->book = fresh;
 	ts = coll_next_ts(mk, now);
@@ -80,7 +83,7 @@ coll_book_snapshot(int idx, const struct kmsg *m, int64_t now)
 		log_errorx("%s: cannot queue a snapshot checkpoint", mk->ticker);
 		return;
 	}
-	coll_gap_close(idx, ts, diverged);
+	coll_gap_close(idx, ts, had_book, equal);
 }
 
 void
@@ -109,8 +112,21 @@ coll_book_delta(int idx, const struct kmsg *m, int64_t now)
 			coll_subs_resync(idx);
 		return;
 	}
-	if (mk->gap_open)
+	if (mk->gap.open)
 		return;
-	if (++mk->since_cp >= cp_every || (cp_us > 0 && ev.ts - mk->cp_ts >= cp_us))
+	if (coll_rule_checkpoint_on_delta(++mk->since_cp, cp_every, mk->cp_ts, cp_us, ev.ts))
 		checkpoint(idx, ev.ts, false);
+}
+
+bool
+coll_book_tick(int idx, int64_t known_at, int64_t now)
+{
+	struct coll_market *mk = coll_market(idx);
+	int64_t ts;
+
+	if (mk->book == NULL || mk->gap.open ||
+	    (ts = coll_rule_checkpoint_on_timer(mk->cp_ts, mk->last_ts, cp_us, known_at, now)) < 0)
+		return false;
+	mk->last_ts = ts;
+	return checkpoint(idx, ts, false);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "book.h"
+#include "collrule.h"
 #include "kmsg.h"
 
 /* ---- markets.c: the registry (socket thread only) ---- */
@@ -23,7 +24,7 @@ struct coll_market {
 	struct book *book;       /* NULL until the first snapshot; owned */
 	int sub;                 /* index in the subscription table, -1 when not subscribed */
 	bool want;               /* open: should be subscribed */
-	bool gap_open;           /* a gap is recorded and not closed yet */
+	struct coll_gap gap;     /* its open gap, if any (lib/collrule) */
 	int64_t last_ts;         /* last ts given to a row of this market (strictly increasing) */
 	int64_t cp_ts;           /* ts of its latest checkpoint */
 	int64_t since_cp;        /* deltas since that checkpoint */
@@ -48,12 +49,7 @@ enum coll_ev_kind {
 	COLL_EV_DELTA,       /* ts, a = exchange ts in ms (-1 none), side, price, delta */
 	COLL_EV_CHECKPOINT,  /* ts, data: struct coll_levels, source */
 	COLL_EV_GAP_OPEN,    /* ts = start, reason, data: detail text */
-	COLL_EV_GAP_CLOSE,   /* ts = end, diverged */
-};
-
-enum coll_gap_reason {
-	COLL_GAP_SEQ, COLL_GAP_DISCONNECT, COLL_GAP_RESTART, COLL_GAP_TERMINAL, COLL_GAP_OVERFLOW,
-	COLL_GAP_NEGATIVE, COLL_GAP_TAKEOVER,
+	COLL_EV_GAP_CLOSE,   /* ts = end, flag: enum coll_gap_div, c: enum coll_gap_end */
 };
 
 struct coll_levels {
@@ -64,7 +60,7 @@ struct coll_levels {
 struct coll_ev {
 	uint8_t kind;
 	uint8_t side;       /* DELTA */
-	uint8_t flag;       /* CHECKPOINT: 1 = snapshot, 0 = periodic; GAP_OPEN: reason; GAP_CLOSE: diverged */
+	uint8_t flag;       /* CHECKPOINT: 1 = snapshot, 0 = periodic; GAP_OPEN: reason; GAP_CLOSE: divergence */
 	int32_t market;     /* registry index */
 	int64_t ts;
 	int64_t a, b, c;    /* DELTA: exchange ts ms, price, delta */
@@ -183,7 +179,10 @@ void coll_subs_resync(int idx);
  * subscribed when active or paused, dropped when finalized. Used by discovery and re-scans.
  */
 void coll_subs_on_rest_market(struct json_object *market, void *arg);
-/* Called every second: takes a finished REST re-scan, retries refused subscriptions. */
+/*
+ * Called every second: takes a finished REST re-scan, retries refused subscriptions, and queues
+ * the periodic checkpoints of quiet books that are due (coll_book_tick).
+ */
 void coll_subs_tick(int64_t now);
 int coll_subs_markets(void);
 void coll_subs_free(void);
@@ -193,6 +192,12 @@ void coll_subs_free(void);
 void coll_books_init(int64_t checkpoint_every, int64_t checkpoint_us);
 void coll_book_snapshot(int idx, const struct kmsg *m, int64_t now);
 void coll_book_delta(int idx, const struct kmsg *m, int64_t now);
+/*
+ * The timer (every second): writes market idx's periodic checkpoint when M minutes passed since
+ * its last one, at known_at (the receive time of its subscription's last message) when that is
+ * after its last row. Returns true when one was queued.
+ */
+bool coll_book_tick(int idx, int64_t known_at, int64_t now);
 /* The next ts of market idx at receive time now: now, or one past its last ts. */
 int64_t coll_next_ts(struct coll_market *mk, int64_t now);
 
@@ -203,9 +208,16 @@ int64_t coll_next_ts(struct coll_market *mk, int64_t now);
  * is already open or nothing was recorded yet. Returns true when a gap was opened.
  */
 bool coll_gap_open(int idx, enum coll_gap_reason reason, int64_t start, const char *detail);
-/* Closes the open gap of idx at ts (the snapshot checkpoint's instant). */
-void coll_gap_close(int idx, int64_t ts, bool diverged);
-const char *coll_gap_reason_name(enum coll_gap_reason r);
+/*
+ * Closes the open gap of idx at ts, the instant of the fresh snapshot's checkpoint; had_book and
+ * held_equal tell whether a book was held and equalled the fresh one (diverged).
+ */
+void coll_gap_close(int idx, int64_t ts, bool had_book, bool held_equal);
+/*
+ * Market idx finished (settled) at now with a gap still open: no snapshot will come, so the gap
+ * closes at now, closed_by 'market_closed', divergence unknown.
+ */
+void coll_gap_finish(int idx, int64_t now);
 
 /* ---- metrics.c: counters shared by the threads (relaxed atomics), /metrics and /healthz ---- */
 

@@ -212,6 +212,8 @@ coll_subs_unwant(int idx)
 	struct coll_sub *s;
 
 	mk->want = false;
+	/* no snapshot will be asked for it any more: an open gap ends here */
+	coll_gap_finish(idx, kt_now());
 	if (mk->sub < 0)
 		return;
 	s = &subs[mk->sub];
@@ -533,14 +535,24 @@ coll_subs_on_rest_market(struct json_object *o, void *arg)
 		coll_subs_unwant(idx);
 }
 
+/* Periodic checkpoints queued by one tick at most (a burst of due books is spread over ticks). */
+#define TICK_CHECKPOINTS 5000
+
 void
 coll_subs_tick(int64_t now)
 {
+	int queued = 0;
+
 	coll_maint_take(coll_subs_on_rest_market, NULL);
 	for (int i = 0; i < n_subs; i++)
 		if (subs[i].retry_at != 0 && now >= subs[i].retry_at && !subs[i].dead &&
 		    coll_ws_connected())
 			subscribe(i);
+	/* the M-minute checkpoints of quiet books: each known up to its sid's last message */
+	for (int i = 0; i < n_subs && queued < TICK_CHECKPOINTS && coll_ws_connected(); i++)
+		for (int j = 0; !subs[i].dead && subs[i].sid >= 0 && j < subs[i].n; j++)
+			if (coll_book_tick(subs[i].mk[j], subs[i].last_rx, now))
+				queued++;
 }
 
 void

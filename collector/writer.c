@@ -7,7 +7,9 @@
  * (first_ts, last_ts), and a NOTIFY kbook_deltas that feedd receives at commit. A failed
  * transaction is retried with the same events once Postgres answers again; nothing is dropped.
  * A market seen for the first time in this process with earlier coverage gets a 'restart' gap from
- * just after its last recorded instant to its first new snapshot.
+ * just after its last recorded instant to its first new snapshot. A market first seen on the
+ * socket that REST could not describe gets a row with its ticker only and is fetched again with
+ * backoff until REST answers.
  *
  * When Postgres has refused a batch for spool_after seconds (or at shutdown), the batch and every
  * later one go to the spool file (spool.c) instead, in order; each second the writer tries to
@@ -96,11 +98,11 @@ static struct db_stmt q_gap_open = DB_STMT("coll_gap_open",
     "INSERT INTO gaps (market_id, start_ts, reason, detail) SELECT $1, kb_ts($2), $3, $4"
     " WHERE NOT EXISTS (SELECT 1 FROM gaps WHERE market_id = $1 AND start_ts = kb_ts($2))", 4);
 static struct db_stmt q_gap_close = DB_STMT("coll_gap_close",
-    "UPDATE gaps SET end_ts = greatest(kb_ts($2), start_ts), diverged = $3"
-    " WHERE market_id = $1 AND end_ts IS NULL", 3);
+    "UPDATE gaps SET end_ts = greatest(kb_ts($2), start_ts), diverged = $3, closed_by = $4"
+    " WHERE market_id = $1 AND end_ts IS NULL", 4);
 static struct db_stmt q_gap_restart = DB_STMT("coll_gap_restart",
-    "INSERT INTO gaps (market_id, start_ts, end_ts, reason, detail)"
-    " SELECT $1, kb_ts($2), kb_ts($3), $4, 'not recording between two runs'"
+    "INSERT INTO gaps (market_id, start_ts, end_ts, reason, detail, closed_by)"
+    " SELECT $1, kb_ts($2), kb_ts($3), $4, 'not recording between two runs', 'snapshot'"
     " WHERE NOT EXISTS (SELECT 1 FROM gaps WHERE market_id = $1 AND start_ts = kb_ts($2))", 4);
 static enum coll_gap_reason restart_reason = COLL_GAP_RESTART;
 static struct db_stmt q_coverage = DB_STMT("coll_coverage",
@@ -380,22 +382,94 @@ upsert(int32_t idx, struct db_stmt *st, const char *arg)
 	return 0;
 }
 
+/*
+ * GETs /markets/{ticker} and returns its "market" object as JSON text (caller frees), or NULL
+ * when REST failed or answered something else.
+ */
+static char *
+rest_market(const char *ticker)
+{
+	char path[300], *text = NULL;
+	struct json_object *o, *mk = NULL;
+
+	if (rest == NULL || rest[0] == '\0')
+		return NULL;
+	snprintf(path, sizeof(path), "/markets/%s", ticker);
+	o = coll_rest_get(rest, path);
+	if (o != NULL && json_object_object_get_ex(o, "market", &mk) &&
+	    json_object_is_type(mk, json_type_object))
+		text = strdup(json_object_to_json_string_ext(mk, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}
+
+/*
+ * Markets first seen on the socket whose REST fetch failed: their row holds only the ticker
+ * until a later fetch succeeds. Tried again after 1 s, doubling to 60 s, REFETCH_TRIES times
+ * (about 8 minutes), after which the periodic re-scan is left to complete the row. Writer thread
+ * only.
+ */
+#define REFETCH_FIRST_US 1000000
+#define REFETCH_MAX_US 60000000
+#define REFETCH_TRIES 12
+
+static struct refetch {
+	int32_t market;
+	int tries;
+	int64_t at, delay;
+	char *ticker;         /* owned */
+} *refetch;
+static size_t n_refetch, cap_refetch;
+
+/* Queues market idx (ticker copied) for a REST fetch again, unless it is queued already. */
+static void
+refetch_add(int32_t idx, const char *ticker)
+{
+	for (size_t i = 0; i < n_refetch; i++)
+		if (refetch[i].market == idx)
+			return;
+	if (n_refetch == cap_refetch) {
+		size_t cap = cap_refetch == 0 ? 16 : cap_refetch * 2;
+		struct refetch *r = realloc(refetch, cap * sizeof(*r));
+
+		if (r == NULL)
+			return;
+		refetch = r;
+		cap_refetch = cap;
+	}
+	if ((refetch[n_refetch].ticker = strdup(ticker)) == NULL)
+		return;
+	refetch[n_refetch].market = idx;
+	refetch[n_refetch].tries = 0;
+	refetch[n_refetch].delay = REFETCH_FIRST_US;
+	refetch[n_refetch].at = kt_now() + REFETCH_FIRST_US;
+	log_warnx("no REST metadata for %s yet: fetching it again in %lld ms", ticker,
+	    (long long)(REFETCH_FIRST_US / 1000));
+	n_refetch++;
+}
+
+static void
+refetch_drop(size_t i)
+{
+	free(refetch[i].ticker);
+	refetch[i] = refetch[--n_refetch];
+}
+
 /* COLL_EV_FETCH: the REST object of a market first seen on the socket, or a minimal one. */
 static int
 fetch_upsert(int32_t idx, const char *ticker)
 {
-	char path[300];
-	struct json_object *o, *mk = NULL;
+	char *text = rest_market(ticker);
 	int rc;
 
-	snprintf(path, sizeof(path), "/markets/%s", ticker);
-	o = rest != NULL && rest[0] != '\0' ? coll_rest_get(rest, path) : NULL;
-	if (o != NULL && json_object_object_get_ex(o, "market", &mk) &&
-	    json_object_is_type(mk, json_type_object))
-		rc = upsert(idx, &q_upsert, json_object_to_json_string_ext(mk, JSON_C_TO_STRING_PLAIN));
-	else
+	if (text != NULL) {
+		rc = upsert(idx, &q_upsert, text);
+	} else {
 		rc = upsert(idx, &q_insert_min, ticker);
-	json_object_put(o);
+		if (rc == 0)
+			refetch_add(idx, ticker);
+	}
+	free(text);
 	return rc;
 }
 
@@ -502,7 +576,8 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 		case COLL_EV_GAP_CLOSE:
 			p3[0] = a;
 			p3[1] = b;
-			p3[2] = e->flag ? "true" : "false";
+			p3[2] = e->flag == COLL_DIV_YES ? "true" : e->flag == COLL_DIV_NO ? "false" : NULL;
+			p3[3] = coll_gap_end_name((enum coll_gap_end)e->c);
 			if (exec_stmt(&q_gap_close, p3) != 0)
 				goto out;
 			break;
@@ -746,6 +821,45 @@ out:
 	return rc;
 }
 
+/*
+ * Fetches again the markets whose REST metadata is owed and due, each upserted in a statement
+ * of its own once REST answers; a failure doubles its delay.
+ */
+static void
+refetch_due(void)
+{
+	for (size_t i = 0; i < n_refetch;) {
+		struct refetch *r = &refetch[i];
+		char *text;
+
+		if (kt_now() < r->at) {
+			i++;
+			continue;
+		}
+		if ((text = rest_market(r->ticker)) != NULL) {
+			int rc = db_ensure(db) == 0 ? upsert(r->market, &q_upsert, text) : -1;
+
+			free(text);
+			if (rc == 0) {
+				log_info("REST metadata of %s fetched after %d retries", r->ticker, r->tries + 1);
+				refetch_drop(i);
+				continue;
+			}
+		}
+		if (++r->tries >= REFETCH_TRIES) {
+			log_errorx("no REST metadata for %s after %d retries: left to the re-scan",
+			    r->ticker, r->tries);
+			refetch_drop(i);
+			continue;
+		}
+		r->delay = r->delay * 2 < REFETCH_MAX_US ? r->delay * 2 : REFETCH_MAX_US;
+		r->at = kt_now() + r->delay;
+		log_warnx("no REST metadata for %s yet: fetching it again in %lld ms", r->ticker,
+		    (long long)(r->delay / 1000));
+		i++;
+	}
+}
+
 /* Writes one batch directly; after spool_after_us of failures (at once when stopping) spools it. */
 static void
 write_or_spool(struct coll_ev *batch, size_t n, bool stop)
@@ -807,6 +921,8 @@ writer_main(void *arg)
 			}
 			continue;
 		}
+		if (n_refetch > 0 && !stop)
+			refetch_due();
 		if (n == 0)
 			continue;
 		write_or_spool(batch, n, stop);
@@ -868,6 +984,11 @@ coll_writer_stop(void)
 	for (size_t i = 0; i < n_wm; i++)
 		free(wm[i].ticker);
 	coll_spool_close();
+	while (n_refetch > 0)
+		refetch_drop(n_refetch - 1);
+	free(refetch);
+	refetch = NULL;
+	cap_refetch = 0;
 	free(wm);
 	wm = NULL;
 	n_wm = 0;

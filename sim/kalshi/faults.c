@@ -101,6 +101,22 @@ fault_allow_adds(struct sim_conn *c, uint32_t sid, uint32_t count)
 }
 
 static void
+fault_mute_snapshots(struct sim_conn *c, uint32_t sid, uint32_t count)
+{
+	(void)sid;
+	(void)count;
+	c->f_mute_snapshots = true;
+}
+
+static void
+fault_unmute_snapshots(struct sim_conn *c, uint32_t sid, uint32_t count)
+{
+	(void)sid;
+	(void)count;
+	c->f_mute_snapshots = false;
+}
+
+static void
 fault_numbers(struct sim_conn *c, uint32_t sid, uint32_t count)
 {
 	(void)sid;
@@ -153,6 +169,8 @@ static const struct {
 	{ "error25", fault_error25, false },
 	{ "refuse_adds", fault_refuse_adds, true },
 	{ "allow_adds", fault_allow_adds, false },
+	{ "mute_snapshots", fault_mute_snapshots, true },
+	{ "unmute_snapshots", fault_unmute_snapshots, false },
 	{ "numbers", fault_numbers, true },
 	{ "strings", fault_strings, false },
 	{ "bad_utf8", fault_bad_utf8, false },
@@ -175,6 +193,12 @@ sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count
 	struct sim_conn *c, *next;
 
 	if (k < 0) {
+		if (strcmp(kind, "rest_fail") == 0) {
+			/* not a connection's: the next count GET /markets/{ticker} answer 503 */
+			sim_w.f_rest_fail += count == 0 ? 1 : count;
+			log_info("fault rest_fail: the next %u market requests fail", sim_w.f_rest_fail);
+			return 0;
+		}
 		*why = "unknown fault type";
 		return -1;
 	}

@@ -318,6 +318,11 @@ sim_rest_market(struct sim_req *r)
 	struct sim_market *m = sim_market_find(t, strlen(t));
 	struct json_object *o;
 
+	if (sim_w.f_rest_fail > 0) {
+		sim_w.f_rest_fail--; /* the rest_fail fault */
+		sim_req_error(r, 503, "service_unavailable", "service unavailable");
+		return;
+	}
 	if (m == NULL) {
 		sim_req_error(r, 404, "market_not_found", "market not found");
 		return;

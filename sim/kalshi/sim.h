@@ -169,6 +169,7 @@ struct sim_conn {
 	bool f_numbers;           /* prices and sizes as JSON numbers */
 	bool f_no_pings;
 	bool f_refuse_adds;       /* subscribe/add_markets answer error 26 */
+	bool f_mute_snapshots;    /* get_snapshot is answered with nothing */
 	bool f_close;             /* close the socket at the next writeable */
 	bool f_frozen;            /* neither read (so no pongs) nor write: a hung exchange */
 };
@@ -211,6 +212,7 @@ struct sim_world {
 	struct sim_conn *conns;
 	uint64_t next_conn_id;
 	struct sim_stats st;
+	uint32_t f_rest_fail;       /* fault: the next N GET /markets/{ticker} answer 503 */
 	FILE *msg_log;
 	int64_t start_us;
 };

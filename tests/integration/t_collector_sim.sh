@@ -83,7 +83,7 @@ check "coverage first_ts/last_ts set where data was recorded" 0 \
 		WHERE c.market_id = m.id))")"
 check "every snapshot after a gap is a snapshot checkpoint at the gap's end" 0 \
 	"$(coll_sql "SELECT count(*) FROM gaps g WHERE NOT EXISTS (SELECT 1 FROM book_checkpoints c
-		WHERE c.market_id = g.market_id AND c.ts = g.end_ts AND c.source = 'snapshot')")"
+		WHERE c.market_id = g.market_id AND c.ts = g.end_ts AND c.source = 'snapshot') AND g.closed_by = 'snapshot'")"
 check "the crash left restart gaps" 1 "$(coll_sql "SELECT (count(*) > 100)::int FROM gaps WHERE reason = 'restart'")"
 
 coll_check --samples 1000 --seed 5

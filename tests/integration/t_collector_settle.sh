@@ -1,0 +1,82 @@
+#!/bin/bash
+# kbook-collector: a gap whose fresh snapshot never comes, and REST metadata that fails at first.
+# (1) The sim stops answering get_snapshot and drops a message: every market of the sid opens a
+# seq_gap. One of them is then closed, determined and settled: its gap must close at once, marked
+# closed_by 'market_closed' with divergence unknown (NULL), instead of staying open forever. When
+# the exchange answers again, the other gaps close on their snapshots. (2) A market created on the
+# lifecycle channel whose GET /markets/{ticker} fails twice (the sim's rest_fail fault) gets a bare
+# row at first, then its full metadata from the retries (backoff 1 s, 2 s), long before any re-scan.
+# The books rebuilt from Postgres equal the sim's ground truth outside gaps.
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+source "$here/../sim/sim_lib.sh"
+source "$here/../collector/coll_lib.sh"
+
+# wait_sql SQL SECONDS: until the query prints 1
+wait_sql() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(coll_sql "$1")" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+coll_db
+check "a database of the test's own" 0 $?
+sim_start --markets 30 --rate 300 --seed 21
+coll_start
+coll_wait_rows 300 20
+check "the collector records deltas" 0 $?
+m=$(coll_sql "SELECT m.ticker FROM markets m WHERE m.status = 'active' AND EXISTS (SELECT 1
+	FROM book_checkpoints c WHERE c.market_id = m.id AND c.source = 'snapshot') ORDER BY m.ticker LIMIT 1")
+check_match "an active market with a book" '^[A-Z]' "$m"
+nbooks=$(coll_sql "SELECT count(DISTINCT market_id) FROM book_checkpoints WHERE source = 'snapshot'")
+
+# (1) snapshots never come; a dropped message opens a gap on every market of the sid
+sim_fault mute_snapshots
+sim_fault drop count=1
+wait_sql "SELECT (count(*) = $nbooks)::int FROM gaps WHERE end_ts IS NULL AND reason = 'seq_gap'" 15
+check "a seq_gap is open on each of the $nbooks markets with a book" 0 $?
+sleep 1
+check "no snapshot closes them while the exchange is mute" "$nbooks" \
+	"$(coll_sql "SELECT count(*) FROM gaps WHERE end_ts IS NULL")"
+for to in closed determined finalized; do
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$SIM_PORT/_sim/lifecycle?ticker=$m&to=$to"
+done
+wait_sql "SELECT count(*) FROM gaps g JOIN markets m ON m.id = g.market_id
+	WHERE m.ticker = '$m' AND g.end_ts IS NOT NULL" 15
+check "the settled market's gap is closed" 0 $?
+check "closed by the market's end, divergence unknown, after its start" "seq_gap|market_closed||t" \
+	"$(coll_sql "SELECT reason, closed_by, coalesce(diverged::text, ''), end_ts >= start_ts
+		FROM gaps g JOIN markets m ON m.id = g.market_id WHERE m.ticker = '$m'")"
+check "its status is recorded" finalized "$(coll_sql "SELECT status FROM markets WHERE ticker = '$m'")"
+check "the other gaps are still open" "$((nbooks - 1))" "$(coll_sql "SELECT count(*) FROM gaps WHERE end_ts IS NULL")"
+check_match "the collector says why" "gap closed without a snapshot: $m settled first" "$(cat "$COLL_LOG")"
+
+# the exchange answers again; the next seq gap asks the snapshots again and they close the rest
+sim_fault unmute_snapshots
+sim_fault drop count=1
+wait_sql "SELECT (count(*) = 0)::int FROM gaps WHERE end_ts IS NULL" 15
+check "every gap is closed once snapshots come" 0 $?
+check "the others closed by a snapshot, with divergence known" "0" \
+	"$(coll_sql "SELECT count(*) FROM gaps g JOIN markets m ON m.id = g.market_id WHERE m.ticker <> '$m'
+		AND (closed_by IS DISTINCT FROM 'snapshot' OR diverged IS NULL)")"
+
+# (2) REST metadata of a market first seen on the socket fails twice, then comes
+sim_fault rest_fail count=2
+created=$(curl -s -X POST "http://127.0.0.1:$SIM_PORT/_sim/lifecycle?create=1" |
+	"$SIM_PY" -c 'import json,sys; print(json.load(sys.stdin)["ticker"])')
+wait_sql "SELECT count(*) FROM markets WHERE ticker = '$created' AND raw ? 'price_ranges' AND title <> ''" 20
+check "the created market's row gets its REST metadata from a retry" 0 $?
+check "the first fetch and one retry failed, the second retry worked" "2|1" \
+	"$(grep -c "no REST metadata for $created yet" "$COLL_LOG")|$(grep -c "REST metadata of $created fetched after 2 retries" "$COLL_LOG")"
+wait_sql "SELECT count(*) FROM book_checkpoints c JOIN markets m ON m.id = c.market_id
+	WHERE m.ticker = '$created' AND c.source = 'snapshot'" 10
+check "the created market is recorded" 0 $?
+
+coll_stop
+coll_check --samples 300 --seed 7
+check "only seq gaps" "seq_gap" "$COLL_REASONS"
+sim_stop
+finish
