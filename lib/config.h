@@ -37,6 +37,7 @@ struct config {
 	int64_t collector_sub_max;
 	int64_t collector_checkpoint_every;
 	int64_t collector_checkpoint_minutes;
+	int64_t collector_checkpoint_seconds;
 	int64_t collector_queue_max;
 	int64_t collector_silence_s;
 	int64_t collector_metrics_port;

@@ -1,5 +1,7 @@
 #!/bin/bash
-# kbook-collector: a gap whose fresh snapshot never comes, and REST metadata that fails at first.
+# kbook-collector: a quiet book's periodic checkpoint, a gap whose fresh snapshot never comes, and
+# REST metadata that fails at first. (0) A market paused on the exchange gets no delta, yet the
+# timer writes its periodic checkpoint every KBOOK_COLLECTOR_CHECKPOINT_SECONDS (2 s here).
 # (1) The sim stops answering get_snapshot and drops a message: every market of the sid opens a
 # seq_gap. One of them is then closed, determined and settled: its gap must close at once, marked
 # closed_by 'market_closed' with divergence unknown (NULL), instead of staying open forever. When
@@ -25,6 +27,7 @@ wait_sql() {
 coll_db
 check "a database of the test's own" 0 $?
 sim_start --markets 30 --rate 300 --seed 21
+export KBOOK_COLLECTOR_CHECKPOINT_SECONDS=2
 coll_start
 coll_wait_rows 300 20
 check "the collector records deltas" 0 $?
@@ -32,6 +35,28 @@ m=$(coll_sql "SELECT m.ticker FROM markets m WHERE m.status = 'active' AND EXIST
 	FROM book_checkpoints c WHERE c.market_id = m.id AND c.source = 'snapshot') ORDER BY m.ticker LIMIT 1")
 check_match "an active market with a book" '^[A-Z]' "$m"
 nbooks=$(coll_sql "SELECT count(DISTINCT market_id) FROM book_checkpoints WHERE source = 'snapshot'")
+
+# (0) a paused market is quiet: its checkpoints come from the timer, with no delta in between
+q=$(coll_sql "SELECT m.ticker FROM markets m WHERE m.status = 'active' AND m.ticker <> '$m' AND EXISTS (SELECT 1
+	FROM book_checkpoints c WHERE c.market_id = m.id AND c.source = 'snapshot') ORDER BY m.ticker DESC LIMIT 1")
+curl -s -o /dev/null -X POST "http://127.0.0.1:$SIM_PORT/_sim/lifecycle?ticker=$q&to=inactive"
+wait_sql "SELECT (status = 'inactive')::int FROM markets WHERE ticker = '$q'" 10
+check "the paused market's status is recorded" 0 $?
+quiet="FROM book_checkpoints c JOIN markets m ON m.id = c.market_id WHERE m.ticker = '$q'
+	AND c.source = 'periodic' AND c.ts > (SELECT coalesce(max(d.ts), '-infinity') FROM book_deltas d WHERE d.market_id = m.id)"
+wait_sql "SELECT (count(*) >= 2)::int $quiet" 15
+check "the quiet market gets periodic checkpoints after its last delta" 0 $?
+check "each one the book it had" 1 "$(coll_sql "SELECT (count(DISTINCT (yes_prices, yes_sizes, no_prices, no_sizes)) = 1
+	AND min(c.ts) < max(c.ts))::int $quiet")"
+check "the latest is the sim's book now" 1 "$(coll_sql "SELECT yes_prices, yes_sizes, no_prices, no_sizes $quiet
+	ORDER BY c.ts DESC LIMIT 1" | "$SIM_PY" -c 'import json, sys
+from decimal import Decimal
+arr = lambda s: [int(x) for x in s.strip("{}").split(",")] if s.strip("{}") else []
+row = [arr(f) for f in sys.stdin.read().strip().split("|")]
+b = json.loads(sys.argv[1])
+side = lambda lv: [[int(Decimal(p) * 1000000) for p, _ in lv], [int(Decimal(z) * 100) for _, z in lv]]
+print(int(row == side(b["yes_dollars_fp"]) + side(b["no_dollars_fp"])))' \
+	"$(curl -s "http://127.0.0.1:$SIM_PORT/_sim/book?ticker=$q")")"
 
 # (1) snapshots never come; a dropped message opens a gap on every market of the sid
 sim_fault mute_snapshots
