@@ -2,6 +2,7 @@
  * daypart: see daypart.h. The statements are constant text apart from the partition's date,
  * whose eight digits are written into a fixed template from integers (no printf, no input).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "daypart.h"
@@ -9,25 +10,41 @@
 #include "log.h"
 
 #define SLOTS 16
-#define DAY_US (86400LL * 1000000)
+#define PART "book_deltas_p0000_00_00"
 
-static const char tmpl[] =
-    "SELECT kb_us(ts), side, price, delta FROM book_deltas_p0000_00_00"
-    " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts";
-#define TMPL_DATE (sizeof("SELECT kb_us(ts), side, price, delta FROM book_deltas_p") - 1)
+enum { ST_BOOK, ST_DELTAS, ST__COUNT };
 
-/* One statement name per slot, and the constant command that forgets it. */
-static const char *const names[SLOTS] = {
-	"daypart0", "daypart1", "daypart2", "daypart3", "daypart4", "daypart5", "daypart6",
-	"daypart7", "daypart8", "daypart9", "daypart10", "daypart11", "daypart12", "daypart13",
-	"daypart14", "daypart15",
+static const char *const tmpl[ST__COUNT] = {
+	[ST_BOOK] =
+	"SELECT m.id, m.ticker, m.notional, kb_us(m.first_ts), kb_us(m.last_ts),"
+	" kb_us(c.ts), c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
+	" kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows"
+	" FROM markets m"
+	" LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id"
+	"   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true"
+	" LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id"
+	"   AND gp.start_ts <= $2::timestamptz"
+	"   AND (gp.end_ts IS NULL OR gp.end_ts > $2::timestamptz OR gp.start_ts >= c.ts)"
+	"   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
+	" LEFT JOIN LATERAL (SELECT string_agg(kb_us(x.ts) || ',' || x.side || ',' || x.price || ','"
+	"   || x.delta, ';' ORDER BY x.ts) AS rows FROM " PART " x"
+	"   WHERE c.ts >= $3::timestamptz AND x.market_id = m.id AND x.ts > c.ts"
+	"   AND x.ts <= $2::timestamptz) d ON true"
+	" WHERE m.ticker = $1",
+	[ST_DELTAS] =
+	"SELECT kb_us(ts), side, price, delta FROM " PART
+	" WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts",
 };
-static const char *const deallocs[SLOTS] = {
-	"DEALLOCATE daypart0", "DEALLOCATE daypart1", "DEALLOCATE daypart2", "DEALLOCATE daypart3",
-	"DEALLOCATE daypart4", "DEALLOCATE daypart5", "DEALLOCATE daypart6", "DEALLOCATE daypart7",
-	"DEALLOCATE daypart8", "DEALLOCATE daypart9", "DEALLOCATE daypart10", "DEALLOCATE daypart11",
-	"DEALLOCATE daypart12", "DEALLOCATE daypart13", "DEALLOCATE daypart14", "DEALLOCATE daypart15",
-};
+
+/* Statement names per kind and slot, and the constant commands that forget them. */
+#define N(k, i) "daypart_" k #i
+#define NAMES(k) { N(k, 0), N(k, 1), N(k, 2), N(k, 3), N(k, 4), N(k, 5), N(k, 6), N(k, 7), \
+	N(k, 8), N(k, 9), N(k, 10), N(k, 11), N(k, 12), N(k, 13), N(k, 14), N(k, 15) }
+#define D(k, i) "DEALLOCATE daypart_" k #i
+#define DEALLOCS(k) { D(k, 0), D(k, 1), D(k, 2), D(k, 3), D(k, 4), D(k, 5), D(k, 6), D(k, 7), \
+	D(k, 8), D(k, 9), D(k, 10), D(k, 11), D(k, 12), D(k, 13), D(k, 14), D(k, 15) }
+static const char *const names[ST__COUNT][SLOTS] = { NAMES("b"), NAMES("d") };
+static const char *const deallocs[ST__COUNT][SLOTS] = { DEALLOCS("b"), DEALLOCS("d") };
 
 /* Is the table named $1 a partition of book_deltas now? */
 static struct db_stmt q_is_part = DB_STMT("daypart_is_partition",
@@ -35,13 +52,20 @@ static struct db_stmt q_is_part = DB_STMT("daypart_is_partition",
     " WHERE inhrelid = to_regclass($1) AND inhparent = 'book_deltas'::regclass)", 1);
 
 static struct slot {
-	int64_t day;     /* days since the epoch; 0 with sql[0] == 0: free */
-	bool missing;    /* the day has no partition: its rows are in the default one */
+	int64_t day;       /* days since the epoch */
+	bool assigned;
+	bool missing;      /* the day has no partition (its rows, if any, are in the default one) */
 	unsigned long used;
-	char sql[sizeof(tmpl)];
-	struct db_stmt st;
+	char *sql[ST__COUNT];
+	struct db_stmt st[ST__COUNT];
 } slots[SLOTS];
 static unsigned long clock_;
+
+int64_t
+daypart_day(int64_t us)
+{
+	return us >= 0 ? us / DAYPART_DAY_US : (us - DAYPART_DAY_US + 1) / DAYPART_DAY_US;
+}
 
 static void
 put_digits(char *p, int v, int n)
@@ -50,10 +74,35 @@ put_digits(char *p, int v, int n)
 		p[i] = (char)('0' + v % 10);
 }
 
-static int64_t
-day_of(int64_t us)
+/* Writes the date of day over the placeholder of sql (a copy of a template). */
+static void
+put_date(char *sql, int64_t day)
 {
-	return us >= 0 ? us / DAY_US : (us - DAY_US + 1) / DAY_US;
+	char *p = strstr(sql, PART) + sizeof("book_deltas_p") - 1;
+	int y, m, d;
+
+	kt_civil_from_days(day, &y, &m, &d);
+	put_digits(p, y, 4);
+	put_digits(p + 5, m, 2);
+	put_digits(p + 8, d, 2);
+}
+
+/* Frees slot s for another day, forgetting its statements on the server. Returns 0 or -1. */
+static int
+slot_release(struct db *db, struct slot *s)
+{
+	for (int k = 0; k < ST__COUNT; k++) {
+		PGresult *res;
+
+		if (s->st[k].gen == 0 || s->st[k].gen != db_generation(db))
+			continue;
+		if ((res = db_exec_sql(db, deallocs[k][s - slots], 0, NULL)) == NULL)
+			return -1;
+		PQclear(res);
+		s->st[k].gen = 0;
+	}
+	s->assigned = false;
+	return 0;
 }
 
 /* The slot of day, (re)assigned to it if needed; NULL on a database error. */
@@ -61,63 +110,69 @@ static struct slot *
 slot_for(struct db *db, int64_t day)
 {
 	struct slot *s = &slots[0];
-	char table[sizeof("book_deltas_p0000_00_00")];
+	char table[sizeof(PART)];
 	const char *params[] = { table };
 	PGresult *res;
-	int y, m, d;
 
 	for (int i = 0; i < SLOTS; i++) {
-		if (slots[i].sql[0] != '\0' && slots[i].day == day)
+		if (slots[i].assigned && slots[i].day == day)
 			return &slots[i];
-		if (slots[i].used < s->used)
+		if (!slots[i].assigned || slots[i].used < s->used)
 			s = &slots[i];
+		if (!s->assigned)
+			break;
 	}
-	/* the least recently used slot: forget its statement on the server */
-	if (s->sql[0] != '\0' && s->st.gen != 0 && s->st.gen == db_generation(db)) {
-		if ((res = db_exec_sql(db, deallocs[s - slots], 0, NULL)) == NULL)
-			return NULL;
-		PQclear(res);
-	}
-	kt_civil_from_days(day, &y, &m, &d);
-	memcpy(s->sql, tmpl, sizeof(tmpl));
-	put_digits(s->sql + TMPL_DATE, y, 4);
-	put_digits(s->sql + TMPL_DATE + 5, m, 2);
-	put_digits(s->sql + TMPL_DATE + 8, d, 2);
-	memcpy(table, s->sql + TMPL_DATE - strlen("book_deltas_p"), sizeof(table) - 1);
-	table[sizeof(table) - 1] = '\0';
-	s->st = (struct db_stmt)DB_STMT(names[s - slots], s->sql, 3);
-	s->day = day;
-	if ((res = db_exec(db, &q_is_part, params)) == NULL) {
-		s->sql[0] = '\0';
+	if (s->assigned && slot_release(db, s) != 0)
 		return NULL;
+	for (int k = 0; k < ST__COUNT; k++) {
+		if (s->sql[k] == NULL && (s->sql[k] = malloc(strlen(tmpl[k]) + 1)) == NULL)
+			return NULL;
+		strcpy(s->sql[k], tmpl[k]);
+		put_date(s->sql[k], day);
+		s->st[k] = (struct db_stmt)DB_STMT(names[k][s - slots], s->sql[k], 3);
 	}
+	memcpy(table, PART, sizeof(table));
+	put_date(table, day);
+	if ((res = db_exec(db, &q_is_part, params)) == NULL)
+		return NULL;
 	s->missing = PQgetvalue(res, 0, 0)[0] != 't';
 	PQclear(res);
+	s->day = day;
+	s->assigned = true;
 	return s;
 }
 
-PGresult *
-daypart_deltas(struct db *db, int64_t from, int64_t to, const char *const params[3], bool *use_parent)
+static PGresult *
+run(struct db *db, int64_t day, int kind, const char *const params[3], bool *fallback)
 {
 	struct slot *s;
 	PGresult *res;
 
-	*use_parent = true;
-	if (from == INT64_MIN || day_of(from) != day_of(to) || to - from >= DAY_US)
+	*fallback = false;
+	if ((s = slot_for(db, day)) == NULL)
 		return NULL;
-	if ((s = slot_for(db, day_of(to))) == NULL) {
-		*use_parent = false;
-		return NULL;
-	}
 	s->used = ++clock_;
-	if (s->missing)
-		return NULL;
-	if ((res = db_exec(db, &s->st, params)) != NULL)
+	if (!s->missing && (res = db_exec(db, &s->st[kind], params)) != NULL)
 		return res;
-	/* the partition was dropped since (an operator moved its rows, or retention): the parent */
-	if (strcmp(db_sqlstate(db), "42P01") == 0)
+	/* no partition; or it was dropped since (an operator moved its rows, or retention) */
+	if (s->missing || strcmp(db_sqlstate(db), "42P01") == 0) {
 		s->missing = true;
-	else
-		*use_parent = false;
+		*fallback = true;
+	}
 	return NULL;
+}
+
+PGresult *
+daypart_book(struct db *db, int64_t at, const char *const params[3], bool *fallback)
+{
+	return run(db, daypart_day(at), ST_BOOK, params, fallback);
+}
+
+PGresult *
+daypart_deltas(struct db *db, int64_t from, int64_t to, const char *const params[3], bool *fallback)
+{
+	*fallback = true;
+	if (from == INT64_MIN || daypart_day(from) != daypart_day(to))
+		return NULL;
+	return run(db, daypart_day(to), ST_DELTAS, params, fallback);
 }

@@ -1,10 +1,10 @@
 /*
- * daypart: the deltas of one market between two instants of the same UTC day, read straight from
- * that day's partition of book_deltas (pg_partman names it book_deltas_pYYYY_MM_DD).
+ * daypart: reads of one market's deltas within one UTC day, straight from that day's partition
+ * of book_deltas (pg_partman names it book_deltas_pYYYY_MM_DD).
  *
  * Through the partitioned parent, every execution is planned anew (a generic plan would lock
  * every daily partition, and their number grows with the history), which costs more than the
- * read itself. A partition is a plain table, so its statement is prepared once and its plan
+ * read itself. A partition is a plain table, so its statements are prepared once and their plans
  * cached; a small per-connection cache keeps the statements of the most recently read days.
  */
 #ifndef KBOOK_DAYPART_H
@@ -17,14 +17,28 @@
 
 #include "db.h"
 
+#define DAYPART_DAY_US (86400LL * 1000000)
+
+/* The UTC day of an instant, as days since the epoch. */
+int64_t daypart_day(int64_t us);
+
 /*
- * Rows (kb_us(ts), side, price, delta) of market_id with from < ts <= to, in ts order, when from
- * and to fall on the same UTC day and that day has a partition; params are the market id and
- * both instants as text, as for the parent's statement. Returns the result (caller PQclears),
- * or NULL with *use_parent true when the parent must be asked, or NULL with *use_parent false on
- * a database error.
+ * In one statement, the market named params[0], its latest checkpoint at or before the instant
+ * `at` (params[1], text), the gap that covers at, and the deltas after that checkpoint up to at
+ * as text "ts,side,price,delta;..." in ts order, in column 14: NULL when there is none or when the
+ * checkpoint is before the day of at (params[2] is that day's start as text; the caller must then
+ * read the deltas from the parent). Columns 0-13 are recon.c's q_at. Returns the result (caller
+ * PQclears), or NULL with *fallback true when the day has no partition (use the parent's
+ * statements), or NULL with *fallback false on a database error.
+ */
+PGresult *daypart_book(struct db *db, int64_t at, const char *const params[3], bool *fallback);
+
+/*
+ * Rows (kb_us(ts), side, price, delta) of the market params[0] with params[1] < ts <= params[2]
+ * in ts order, when from and to fall on the same UTC day and that day has a partition. Returns
+ * as daypart_book.
  */
 PGresult *daypart_deltas(struct db *db, int64_t from, int64_t to, const char *const params[3],
-    bool *use_parent);
+    bool *fallback);
 
 #endif

@@ -161,20 +161,44 @@ out:
 	return rc;
 }
 
+/* Applies "ts,side,price,delta;..." (daypart_book's column) to st. */
+static void
+apply_rows(const char *p, struct recon_state *st)
+{
+	while (*p != '\0') {
+		char *e;
+		int64_t ts = strtoll(p, &e, 10), side = strtoll(e + 1, &e, 10);
+		int64_t price = strtoll(e + 1, &e, 10), delta = strtoll(e + 1, &e, 10);
+
+		if (book_apply_delta(st->book, side == 0 ? BOOK_YES : BOOK_NO, price, delta) != BOOK_OK)
+			st->inconsistent = true;
+		st->last_change = ts;
+		st->deltas_applied++;
+		p = *e == ';' ? e + 1 : e;
+	}
+}
+
 int
 recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
     struct recon_state *st, struct recon_gap *gap)
 {
-	char t[KT_BUFSZ];
-	const char *params[] = { ticker, t };
+	char t[KT_BUFSZ], day[KT_BUFSZ];
+	const char *params[] = { ticker, t, day };
 	PGresult *res;
+	bool fallback, whole_day;
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	memset(gap, 0, sizeof(*gap));
 	kt_format(at, t);
-	if ((res = db_exec(db, &q_at, params)) == NULL)
+	kt_format(daypart_day(at) * DAYPART_DAY_US, day);
+	/* the common case: one statement on the day's partition */
+	res = daypart_book(db, at, params, &fallback);
+	if (res == NULL && fallback)
+		res = db_exec(db, &q_at, params);
+	if (res == NULL)
 		return -1;
+	whole_day = !fallback;
 	if (PQntuples(res) == 0) {
 		rc = 0;
 		goto out;
@@ -196,7 +220,11 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 		rc = 1; /* before coverage: an empty book */
 		goto out;
 	}
-	if (load_checkpoint_row(res, 0, 5, m->id, st) != 0 || apply_deltas(db, m->id, at, st) != 0)
+	if (load_checkpoint_row(res, 0, 5, m->id, st) != 0)
+		goto out;
+	if (whole_day && daypart_day(st->checkpoint_ts) == daypart_day(at))
+		apply_rows(PQgetvalue(res, 0, 14), st);
+	else if (apply_deltas(db, m->id, at, st) != 0)
 		goto out;
 	rc = 1;
 out:
