@@ -171,6 +171,12 @@ extern struct db *feed_db;
  */
 int feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long limit,
     struct feed_rows *out);
+/*
+ * Reads, in one query, the rows after the position of each of the n markets ms (at most limit
+ * each) into outs[0..n-1] (caller frees each with feed_rows_free). Returns 0 or -1 (nothing kept).
+ */
+int feed_stream_read_many(struct feed_market *const *ms, size_t n, long limit,
+    struct feed_rows *outs);
 void feed_rows_free(struct feed_rows *r);
 /* The market's current end of stream (0 when nothing is recorded); -1 on error. */
 int64_t feed_stream_end(int64_t market_id);

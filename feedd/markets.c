@@ -144,36 +144,38 @@ feed_market_mark_all(void)
 			feed_market_set_dirty(m);
 }
 
+/* Markets read in one query (one page each). */
+#define FEED_READ_BATCH 512
+
 /*
- * Reads and fans out one page of rows after m's position. Returns 1 when the page was full (more
- * may follow), 0 when m is caught up, -1 on a database error (m stays dirty).
+ * Fans out the rows read for m and advances its position. Returns 1 when the page was full (more
+ * may follow), 0 when m is caught up.
  */
 static int
-feed_market_read(struct feed_market *m)
+feed_market_fanout(struct feed_market *m, struct feed_rows *rows)
 {
-	struct feed_rows rows;
-	size_t n;
+	size_t n = rows->n;
 
-	if (feed_stream_read(m, m->pos, FEED_POS_END, FEED_READ_PAGE, &rows) != 0)
-		return -1;
-	for (size_t i = 0; i < rows.n; i++) {
-		feed_subs_fanout(m, &rows.rows[i]);
-		m->pos = rows.rows[i].pos;
+	for (size_t i = 0; i < n; i++) {
+		feed_subs_fanout(m, &rows->rows[i]);
+		m->pos = rows->rows[i].pos;
 	}
-	n = rows.n;
 	feed_stats.rows_read += n;
-	feed_rows_free(&rows);
+	feed_rows_free(rows);
 	return n == FEED_READ_PAGE ? 1 : 0;
 }
 
 /*
- * One page per dirty market, then back to the event loop: a market with more rows stays dirty and
- * the loop is woken to continue, so clients drain their queues between pages and a backlog never
- * lands in one burst.
+ * One page per dirty market, read FEED_READ_BATCH markets a query, then back to the event loop: a
+ * market with more rows stays dirty and the loop is woken to continue, so clients drain their
+ * queues between pages and a backlog never lands in one burst. A failed read leaves the markets
+ * of its batch dirty.
  */
 int
 feed_market_flush(void)
 {
+	static struct feed_market *batch[FEED_READ_BATCH];
+	static struct feed_rows rows[FEED_READ_BATCH];
 	struct feed_market *m, *more = NULL;
 	int rc = 0;
 
@@ -181,20 +183,24 @@ feed_market_flush(void)
 		return 0;
 	if (db_ensure(feed_db) != 0)
 		return -1;
-	while ((m = feed_dirty) != NULL) {
-		int r = feed_market_read(m);
+	while (feed_dirty != NULL) {
+		size_t n = 0;
 
-		if (r < 0) {
+		for (m = feed_dirty; m != NULL && n < FEED_READ_BATCH; m = m->dnext)
+			batch[n++] = m;
+		if (feed_stream_read_many(batch, n, FEED_READ_PAGE, rows) != 0) {
 			rc = -1;
 			break;
 		}
-		feed_dirty = m->dnext;
-		m->dnext = NULL;
-		if (r == 1) {
-			m->dnext = more;
-			more = m;
-		} else {
-			m->dirty = false;
+		feed_dirty = m;
+		for (size_t i = 0; i < n; i++) {
+			batch[i]->dnext = NULL;
+			if (feed_market_fanout(batch[i], &rows[i]) == 1) {
+				batch[i]->dnext = more;
+				more = batch[i];
+			} else {
+				batch[i]->dirty = false;
+			}
 		}
 	}
 	while ((m = more) != NULL) {

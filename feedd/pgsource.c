@@ -10,6 +10,7 @@
  * committed meanwhile is lost and clients need no resynchronisation.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,7 +69,13 @@ feed_pg_start(struct lws_vhost *vh)
 	return 0;
 }
 
-/* Marks the markets of one payload ("12" or "12,13,14") dirty; malformed ids are skipped. */
+/*
+ * Marks the markets of one payload ("12" or "12,13,14") dirty; malformed ids are skipped. A
+ * number past the range of market ids (markets.id is an integer) names no market: it is a
+ * recorder that announces only that something was committed (kbook-collector sends the batch's
+ * largest ts in microseconds), so every tracked market is marked and read, in one query per
+ * FEED_READ_BATCH markets.
+ */
 static void
 feed_pg_payload(const char *p)
 {
@@ -80,6 +87,10 @@ feed_pg_payload(const char *p)
 		if (end == p) {
 			p++;
 			continue;
+		}
+		if (id > INT32_MAX) {
+			feed_market_mark_all();
+			return;
 		}
 		feed_market_mark_dirty(id);
 		p = end;

@@ -36,6 +36,27 @@ static struct db_stmt q_read = DB_STMT("feed_read",
     "  FROM book_checkpoints WHERE market_id = $1 AND source = 'snapshot'"
     "  AND ts >= kb_ts($2::bigint / 4) AND ts <= kb_ts($3::bigint / 4)"
     ") s WHERE pos > $2::bigint AND pos <= $3::bigint ORDER BY pos LIMIT $4", 4);
+/*
+ * The same rows for many markets in one round trip: market i of $1 (ids) after position i of $2,
+ * at most $3 rows each, up to the end of the stream. Rows come grouped by market, in order.
+ */
+static struct db_stmt q_read_many = DB_STMT("feed_read_many",
+    "SELECT m.i, r.* FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS m(id, f, i)"
+    " CROSS JOIN LATERAL (SELECT pos, kind, side, price, delta, ex, reason, gend, yp, ys, np, ns FROM ("
+    "  SELECT kb_us(ts) * 4 AS pos, 0 AS kind, side, price, delta, kb_us(exchange_ts) AS ex,"
+    "   NULL::text AS reason, NULL::bigint AS gend, NULL::integer[] AS yp, NULL::bigint[] AS ys,"
+    "   NULL::integer[] AS np, NULL::bigint[] AS ns"
+    "   FROM book_deltas WHERE market_id = m.id AND ts >= kb_ts(m.f / 4)"
+    "  UNION ALL"
+    "  SELECT kb_us(start_ts) * 4 + 1, 1, NULL, NULL, NULL, NULL, reason, kb_us(end_ts),"
+    "   NULL, NULL, NULL, NULL"
+    "   FROM gaps WHERE market_id = m.id AND start_ts >= kb_ts(m.f / 4)"
+    "  UNION ALL"
+    "  SELECT kb_us(ts) * 4 + 2, 2, NULL, NULL, NULL, NULL, NULL, NULL,"
+    "   yes_prices, yes_sizes, no_prices, no_sizes"
+    "   FROM book_checkpoints WHERE market_id = m.id AND source = 'snapshot'"
+    "   AND ts >= kb_ts(m.f / 4)"
+    " ) s WHERE pos > m.f ORDER BY pos LIMIT $3) r ORDER BY m.i, r.pos", 3);
 static struct db_stmt q_end = DB_STMT("feed_end",
     "SELECT coalesce(greatest("
     " (SELECT kb_us(max(ts)) * 4 FROM book_deltas WHERE market_id = $1),"
@@ -70,6 +91,36 @@ feed_load_checkpoint(struct book *b, const PGresult *res, int r, int col)
 	    PQgetvalue(res, r, col + 2), PQgetvalue(res, r, col + 3));
 }
 
+/* Row r of res, its columns from col on (pos, kind, ...), into row. Returns 0 or -1. */
+static int
+feed_row_parse(struct feed_row *row, const PGresult *res, int i, int col,
+    const struct feed_market *m)
+{
+	row->pos = feed_val(res, i, col);
+	row->kind = (enum feed_kind)feed_val(res, i, col + 1);
+	switch (row->kind) {
+	case FEED_K_DELTA:
+		row->side = feed_val(res, i, col + 2) == 0 ? BOOK_YES : BOOK_NO;
+		row->price = feed_val(res, i, col + 3);
+		row->delta = feed_val(res, i, col + 4);
+		row->exchange_ts = feed_val(res, i, col + 5);
+		break;
+	case FEED_K_GAP:
+		snprintf(row->reason, sizeof(row->reason), "%s", PQgetvalue(res, i, col + 6));
+		row->gap_end = feed_val(res, i, col + 7);
+		break;
+	case FEED_K_SNAPSHOT:
+		if ((row->book = book_new(m->notional)) == NULL ||
+		    feed_load_checkpoint(row->book, res, i, col + 8) != 0) {
+			log_errorx("market %lld: malformed snapshot checkpoint at %lld",
+			    (long long)m->id, (long long)FEED_POS_TS(row->pos));
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
 void
 feed_rows_free(struct feed_rows *r)
 {
@@ -101,37 +152,90 @@ feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long lim
 	if (n > 0 && (out->rows = calloc((size_t)n, sizeof(*out->rows))) == NULL)
 		goto out;
 	for (int i = 0; i < n; i++) {
-		struct feed_row *row = &out->rows[i];
-
-		row->pos = feed_val(res, i, 0);
-		row->kind = (enum feed_kind)feed_val(res, i, 1);
 		out->n++;
-		switch (row->kind) {
-		case FEED_K_DELTA:
-			row->side = feed_val(res, i, 2) == 0 ? BOOK_YES : BOOK_NO;
-			row->price = feed_val(res, i, 3);
-			row->delta = feed_val(res, i, 4);
-			row->exchange_ts = feed_val(res, i, 5);
-			break;
-		case FEED_K_GAP:
-			snprintf(row->reason, sizeof(row->reason), "%s", PQgetvalue(res, i, 6));
-			row->gap_end = feed_val(res, i, 7);
-			break;
-		case FEED_K_SNAPSHOT:
-			if ((row->book = book_new(m->notional)) == NULL ||
-			    feed_load_checkpoint(row->book, res, i, 8) != 0) {
-				log_errorx("market %lld: malformed snapshot checkpoint at %lld",
-				    (long long)m->id, (long long)FEED_POS_TS(row->pos));
-				goto out;
-			}
-			break;
-		}
+		if (feed_row_parse(&out->rows[i], res, i, 0, m) != 0)
+			goto out;
 	}
 	rc = 0;
 out:
 	PQclear(res);
 	if (rc != 0)
 		feed_rows_free(out);
+	return rc;
+}
+
+/* Appends "{a,b,c}" of n int64 values to f. */
+static void
+feed_array(FILE *f, const int64_t *v, size_t n)
+{
+	fputc('{', f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%lld", i == 0 ? "" : ",", (long long)v[i]);
+	fputc('}', f);
+}
+
+int
+feed_stream_read_many(struct feed_market *const *ms, size_t n, long limit, struct feed_rows *outs)
+{
+	char *ids = NULL, *from = NULL, l[24];
+	size_t idlen, fromlen;
+	const char *params[] = { NULL, NULL, l };
+	int64_t *v = NULL;
+	size_t *count = NULL;
+	PGresult *res = NULL;
+	FILE *f;
+	int rc = -1, rows;
+
+	for (size_t k = 0; k < n; k++) {
+		outs[k].rows = NULL;
+		outs[k].n = 0;
+	}
+	if ((v = malloc(n * sizeof(*v))) == NULL || (count = calloc(n, sizeof(*count))) == NULL)
+		goto out;
+	if ((f = open_memstream(&ids, &idlen)) == NULL)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		v[k] = ms[k]->id;
+	feed_array(f, v, n);
+	if (fclose(f) != 0 || (f = open_memstream(&from, &fromlen)) == NULL)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		v[k] = ms[k]->pos;
+	feed_array(f, v, n);
+	if (fclose(f) != 0)
+		goto out;
+	snprintf(l, sizeof(l), "%ld", limit);
+	params[0] = ids;
+	params[1] = from;
+	if ((res = db_exec(feed_db, &q_read_many, params)) == NULL)
+		goto out;
+	rows = PQntuples(res);
+	for (int i = 0; i < rows; i++) {
+		long long k = strtoll(PQgetvalue(res, i, 0), NULL, 10) - 1;
+
+		if (k < 0 || (size_t)k >= n)
+			goto out;
+		count[k]++;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (count[k] > 0 && (outs[k].rows = calloc(count[k], sizeof(*outs[k].rows))) == NULL)
+			goto out;
+	for (int i = 0; i < rows; i++) {
+		size_t k = (size_t)strtoll(PQgetvalue(res, i, 0), NULL, 10) - 1;
+
+		if (feed_row_parse(&outs[k].rows[outs[k].n++], res, i, 1, ms[k]) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (size_t k = 0; k < n; k++)
+			feed_rows_free(&outs[k]);
+	PQclear(res);
+	free(ids);
+	free(from);
+	free(v);
+	free(count);
 	return rc;
 }
 
