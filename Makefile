@@ -48,6 +48,7 @@ PROGRAMS += $(if $(wildcard sim/kalshi/*.c),kalshi-sim:sim/kalshi)
 PROGRAMS += $(if $(wildcard sim/stripe/*.c),stripe-sim:sim/stripe)
 PROGRAMS += $(if $(wildcard scripts/admin/*.c),kbook-admin:scripts/admin)
 PROGRAMS += $(if $(wildcard scripts/gen/*.c),kbook-gen:scripts/gen)
+PROGRAMS += $(if $(wildcard scripts/feedload/*.c),kbook-feedload:scripts/feedload)
 
 prog_name = $(word 1,$(subst :, ,$1))
 prog_dir  = $(word 2,$(subst :, ,$1))

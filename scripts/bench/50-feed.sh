@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The live feed under load, every real component in the path: kalshi-sim at 10 000 changes/s over
+# ~2 000 active markets -> kbook-collector -> Postgres -> kbook-feedd -> nginx -> kbook-feedload
+# (scripts/feedload: a libwebsockets client, 1 000 connections each subscribed to 10 random active
+# markets plus 1 subscribed to every active market). End-to-end latency is the client's receive
+# time minus the delta's ts_ms (the sim's clock when it applied the change and queued the delta,
+# in ms, truncated); messages/s as the client counts them and as feedd sent them; feedd's CPU and
+# memory per connection; seq gaps (lost), steps back (reordered), dropped connections.
+set -euo pipefail
+bin=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+rate=${BENCH_FEED_RATE:-10000}
+markets=${BENCH_FEED_MARKETS:-2350}     # ~85 % start active: ~2 000 active markets
+conns=${BENCH_FEED_CONNS:-1000}
+seconds=$((BENCH_SECONDS * 2))
+tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
+chmod 755 "$tmp"
+trap 'sim_stop "$tmp/stack"; collector_stop "$tmp/stack"; stack_stop "$tmp/stack"; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"' EXIT
+ulimit -n 65536 2>/dev/null || true
+# the flood limits of nginx are per address: every load connection comes from 127.0.0.1
+export KBOOK_NGINX_IP_RATE=100000 KBOOK_NGINX_KEY_RATE=100000
+pg_port=$(free_port)
+http_port=$(free_port)
+stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
+export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
+psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+
+sim_port=$(free_port)
+"$root/scripts/kalshi-keygen.sh" "$tmp/stack/kalshi-key" >/dev/null
+chown -R kbook: "$tmp/stack/kalshi-key" 2>/dev/null || true
+svc_spawn "$tmp/stack" sim "$bin/kalshi-sim" --port "$sim_port" \
+	--pubkey "$tmp/stack/kalshi-key/kalshi-public.pem" --key-id "$(cat "$tmp/stack/kalshi-key/kalshi-key-id")" \
+	--markets "$markets" --rate 0 --rest-tokens 0 --send-queue-bytes 268435456
+wait_port "$sim_port"
+metrics_port=$(free_port)
+export KBOOK_KALSHI_WS_URL=ws://127.0.0.1:$sim_port/trade-api/ws/v2
+export KBOOK_KALSHI_REST_URL=http://127.0.0.1:$sim_port/trade-api/v2
+export KBOOK_KALSHI_KEY_ID=$(cat "$tmp/stack/kalshi-key/kalshi-key-id")
+export KBOOK_KALSHI_KEY_FILE=$tmp/stack/kalshi-key/kalshi-private.pem
+export KBOOK_COLLECTOR_METRICS_PORT=$metrics_port
+collector_start "$tmp/stack"
+cmetric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# subscribed: the collector's count stops growing
+prev=-1
+for i in $(seq 1 120); do
+	cur=$(cmetric kbook_collector_markets_subscribed)
+	[ -n "$cur" ] && [ "$cur" -gt 0 ] && [ "$cur" = "$prev" ] && break
+	prev=${cur:--1}
+	sleep 2
+done
+curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=$rate" >/dev/null
+sleep 5
+active=$(curl -s "http://127.0.0.1:$sim_port/_sim/stats" | jq .active_markets)
+psql_ "SELECT m.ticker FROM markets m WHERE m.status = 'active'
+	AND EXISTS (SELECT 1 FROM book_deltas d WHERE d.market_id = m.id)" >"$tmp/tickers"
+"$bin/kbook-admin" account create bench@kbook.test project >/dev/null
+for f in "rate 100000000" "credits 1000000000" "feed_conns 100000" "feed_markets 100000"; do
+	# shellcheck disable=SC2086
+	"$bin/kbook-admin" account set bench@kbook.test $f >/dev/null
+done
+key=$("$bin/kbook-admin" key create bench@kbook.test bench)
+
+fpid=$(cat "$tmp/stack/run/feedd.pid")
+fmetric() { curl -s --unix-socket "$tmp/stack/run/feed.sock" http://feedd/metrics | awk -v m="$1" '$1 == m {print $2}'; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$fpid/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$fpid/stat"; }
+hz=$(getconf CLK_TCK)
+rss0=$(rss)
+"$bin/kbook-feedload" --url "ws://127.0.0.1:$http_port/v1/feed" --key "$key" --tickers "$tmp/tickers" \
+	--conns "$conns" --per 10 --all 1 --warmup 5 --seconds "$seconds" >"$tmp/load.json" 2>"$tmp/load.err" &
+lpid=$!
+until grep -q 'measuring' "$tmp/load.err" 2>/dev/null || ! kill -0 "$lpid" 2>/dev/null; do sleep 0.1; done
+t0=$(date +%s.%N); k0=$(cpu_ticks); m0=$(fmetric kbook_feed_messages_sent_total); rss1=$(rss)
+s0=$(fmetric kbook_feed_slow_drops_total)
+wait "$lpid"
+t1=$(date +%s.%N); k1=$(cpu_ticks); m1=$(fmetric kbook_feed_messages_sent_total)
+s1=$(fmetric kbook_feed_slow_drops_total)
+load=$(cat "$tmp/load.json")
+curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=0" >/dev/null
+
+echo "## Live feed: end-to-end latency (sim -> collector -> Postgres -> feedd -> nginx -> client)"
+echo
+echo "\`make bench\` section scripts/bench/50-feed.sh: release build; kalshi-sim at $rate changes/s over"
+echo "$active active markets ($markets in all), kbook-collector, Postgres, kbook-feedd, nginx and the load"
+echo "client (\`kbook-feedload\`, one libwebsockets thread) share the machine's $(nproc) cores."
+echo "$conns connections each subscribed to 10 random active markets, plus 1 subscribed to all"
+echo "$(wc -l <"$tmp/tickers") recorded active markets, all through nginx; measured for ${seconds} s after every"
+echo "connection is subscribed and 5 s of warm-up. **Latency** = the client's receive time minus the"
+echo "delta's \`ts_ms\`, the sim's clock when it applied the change and queued the delta (whole ms,"
+echo "truncated: the figures overstate by 0..1 ms); it spans the sim's send, the collector's receive,"
+echo "its group commit and NOTIFY, feedd's read and fan-out, nginx and the client."
+echo
+echo "| connections | deltas/s into the sim | messages/s received | messages/s sent by feedd | latency p50 ms | p99 ms | p99.9 ms | max ms | lost (seq gaps) | reordered | dropped connections | slow drops | feedd CPU (% of a core) | feedd RSS MB | feedd memory per connection KB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+jq -r --arg rate "$rate" --arg m0 "$m0" --arg m1 "$m1" --arg t0 "$t0" --arg t1 "$t1" --arg k0 "$k0" \
+	--arg k1 "$k1" --arg hz "$hz" --arg rss0 "$rss0" --arg rss1 "$rss1" --arg s "$((s1 - s0))" '
+	(($t1 | tonumber) - ($t0 | tonumber)) as $dt |
+	"| \(.established) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load"
+echo
+echo "Raw: \`$load\`"
