@@ -3,7 +3,9 @@
  *
  * A history is: a 'snapshot' checkpoint when the recording starts; deltas; a 'periodic'
  * checkpoint right after every N-th delta since the last checkpoint (same ts as that delta: a
- * checkpoint at ts holds the book after every change with ts <= its ts); and gaps, each followed
+ * checkpoint at ts holds the book after every change with ts <= its ts), and, as the collector's
+ * timer does, one when M minutes have passed since the first change not yet checkpointed (at the
+ * ts of the last change, before the next delta); and gaps, each followed
  * by a 'snapshot' checkpoint at the gap's end. While a gap lasts the book keeps changing unseen:
  * the snapshot that ends it may differ from the book before it (the gap is then `diverged`).
  *
@@ -52,6 +54,9 @@ struct gen_flow {
 	struct gen_event ev;
 	enum flow_next next;
 	int64_t every;     /* --checkpoint-every */
+	int64_t period;    /* --checkpoint-minutes, in us (0: none) */
+	int64_t first_uncp; /* ts of the first delta since the last checkpoint */
+	int64_t pending;   /* ts of the next delta, drawn before a timed checkpoint (0: none) */
 	int64_t tie_grid;  /* 0 unless --ties */
 	int fv;            /* grid index of the fair YES price */
 	int fv_lo, fv_hi;  /* its bounds */
@@ -265,6 +270,7 @@ gen_flow_new(const struct gen_market *m, const struct gen_opts *o, int64_t tie_g
 	f->m = m;
 	f->g = gen_grid_get(m->grid);
 	f->every = o->checkpoint_every;
+	f->period = o->checkpoint_minutes * 60 * 1000000;
 	f->tie_grid = o->ties ? tie_grid : 0;
 	gen_rng_seed(&f->r, (uint64_t)o->seed, (uint64_t)m->index);
 	if ((f->book = book_new(1000000)) == NULL) {
@@ -342,8 +348,19 @@ gen_flow_advance(struct gen_flow *f)
 	}
 	if (f->gap < f->m->ngaps && f->m->gaps[f->gap].before == f->done)
 		return flow_gap(f);
+	ev->ts = f->pending != 0 ? f->pending : flow_next_ts(f);
+	f->pending = 0;
+	if (f->period > 0 && f->since_cp > 0 && ev->ts - f->first_uncp >= f->period) {
+		/* the timer fired before this delta: checkpoint the book as it is */
+		f->pending = ev->ts;
+		f->since_cp = 0;
+		ev->kind = GEN_EV_PERIODIC;
+		ev->ts = f->prev;
+		return 0;
+	}
+	if (f->since_cp == 0)
+		f->first_uncp = ev->ts;
 	ev->kind = GEN_EV_DELTA;
-	ev->ts = flow_next_ts(f);
 	ev->exchange_ts = (ev->ts - 2000 - (int64_t)gen_rng_below(&f->r, 60000)) / 1000 * 1000;
 	if (flow_change(f, &ev->side, &ev->price, &ev->delta) != 0)
 		return -1;

@@ -59,6 +59,7 @@ struct gen_opts {
 	int64_t span;             /* us */
 	int64_t seed;
 	int64_t checkpoint_every;
+	int64_t checkpoint_minutes; /* 0: only every N deltas */
 	int64_t gaps;
 	int64_t events;           /* 0: markets / 5, rounded up */
 	bool ties;

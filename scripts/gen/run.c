@@ -39,7 +39,7 @@ static const char run_copy_checkpoints[] =
     "COPY book_checkpoints (market_id, ts, source, yes_prices, yes_sizes, no_prices, no_sizes)"
     " FROM STDIN";
 static const char run_copy_gaps[] =
-    "COPY gaps (market_id, start_ts, end_ts, reason, detail, diverged) FROM STDIN";
+    "COPY gaps (market_id, start_ts, end_ts, reason, detail, diverged, closed_by) FROM STDIN";
 
 struct run {
 	const struct gen_opts *o;
@@ -199,7 +199,7 @@ run_gap_row(struct run *r, const struct gen_market *m, const struct gen_event *e
 	size_t lr = strlen(reason), ld = strlen(detail);
 	char *p0, *p;
 
-	if ((p0 = p = gen_copy_room(&r->gaps, GEN_FIELD_MAX * 3 + 2 * GEN_TIME_BUFSZ + lr + ld)) ==
+	if ((p0 = p = gen_copy_room(&r->gaps, GEN_FIELD_MAX * 3 + 2 * GEN_TIME_BUFSZ + lr + ld + 16)) ==
 	    NULL)
 		return -1;
 	p += gen_fmt_i64(p, m->id);
@@ -213,7 +213,7 @@ run_gap_row(struct run *r, const struct gen_market *m, const struct gen_event *e
 	p = run_put(p, detail, ld); /* plain text: no tab, newline or backslash to escape */
 	*p++ = '\t';
 	*p++ = ev->diverged ? 't' : 'f';
-	*p++ = '\n';
+	p = run_put(p, "\tsnapshot\n", sizeof("\tsnapshot\n") - 1); /* every gap ends with a snapshot */
 	r->gaps.len += (size_t)(p - p0);
 	r->n_gaps++;
 	return gen_copy_row_end(&r->gaps);

@@ -39,11 +39,11 @@ SELECT m.id, d.ts, d.xts, d.side, d.price, d.delta FROM markets m, (VALUES
  ('KXT-B', '2026-11-20T00:03:00Z', NULL, 1, 305500, -345)
 ) AS d(ticker, ts, xts, side, price, delta) WHERE m.ticker = d.ticker;
 
-INSERT INTO gaps (market_id, start_ts, end_ts, reason, detail, diverged)
+INSERT INTO gaps (market_id, start_ts, end_ts, reason, detail, diverged, closed_by)
 SELECT id, '2026-11-20T00:05:00Z'::timestamptz, '2026-11-20T00:06:00Z'::timestamptz, 'seq_gap',
-       'sid 3: seq 7 then 9', true
+       'sid 3: seq 7 then 9', true, 'snapshot'
   FROM markets WHERE ticker = 'KXT-A'
 UNION ALL
 -- a gap with no snapshot checkpoint after it: every book after it must say incomplete
-SELECT id, '2026-11-20T00:02:00Z', '2026-11-20T00:02:10Z', 'disconnect', 'no resync recorded', NULL
+SELECT id, '2026-11-20T00:02:00Z', '2026-11-20T00:02:10Z', 'disconnect', 'no resync recorded', NULL, 'market_closed'
   FROM markets WHERE ticker = 'KXT-B';

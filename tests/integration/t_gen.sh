@@ -181,8 +181,8 @@ q -c "INSERT INTO book_deltas VALUES
 	($mid, '$T0:02.000001Z', '$T0:01.990Z', 1, 520000, 1234),
 	($mid, '$T0:03Z', '$T0:02.990Z', 0, 450000, 25),
 	($mid, '$T0:07Z', '$T0:06.990Z', 1, 510000, -250)"
-q -c "INSERT INTO gaps (market_id, start_ts, end_ts, reason, diverged) VALUES
-	($mid, '$T0:04Z', '$T0:06Z', 'disconnect', true)"
+q -c "INSERT INTO gaps (market_id, start_ts, end_ts, reason, diverged, closed_by) VALUES
+	($mid, '$T0:04Z', '$T0:06Z', 'disconnect', true, 'snapshot')"
 H="{\"ticker\":\"$P3-HAND\",\"at\":"
 # replay_is NAME AT EXPECTED-TAIL: the line printed for AT is $H"AT-as-RFC3339",EXPECTED-TAIL
 replay_is() {
