@@ -68,6 +68,9 @@ pg_partman_bgw.role = 'kbook'
 pg_partman_bgw.interval = 3600
 fsync = on
 max_connections = 200
+# a quarter of the memory (at most 8 GB) keeps the indexes and the recent history in Postgres's
+# own cache: reading a page from the kernel's cache instead costs a copy and a buffer eviction
+shared_buffers = $(awk '/^MemTotal:/ { mb = int($2 / 4096); print (mb > 8192 ? 8192 : (mb < 128 ? 128 : mb)) "MB" }' /proc/meminfo)
 CONF
 	fi
 	# A crashed earlier run can leave postmaster.pid behind: remove it when no server owns it.
