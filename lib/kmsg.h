@@ -70,6 +70,11 @@ struct kmsg {
  * owns nothing (kmsg_free on it is harmless).
  */
 enum kmsg_err kmsg_parse(const char *buf, size_t len, struct kmsg *out);
+/*
+ * The same through json-c only. kmsg_parse takes a faster path for plain orderbook_delta frames
+ * and falls back to this for everything else; tests compare the two.
+ */
+enum kmsg_err kmsg_parse_json(const char *buf, size_t len, struct kmsg *out);
 
 /* Frees what a parsed message owns; *m may then be reused. */
 void kmsg_free(struct kmsg *m);

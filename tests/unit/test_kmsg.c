@@ -227,6 +227,88 @@ test_seq(void)
 	CU_ASSERT_EQUAL(kmsg_seq_check(&fresh, -5), KMSG_SEQ_DUP);
 }
 
+/*
+ * The fast path for plain deltas against the json-c path: the same error and the same fields on
+ * frames it takes (key orders, whitespace, numbers, extra members) and on frames it leaves to
+ * json-c (escapes, duplicates, nulls, negative or huge integers, bad values, trailing bytes).
+ */
+static void
+test_fast_path(void)
+{
+	static const char *const frames[] = {
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":3,\"msg\":{\"market_ticker\":\"FED-23DEC-T3.00\","
+		    "\"market_id\":\"x\",\"price_dollars\":\"0.9600\",\"delta_fp\":\"-54.00\",\"side\":\"yes\","
+		    "\"ts\":\"2022-11-22T20:44:01Z\",\"ts_ms\":1669149841000}}",
+		" { \"msg\" : { \"side\" : \"no\" , \"delta_fp\" : 7 , \"price_dollars\" : 0.1 ,"
+		    " \"market_ticker\" : \"T\" , \"x\": [1, {\"a\": null}] } , \"seq\" : 4 , \"sid\" : 2 ,"
+		    " \"type\" : \"orderbook_delta\" } \n",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"id\":9,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":1e-2,\"delta_fp\":-0.47,\"side\":\"no\",\"n\":null,\"b\":true}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":-0,\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\\u0041\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"seq\":5,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"price_dollars\":\"0.6\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":null,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\",\"ts_ms\":null}}",
+		"{\"type\":\"orderbook_delta\",\"id\":-4,\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":99999999999999999999,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"1.5\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"maybe\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"}} x",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"\xc3\xa9\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\",}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":[]}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":.5,\"delta_fp\":\"1\",\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":123456789012345678901,\"side\":\"no\"}}",
+		"{\"type\":\"orderbook_delta\",\"sid\":2,\"seq\":4,\"msg\":{\"market_ticker\":\"T\","
+		    "\"price_dollars\":\"0.5\",\"delta_fp\":\"1\",\"side\":\"no\"",
+		"{\"type\":\"orderbook_snapshot\",\"sid\":2,\"seq\":1,\"msg\":{\"market_ticker\":\"T\"}}",
+		"{}",
+	};
+	bool fast_taken = false;
+
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		struct kmsg a, b;
+		enum kmsg_err ea = kmsg_parse(frames[i], strlen(frames[i]), &a);
+		enum kmsg_err eb = kmsg_parse_json(frames[i], strlen(frames[i]), &b);
+
+		CU_ASSERT_EQUAL(ea, eb);
+		if (ea == KMSG_OKAY && eb == KMSG_OKAY) {
+			CU_ASSERT_EQUAL(a.type, b.type);
+			CU_ASSERT_EQUAL(a.id, b.id);
+			CU_ASSERT_EQUAL(a.sid, b.sid);
+			CU_ASSERT_EQUAL(a.seq, b.seq);
+			CU_ASSERT_STRING_EQUAL(a.ticker, b.ticker);
+			CU_ASSERT_EQUAL(a.side, b.side);
+			CU_ASSERT_EQUAL(a.price, b.price);
+			CU_ASSERT_EQUAL(a.delta, b.delta);
+			CU_ASSERT_EQUAL(a.ts_ms, b.ts_ms);
+			/* the fast path builds no json-c tree */
+			if (a.type == KMSG_DELTA && a.root == NULL)
+				fast_taken = true;
+		}
+		kmsg_free(&a);
+		kmsg_free(&b);
+	}
+	CU_ASSERT_TRUE(fast_taken);
+}
+
 int
 test_kmsg_add(void)
 {
@@ -236,7 +318,8 @@ test_kmsg_add(void)
 	    CU_add_test(s, "delta", test_delta) == NULL ||
 	    CU_add_test(s, "replies", test_replies) == NULL ||
 	    CU_add_test(s, "malformed", test_malformed) == NULL ||
-	    CU_add_test(s, "seq", test_seq) == NULL)
+	    CU_add_test(s, "seq", test_seq) == NULL ||
+	    CU_add_test(s, "fast delta path equals json-c", test_fast_path) == NULL)
 		return -1;
 	return 0;
 }
