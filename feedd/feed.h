@@ -34,6 +34,7 @@ struct feed_market {
 	char ticker[FEED_TICKER_MAX];
 	int64_t notional;
 	int64_t pos;                 /* every row at or before it has been fanned out */
+	int64_t last_ts_seen;        /* markets.last_ts when last compared (feed_market_mark_changed) */
 	bool dirty;                  /* a NOTIFY named it since its rows were last read */
 	struct feed_sub **subs;      /* subscriptions holding it (borrowed) */
 	size_t n_subs, cap_subs;
@@ -139,6 +140,12 @@ void feed_market_release(struct feed_market *m);
 void feed_market_mark_dirty(int64_t id);
 /* Marks every tracked market dirty (after a Postgres reconnect). */
 void feed_market_mark_all(void);
+/*
+ * After a NOTIFY that names no market: marks dirty the tracked markets whose markets.last_ts (the
+ * recorder's coverage, updated in the transaction of its rows) moved since it was last compared,
+ * in one query; every tracked market when the query fails.
+ */
+void feed_market_mark_changed(void);
 /* Reads and fans out the new rows of every dirty market. Returns -1 on a database error. */
 int feed_market_flush(void);
 size_t feed_market_count(void);

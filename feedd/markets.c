@@ -5,6 +5,7 @@
  * advances the position, so every row is read once however many clients want it, and a row is
  * never skipped: a failed read leaves the market dirty for the next try.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,16 @@
 /* The end of time for reads: 9999-12-31, as a stream position. */
 #define FEED_POS_END FEED_POS(INT64_C(253402300799999999), 3)
 
+/*
+ * Markets whose recorded coverage ended after $1 (us). markets.last_ts is maintained by the
+ * collector in the transaction that writes the rows; 200 ms of overlap covers batches committed
+ * slightly out of ts order (the collector's one writer commits them in order).
+ */
+static struct db_stmt q_changed = DB_STMT("feed_changed",
+    "SELECT id, kb_us(last_ts) FROM markets WHERE last_ts > kb_ts($1::bigint - 200000)", 1);
+
 static struct feed_market *feed_buckets[FEED_NBUCKETS];
+static int64_t feed_changed_seen;   /* the largest last_ts feed_market_mark_changed saw */
 static struct feed_market *feed_dirty;
 static size_t feed_n_markets;
 
@@ -142,6 +152,32 @@ feed_market_mark_all(void)
 	for (size_t b = 0; b < FEED_NBUCKETS; b++)
 		for (struct feed_market *m = feed_buckets[b]; m != NULL; m = m->hnext)
 			feed_market_set_dirty(m);
+}
+
+void
+feed_market_mark_changed(void)
+{
+	char since[24];
+	const char *params[] = { since };
+	PGresult *res;
+
+	snprintf(since, sizeof(since), "%lld", (long long)feed_changed_seen);
+	if ((res = db_exec(feed_db, &q_changed, params)) == NULL) {
+		feed_market_mark_all();
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct feed_market *m = feed_market_find(strtoll(PQgetvalue(res, i, 0), NULL, 10));
+		int64_t last = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+
+		if (last > feed_changed_seen)
+			feed_changed_seen = last;
+		if (m != NULL && last != m->last_ts_seen) {
+			m->last_ts_seen = last;
+			feed_market_set_dirty(m);
+		}
+	}
+	PQclear(res);
 }
 
 /* Markets read in one query (one page each). */

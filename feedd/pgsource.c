@@ -71,12 +71,11 @@ feed_pg_start(struct lws_vhost *vh)
 
 /*
  * Marks the markets of one payload ("12" or "12,13,14") dirty; malformed ids are skipped. A
- * number past the range of market ids (markets.id is an integer) names no market: it is a
- * recorder that announces only that something was committed (kbook-collector sends the batch's
- * largest ts in microseconds), so every tracked market is marked and read, in one query per
- * FEED_READ_BATCH markets.
+ * number past the range of market ids (markets.id is an integer) names no market: a recorder
+ * that announces only that something was committed (kbook-collector sends the batch's largest
+ * ts in microseconds). Returns true for such a payload.
  */
-static void
+static bool
 feed_pg_payload(const char *p)
 {
 	char *end;
@@ -88,13 +87,12 @@ feed_pg_payload(const char *p)
 			p++;
 			continue;
 		}
-		if (id > INT32_MAX) {
-			feed_market_mark_all();
-			return;
-		}
+		if (id > INT32_MAX)
+			return true;
 		feed_market_mark_dirty(id);
 		p = end;
 	}
+	return false;
 }
 
 /* POLLIN on the LISTEN socket: consume, mark, read. Returns -1 to close the descriptor. */
@@ -103,6 +101,7 @@ feed_pg_rx(void)
 {
 	PGconn *conn = db_conn(feed_pg);
 	PGnotify *n;
+	bool unnamed = false;
 
 	if (conn == NULL || !PQconsumeInput(conn)) {
 		log_warnx("LISTEN connection lost; reconnecting");
@@ -110,9 +109,12 @@ feed_pg_rx(void)
 	}
 	while ((n = PQnotifies(conn)) != NULL) {
 		feed_stats.notifies++;
-		feed_pg_payload(n->extra);
+		unnamed |= feed_pg_payload(n->extra);
 		PQfreemem(n);
 	}
+	/* one query for all the unnamed notifications read at once */
+	if (unnamed)
+		feed_market_mark_changed();
 	(void)feed_market_flush();
 	return 0;
 }

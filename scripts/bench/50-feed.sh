@@ -44,7 +44,7 @@ cmetric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1
 # subscribed: the collector's count stops growing
 prev=-1
 for i in $(seq 1 120); do
-	cur=$(cmetric kbook_collector_markets_subscribed)
+	cur=$(cmetric kbook_collector_markets_subscribed || true)
 	[ -n "$cur" ] && [ "$cur" -gt 0 ] && [ "$cur" = "$prev" ] && break
 	prev=${cur:--1}
 	sleep 2
