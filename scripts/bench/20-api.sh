@@ -48,6 +48,9 @@ paths() {
 	esac >"$3"
 }
 
+# cpu_ms TICKS RPS: CPU milliseconds a request over the run (clock ticks of 1/100 s)
+cpu_ms() { awk -v t="$1" -v r="$2" -v s="$BENCH_SECONDS" 'BEGIN { printf "%.3f", (r > 0 ? t * 10 / (r * s) : 0) }'; }
+
 # row LABEL KIND PREFIX: one table row per connection count, with the static limit of the same size.
 row() {
 	local label=$1 kind=$2 prefix=$3 c f size
@@ -61,8 +64,10 @@ row() {
 	chmod a+r "$tmp/stack/app/static/limit.txt"
 	for c in 1 16; do
 		read -r s_rps s_p50 s_p99 _ < <(run_wrk "$url/limit.txt" "$c")
+		read -r pg0 api0 ng0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
 		read -r a_rps a_p50 a_p99 a_bad < <(run_wrk "$url" "$c" "$root/scripts/bench/random.lua")
-		echo "| $label | $c | $size | $a_rps | $a_p50 | $a_p99 | $a_bad | $s_rps | $s_p50 | $s_p99 | $(awk -v a="$a_rps" -v s="$s_rps" 'BEGIN {printf "%.3f", a / s}') |"
+		read -r pg1 api1 ng1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
+		echo "| $label | $c | $size | $a_rps | $a_p50 | $a_p99 | $a_bad | $s_rps | $s_p50 | $s_p99 | $(awk -v a="$a_rps" -v s="$s_rps" 'BEGIN {printf "%.3f", a / s}') | $(cpu_ms $((pg1 - pg0)) "$a_rps") / $(cpu_ms $((api1 - api0)) "$a_rps") / $(cpu_ms $((ng1 - ng0)) "$a_rps") |"
 	done
 }
 
@@ -79,10 +84,12 @@ echo
 echo "\`make bench\` section scripts/bench/20-api.sh: ${BENCH_SECONDS} s per row, 4 API workers, requests"
 echo "spread over 16 accounts' keys; each request picks a random market and a random instant within"
 echo "its coverage. The limit is nginx serving a static file as large as the median answer (bytes)."
-echo "Every API request authenticates, charges credits and records usage in Postgres."
+echo "Every API request authenticates, charges credits and records usage in Postgres. The last column is"
+echo "the CPU time the stack's processes used during the API run, divided by the requests served (the"
+echo "machine has $(nproc) cores: $(( $(nproc) * 1000 )) ms of CPU a second for wrk, nginx, kbook-api and Postgres together)."
 echo
-echo "| what | conn | bytes | API req/s | API p50 ms | API p99 ms | API non-2xx | static req/s | static p50 ms | static p99 ms | API / static |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| what | conn | bytes | API req/s | API p50 ms | API p99 ms | API non-2xx | static req/s | static p50 ms | static p99 ms | API / static | CPU ms/req: Postgres / kbook-api / nginx |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 row "orderbook at T, $small deltas" orderbook S1
 g2=$(gen S50 "$((big - small))" 50)
 psql_ "VACUUM ANALYZE" >/dev/null

@@ -3,9 +3,9 @@
  *
  * A history is: a 'snapshot' checkpoint when the recording starts; deltas; a 'periodic'
  * checkpoint right after every N-th delta since the last checkpoint (same ts as that delta: a
- * checkpoint at ts holds the book after every change with ts <= its ts), and, as the collector's
- * timer does, one when M minutes have passed since the first change not yet checkpointed (at the
- * ts of the last change, before the next delta); and gaps, each followed
+ * checkpoint at ts holds the book after every change with ts <= its ts), and one at every multiple
+ * of M minutes since the epoch (UTC) while the market is recorded, as the collector's timer writes
+ * them (with the default, a day: every book has a checkpoint at each UTC midnight); and gaps, each followed
  * by a 'snapshot' checkpoint at the gap's end. While a gap lasts the book keeps changing unseen:
  * the snapshot that ends it may differ from the book before it (the gap is then `diverged`).
  *
@@ -55,8 +55,8 @@ struct gen_flow {
 	enum flow_next next;
 	int64_t every;     /* --checkpoint-every */
 	int64_t period;    /* --checkpoint-minutes, in us (0: none) */
-	int64_t first_uncp; /* ts of the first delta since the last checkpoint */
-	int64_t pending;   /* ts of the next delta, drawn before a timed checkpoint (0: none) */
+	int64_t cp_last;   /* ts of the last aligned checkpoint */
+	int64_t pending;   /* ts of the next delta, drawn before an aligned checkpoint (0: none) */
 	int64_t tie_grid;  /* 0 unless --ties */
 	int fv;            /* grid index of the fair YES price */
 	int fv_lo, fv_hi;  /* its bounds */
@@ -350,16 +350,20 @@ gen_flow_advance(struct gen_flow *f)
 		return flow_gap(f);
 	ev->ts = f->pending != 0 ? f->pending : flow_next_ts(f);
 	f->pending = 0;
-	if (f->period > 0 && f->since_cp > 0 && ev->ts - f->first_uncp >= f->period) {
-		/* the timer fired before this delta: checkpoint the book as it is */
-		f->pending = ev->ts;
-		f->since_cp = 0;
-		ev->kind = GEN_EV_PERIODIC;
-		ev->ts = f->prev;
-		return 0;
+	if (f->period > 0) {
+		/* the collector's aligned checkpoint: every book at each multiple of the period */
+		int64_t last = f->prev > f->cp_last ? f->prev : f->cp_last;
+		int64_t b = (last >= 0 ? last / f->period : (last - f->period + 1) / f->period) * f->period + f->period;
+
+		if (b < ev->ts) {
+			f->pending = ev->ts;
+			f->since_cp = 0;
+			f->cp_last = b;
+			ev->kind = GEN_EV_PERIODIC;
+			ev->ts = b;
+			return 0;
+		}
 	}
-	if (f->since_cp == 0)
-		f->first_uncp = ev->ts;
 	ev->kind = GEN_EV_DELTA;
 	ev->exchange_ts = (ev->ts - 2000 - (int64_t)gen_rng_below(&f->r, 60000)) / 1000 * 1000;
 	if (flow_change(f, &ev->side, &ev->price, &ev->delta) != 0)

@@ -65,7 +65,7 @@ static const struct gen_flag gen_flags[] = {
 	{ "checkpoint-every", "N", FK_INT, 1, 10000000, O(checkpoint_every), M_GEN,
 	  "a 'periodic' checkpoint after every N deltas of a market (default 1000)" },
 	{ "checkpoint-minutes", "M", FK_INT, 0, 1000000, O(checkpoint_minutes), M_GEN,
-	  "and one M minutes after a change not yet checkpointed, as the collector (default 10; 0 off)" },
+	  "and one at every multiple of M minutes (UTC), as the collector (default 1440: daily; 0 off)" },
 	{ "gaps", "N", FK_INT, 0, 10000000, O(gaps), M_GEN,
 	  "recorded gaps in total, each ended by a 'snapshot' checkpoint (default 0)" },
 	{ "events", "N", FK_INT, 1, 1000000, O(events), M_GEN,
@@ -311,7 +311,7 @@ main(int argc, char **argv)
 	o.span = 86400 * GEN_USEC;
 	o.seed = 1;
 	o.checkpoint_every = 1000;
-	o.checkpoint_minutes = 10;
+	o.checkpoint_minutes = 1440;
 	o.order = GEN_ORDER_TIME;
 	o.prefix = "GEN";
 	o.at = INT64_MIN;

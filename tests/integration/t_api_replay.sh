@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The book at T from the API (checkpoint + deltas) equals a brute-force replay of every delta
 # (kbook-gen's oracle, which ignores periodic checkpoints) at 1 000+ random instants of generated
-# history with gaps, ties and a checkpoint every 50 deltas; the one-pass sampler equals the replay
-# at every sample. Through nginx. Then the same across midnight, and after a day's partition was
-# dropped under the running API (its rows moved to the default partition).
+# history across a midnight (with the midnight checkpoints), with gaps, ties and a checkpoint every
+# 50 deltas; the one-pass sampler equals the replay at every sample. Through nginx. Then the same
+# across midnight without the midnight checkpoints, and after a day's partition was dropped under
+# the running API (its rows moved to the default partition).
 set -u
 . "$TEST_ROOT/tests/integration/lib.sh"
 export KBOOK_DATABASE_URL=$TEST_PG
@@ -15,7 +16,7 @@ $ADMIN account set replay@kbook.test credits 100000000 >/dev/null
 KEY=$($ADMIN key create replay@kbook.test)
 
 out=$("$TEST_BIN/kbook-gen" --prefix RPL --markets 60 --deltas 40000 --gaps 12 --ties \
-	--checkpoint-every 50 --start 2026-10-01T00:00:00Z --span 7200 --seed 11 2>&1)
+	--checkpoint-every 50 --start 2026-09-30T23:00:00Z --span 7200 --seed 11 2>&1)
 check_match "generated 40 000 deltas" '"deltas":40000' "$out"
 out=$(/usr/bin/python3 "$TEST_ROOT/tests/integration/replay_check.py" "$TEST_URL" "$KEY" \
 	"$TEST_BIN/kbook-gen" RPL 1000 3 2>&1)
@@ -26,10 +27,11 @@ check_match "at least 1 000 instants compared" 'compared [0-9]{4,} instants' "$o
 check_match "samples compared" 'compared [0-9]{3,} samples' "$out"
 "$TEST_BIN/kbook-gen" --delete --prefix RPL >/dev/null 2>&1
 
-# Across midnight: checkpoints and instants on either side of a day boundary (the API reads a
-# day's partition directly only when the checkpoint and T share the day; else the parent).
-out=$("$TEST_BIN/kbook-gen" --prefix RPM --markets 30 --deltas 20000 --gaps 4 \
-	--checkpoint-every 300 --start 2026-10-02T23:00:00Z --span 7200 --seed 12 2>&1)
+# Across midnight, without the midnight checkpoints (as history recorded before them): checkpoints
+# and instants on either side of a day boundary (the API reads a day's partition directly only when
+# the checkpoint and T share the day; else the parent).
+out=$("$TEST_BIN/kbook-gen" --prefix RPM --markets 30 --deltas 20000 --gaps 4 --checkpoint-every 300 \
+	--checkpoint-minutes 0 --start 2026-10-02T23:00:00Z --span 7200 --seed 12 2>&1)
 check_match "generated 20 000 deltas across midnight" '"deltas":20000' "$out"
 out=$(/usr/bin/python3 "$TEST_ROOT/tests/integration/replay_check.py" "$TEST_URL" "$KEY" \
 	"$TEST_BIN/kbook-gen" RPM 600 4 2>&1)
