@@ -16,7 +16,7 @@
  *
  * Prints one JSON line. Usage:
  *   kbook-feedload --url ws://HOST:PORT/PATH --key KEY --tickers FILE [--conns N] [--per N]
- *                  [--all N] [--warmup S] [--seconds S] [--seed N]
+ *                  [--all N] [--warmup S] [--seconds S] [--seed N] [--ramp N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -48,9 +48,9 @@ struct load_conn {
 
 static struct {
 	const char *host, *path, *key, *tickers_file;
-	int port, conns, per, all, warmup, seconds;
+	int port, conns, per, all, warmup, seconds, ramp;
 	unsigned seed;
-} opt = { .conns = 1000, .per = 10, .all = 1, .warmup = 5, .seconds = 20, .seed = 1 };
+} opt = { .conns = 1000, .per = 10, .all = 1, .warmup = 5, .seconds = 20, .seed = 1, .ramp = 50 };
 
 static char **load_tickers;
 static int load_n_tickers;
@@ -353,14 +353,14 @@ static void
 load_usage(void)
 {
 	fprintf(stderr, "usage: kbook-feedload --url ws://HOST:PORT/PATH --key KEY --tickers FILE"
-	    " [--conns N] [--per N] [--all N] [--warmup S] [--seconds S] [--seed N]\n");
+	    " [--conns N] [--per N] [--all N] [--warmup S] [--seconds S] [--seed N] [--ramp N]\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
-	int64_t t_subscribed = 0, t0 = 0, t1, now, last_connect = 0;
+	int64_t t_subscribed = 0, t0 = 0, t1, now, last_connect = 0, last_debug = 0;
 	int next = 0, established, subscribed;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -382,6 +382,8 @@ main(int argc, char **argv)
 			opt.warmup = atoi(v);
 		else if (strcmp(k, "--seconds") == 0)
 			opt.seconds = atoi(v);
+		else if (strcmp(k, "--ramp") == 0)
+			opt.ramp = atoi(v);
 		else if (strcmp(k, "--seed") == 0)
 			opt.seed = (unsigned)atoi(v);
 		else {
@@ -390,7 +392,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (argc % 2 == 0 || opt.host == NULL || opt.key == NULL || opt.tickers_file == NULL ||
-	    opt.conns < 0 || opt.all < 0 || opt.per < 1 || opt.seconds < 1) {
+	    opt.conns < 0 || opt.all < 0 || opt.per < 1 || opt.seconds < 1 || opt.ramp < 1) {
 		load_usage();
 		return 2;
 	}
@@ -408,19 +410,19 @@ main(int argc, char **argv)
 			return 1;
 		}
 	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR, NULL);
+	lws_set_log_level(getenv("FEEDLOAD_DEBUG") != NULL ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = load_protocols;
-	info.fd_limit_per_thread = (unsigned)n_conns + 64;
+	info.fd_limit_per_thread = (unsigned)n_conns * 2 + 1024;
 	if ((ctx = lws_create_context(&info)) == NULL)
 		return 1;
 	lws_sul_schedule(ctx, 0, &load_sul, load_tick, 20 * LWS_US_PER_MS);
-	/* connect in steps of 50 every 20 ms, then wait until every connection is subscribed */
+	/* connect in steps of --ramp (50) every 20 ms, then wait until every connection is subscribed */
 	while (!done) {
 		now = load_now_us();
 		if (next < n_conns && now - last_connect >= 20000) {
-			for (int k = 0; k < 50 && next < n_conns; k++, next++)
+			for (int k = 0; k < opt.ramp && next < n_conns; k++, next++)
 				if (load_connect(&conns[next]) != 0) {
 					conns[next].closed = true;
 					st.refused++;
@@ -431,6 +433,11 @@ main(int argc, char **argv)
 		for (int i = 0; i < n_conns; i++) {
 			established += conns[i].established;
 			subscribed += conns[i].established && conns[i].subscribed >= conns[i].n_cmds;
+		}
+		if (getenv("FEEDLOAD_DEBUG") != NULL && now / 1000000 != last_debug) {
+			last_debug = now / 1000000;
+			fprintf(stderr, "kbook-feedload: started %d established %d subscribed %d refused %"
+			    PRIu64 " closed %" PRIu64 "\n", next, established, subscribed, st.refused, st.closed);
 		}
 		if (t_subscribed == 0 && next == n_conns &&
 		    subscribed + (int)(st.refused + st.closed) >= n_conns) {
