@@ -9,10 +9,10 @@
 #include "ktime.h"
 #include "log.h"
 
-#define SLOTS 16
+#define SLOTS 64
 #define PART "book_deltas_p0000_00_00"
 
-enum { ST_BOOK, ST_DELTAS, ST__COUNT };
+enum { ST_BOOK, ST_DELTAS, ST_PAGE, ST__COUNT };
 
 static const char *const tmpl[ST__COUNT] = {
 	[ST_BOOK] =
@@ -34,27 +34,30 @@ static const char *const tmpl[ST__COUNT] = {
 	[ST_DELTAS] =
 	"SELECT kb_us(ts), side, price, delta FROM " PART
 	" WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts",
+	[ST_PAGE] =
+	"SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM " PART
+	" WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz"
+	" AND ts > $4::timestamptz ORDER BY ts LIMIT $5::int + 1",
 };
+static const int nparams[ST__COUNT] = { [ST_BOOK] = 3, [ST_DELTAS] = 3, [ST_PAGE] = 5 };
 
 /* Statement names per kind and slot, and the constant commands that forget them. */
 #define N(k, i) "daypart_" k #i
-#define NAMES(k) { N(k, 0), N(k, 1), N(k, 2), N(k, 3), N(k, 4), N(k, 5), N(k, 6), N(k, 7), \
-	N(k, 8), N(k, 9), N(k, 10), N(k, 11), N(k, 12), N(k, 13), N(k, 14), N(k, 15) }
 #define D(k, i) "DEALLOCATE daypart_" k #i
-#define DEALLOCS(k) { D(k, 0), D(k, 1), D(k, 2), D(k, 3), D(k, 4), D(k, 5), D(k, 6), D(k, 7), \
-	D(k, 8), D(k, 9), D(k, 10), D(k, 11), D(k, 12), D(k, 13), D(k, 14), D(k, 15) }
-static const char *const names[ST__COUNT][SLOTS] = { NAMES("b"), NAMES("d") };
-static const char *const deallocs[ST__COUNT][SLOTS] = { DEALLOCS("b"), DEALLOCS("d") };
-
-/* Is the table named $1 a partition of book_deltas now? */
-static struct db_stmt q_is_part = DB_STMT("daypart_is_partition",
-    "SELECT EXISTS (SELECT 1 FROM pg_inherits"
-    " WHERE inhrelid = to_regclass($1) AND inhparent = 'book_deltas'::regclass)", 1);
+#define X8(F, k, t) F(k, t##0), F(k, t##1), F(k, t##2), F(k, t##3), F(k, t##4), F(k, t##5), \
+	F(k, t##6), F(k, t##7)
+#define X64(F, k) X8(F, k, 1), X8(F, k, 2), X8(F, k, 3), X8(F, k, 4), X8(F, k, 5), X8(F, k, 6), \
+	X8(F, k, 7), X8(F, k, 8)
+static const char *const names[ST__COUNT][SLOTS] = { { X64(N, "b") }, { X64(N, "d") },
+	{ X64(N, "p") } };
+static const char *const deallocs[ST__COUNT][SLOTS] = { { X64(D, "b") }, { X64(D, "d") },
+	{ X64(D, "p") } };
 
 static struct slot {
 	int64_t day;       /* days since the epoch */
 	bool assigned;
-	bool missing;      /* the day has no partition (its rows, if any, are in the default one) */
+	bool missing;      /* the day has no partition (its rows, if any, are in the default one):
+	                    * learnt from the first statement, which fails with 42P01 */
 	unsigned long used;
 	char *sql[ST__COUNT];
 	struct db_stmt st[ST__COUNT];
@@ -110,10 +113,6 @@ static struct slot *
 slot_for(struct db *db, int64_t day)
 {
 	struct slot *s = &slots[0];
-	char table[sizeof(PART)];
-	const char *params[] = { table };
-	PGresult *res;
-
 	for (int i = 0; i < SLOTS; i++) {
 		if (slots[i].assigned && slots[i].day == day)
 			return &slots[i];
@@ -129,21 +128,16 @@ slot_for(struct db *db, int64_t day)
 			return NULL;
 		strcpy(s->sql[k], tmpl[k]);
 		put_date(s->sql[k], day);
-		s->st[k] = (struct db_stmt)DB_STMT(names[k][s - slots], s->sql[k], 3);
+		s->st[k] = (struct db_stmt)DB_STMT(names[k][s - slots], s->sql[k], nparams[k]);
 	}
-	memcpy(table, PART, sizeof(table));
-	put_date(table, day);
-	if ((res = db_exec(db, &q_is_part, params)) == NULL)
-		return NULL;
-	s->missing = PQgetvalue(res, 0, 0)[0] != 't';
-	PQclear(res);
+	s->missing = false;
 	s->day = day;
 	s->assigned = true;
 	return s;
 }
 
 static PGresult *
-run(struct db *db, int64_t day, int kind, const char *const params[3], bool *fallback)
+run(struct db *db, int64_t day, int kind, const char *const *params, bool *fallback)
 {
 	struct slot *s;
 	PGresult *res;
@@ -175,4 +169,10 @@ daypart_deltas(struct db *db, int64_t from, int64_t to, const char *const params
 	if (from == INT64_MIN || daypart_day(from) != daypart_day(to))
 		return NULL;
 	return run(db, daypart_day(to), ST_DELTAS, params, fallback);
+}
+
+PGresult *
+daypart_page(struct db *db, int64_t day, const char *const params[5], bool *fallback)
+{
+	return run(db, day, ST_PAGE, params, fallback);
 }

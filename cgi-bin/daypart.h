@@ -41,4 +41,11 @@ PGresult *daypart_book(struct db *db, int64_t at, const char *const params[3], b
 PGresult *daypart_deltas(struct db *db, int64_t from, int64_t to, const char *const params[3],
     bool *fallback);
 
+/*
+ * A page of the deltas endpoint within one day: rows (kb_us(ts), kb_us(exchange_ts), side, price,
+ * delta) of the market params[0] with params[1] <= ts <= params[2] and ts > params[3], in ts
+ * order, at most params[4] + 1 of them, from the partition of day. Returns as daypart_book.
+ */
+PGresult *daypart_page(struct db *db, int64_t day, const char *const params[5], bool *fallback);
+
 #endif

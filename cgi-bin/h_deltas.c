@@ -12,17 +12,97 @@
 
 #include "fixed.h"
 #include "ktime.h"
+#include "daypart.h"
 #include "recon.h"
 #include "route.h"
 
-static struct db_stmt q_page = DB_STMT("dl_page",
+/* Through the parent, unprepared: a prepared statement with a LIMIT gets a generic plan, which
+ * locks and opens every daily partition; an unnamed one is planned for its range each time. */
+static const char q_page_sql[] =
     "SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM book_deltas"
     " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz AND ts > $4::timestamptz"
-    " ORDER BY ts LIMIT $5::int + 1", 5);
+    " ORDER BY ts LIMIT $5::int + 1";
 static struct db_stmt q_gaps = DB_STMT("dl_gaps",
     "SELECT kb_us(start_ts), kb_us(end_ts), reason FROM gaps"
     " WHERE market_id = $1 AND start_ts <= $3::timestamptz AND (end_ts IS NULL OR end_ts >= $2::timestamptz)"
     " ORDER BY start_ts LIMIT 1000", 3);
+
+/*
+ * A page gathered from up to PAGE_DAYS day partitions read one after the other (each a prepared
+ * statement with a cached plan), then, if rows are still missing, the parent for the rest of the
+ * range (planned for it, whatever its length).
+ */
+#define PAGE_DAYS 31
+struct page {
+	PGresult *part[PAGE_DAYS + 1];
+	int nparts, n;
+};
+
+static void
+page_free(struct page *pg)
+{
+	for (int i = 0; i < pg->nparts; i++)
+		PQclear(pg->part[i]);
+	pg->nparts = pg->n = 0;
+}
+
+/* The result and row of the page's row i. */
+static const PGresult *
+page_row(const struct page *pg, int i, int *row)
+{
+	for (int k = 0; k < pg->nparts; k++) {
+		if (i < PQntuples(pg->part[k])) {
+			*row = i;
+			return pg->part[k];
+		}
+		i -= PQntuples(pg->part[k]);
+	}
+	*row = 0;
+	return NULL;
+}
+
+static void
+page_add(struct page *pg, PGresult *res)
+{
+	pg->part[pg->nparts++] = res;
+	pg->n += PQntuples(res);
+}
+
+/* Fills pg with up to max + 1 rows of market id in [t_start, t_end] after `after`. 0 or -1. */
+static int
+page_fetch(struct db *db, const char *id, int64_t t_start, int64_t t_end, int64_t after, int max,
+    struct page *pg)
+{
+	char start[KT_BUFSZ], end[KT_BUFSZ], aft[KT_BUFSZ], limit[16];
+	const char *params[] = { id, start, end, aft, limit };
+	int64_t from = after >= t_start ? after + 1 : t_start;
+	int64_t day = daypart_day(from);
+	PGresult *res;
+	bool fallback = false;
+
+	kt_format(t_start, start);
+	kt_format(t_end, end);
+	kt_format(after, aft);
+	while (pg->n <= max && day <= daypart_day(t_end) && pg->nparts < PAGE_DAYS) {
+		snprintf(limit, sizeof(limit), "%d", max - pg->n);
+		if ((res = daypart_page(db, day, params, &fallback)) == NULL)
+			break;
+		page_add(pg, res);
+		day++;
+	}
+	if (pg->n > max || day > daypart_day(t_end))
+		return 0;
+	if (!fallback && pg->nparts < PAGE_DAYS)
+		return -1; /* a database error */
+	/* the rest of the range, from the first day not read, through the parent */
+	if (day * DAYPART_DAY_US > t_start)
+		kt_format(day * DAYPART_DAY_US, start);
+	snprintf(limit, sizeof(limit), "%d", max - pg->n);
+	if ((res = db_exec_sql(db, q_page_sql, 5, params)) == NULL)
+		return -1;
+	page_add(pg, res);
+	return 0;
+}
 
 static void
 fmt_time(const PGresult *res, int r, int c, char buf[KT_BUFSZ])
@@ -59,10 +139,12 @@ h_deltas(struct req *req)
 	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_lim = req_arg(req, "limit");
 	bool csv = req_wants_csv(req);
 	struct recon_market m;
-	char id[24], start[KT_BUFSZ], end[KT_BUFSZ], after[KT_BUFSZ], limit[16], cursor[24];
-	const char *params[] = { id, start, end, after, limit };
-	PGresult *res = NULL, *gaps = NULL;
-	int n, max = a_lim->set ? (int)a_lim->i : 1000;
+	char id[24], start[KT_BUFSZ], end[KT_BUFSZ], cursor[24];
+	const char *params[] = { id, start, end };
+	struct page pg = { .nparts = 0 };
+	const PGresult *res;
+	PGresult *gaps = NULL;
+	int n, r, max = a_lim->set ? (int)a_lim->i : 1000;
 	int64_t t_start = a_start->set ? a_start->i : 0, t_end = a_end->set ? a_end->i : kt_now();
 	char *buf = NULL;
 	size_t len = 0;
@@ -79,25 +161,28 @@ h_deltas(struct req *req)
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
 	kt_format(t_start, start);
 	kt_format(t_end, end);
-	kt_format(a_cur->set ? a_cur->i : -1, after);
-	snprintf(limit, sizeof(limit), "%d", max);
-	if ((res = db_exec(req->db, &q_page, params)) == NULL ||
+	/* no row lies after the market's last recorded instant: the days after it are not read */
+	if (page_fetch(req->db, id, t_start, m.last_ts != RECON_NONE && m.last_ts < t_end ? m.last_ts : t_end,
+	    a_cur->set ? a_cur->i : -1, max, &pg) != 0 ||
 	    (gaps = db_exec(req->db, &q_gaps, params)) == NULL) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
 		goto out;
 	}
-	n = PQntuples(res);
-	if (n > max)
-		cursor_encode(strtoll(PQgetvalue(res, max - 1, 0), NULL, 10), cursor);
+	n = pg.n;
+	if (n > max) {
+		res = page_row(&pg, max - 1, &r);
+		cursor_encode(strtoll(PQgetvalue(res, r, 0), NULL, 10), cursor);
+	}
 	if ((out = open_memstream(&buf, &len)) == NULL) {
 		req_send_error(req, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (csv) {
 		fputs("ts,exchange_ts,side,price,delta\r\n", out);
-		for (int r = 0; r < n && r < max; r++) {
+		for (int i = 0; i < n && i < max; i++) {
 			char ts[KT_BUFSZ], xts[KT_BUFSZ], p[FX_BUFSZ], d[FX_BUFSZ];
 
+			res = page_row(&pg, i, &r);
 			fmt_time(res, r, 0, ts);
 			fmt_time(res, r, 1, xts);
 			fx_format_price(strtoll(PQgetvalue(res, r, 3), NULL, 10), p);
@@ -115,10 +200,11 @@ h_deltas(struct req *req)
 
 		fclose(out);
 		out = NULL;
-		for (int r = 0; r < n && r < max; r++) {
+		for (int i = 0; i < n && i < max; i++) {
 			struct json_object *o = json_object_new_object();
 			char ts[KT_BUFSZ], xts[KT_BUFSZ], p[FX_BUFSZ], d[FX_BUFSZ];
 
+			res = page_row(&pg, i, &r);
 			fmt_time(res, r, 0, ts);
 			fmt_time(res, r, 1, xts);
 			fx_format_price(strtoll(PQgetvalue(res, r, 3), NULL, 10), p);
@@ -143,6 +229,6 @@ out:
 	if (out != NULL)
 		fclose(out);
 	free(buf);
-	PQclear(res);
+	page_free(&pg);
 	PQclear(gaps);
 }
