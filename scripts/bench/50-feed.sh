@@ -91,11 +91,11 @@ echo "delta's \`ts_ms\`, the sim's clock when it applied the change and queued t
 echo "truncated: the figures overstate by 0..1 ms); it spans the sim's send, the collector's receive,"
 echo "its group commit and NOTIFY, feedd's read and fan-out, nginx and the client."
 echo
-echo "| connections | deltas/s into the sim | messages/s received | messages/s sent by feedd | latency p50 ms | p99 ms | p99.9 ms | max ms | lost (seq gaps) | reordered | dropped connections | slow drops | feedd CPU (% of a core) | feedd RSS MB | feedd memory per connection KB |"
+echo "| connections subscribed | deltas/s into the sim | messages/s received | messages/s sent by feedd | latency p50 ms | p99 ms | p99.9 ms | max ms | lost (seq gaps) | reordered | dropped connections | slow drops | feedd CPU (% of a core) | feedd RSS MB | feedd memory per connection KB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 jq -r --arg rate "$rate" --arg m0 "$m0" --arg m1 "$m1" --arg t0 "$t0" --arg t1 "$t1" --arg k0 "$k0" \
 	--arg k1 "$k1" --arg hz "$hz" --arg rss0 "$rss0" --arg rss1 "$rss1" --arg s "$((s1 - s0))" '
 	(($t1 | tonumber) - ($t0 | tonumber)) as $dt |
-	"| \(.established) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load"
+	"| \(.subscribed) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load"
 echo
 echo "Raw: \`$load\`"
