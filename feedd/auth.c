@@ -1,8 +1,8 @@
 /*
  * auth: API keys and credits for the feed, on the same ledger as the REST API. The handshake's
  * key comes from the X-API-Key header, "Authorization: Bearer", or the api_key query parameter
- * (browsers cannot set headers on a websocket). Opening a connection is one call of api_charge
- * (sql/003_accounts.sql) costing 1 credit on route "/v1/feed"; markets are charged 1 credit each
+ * (browsers cannot set headers on a websocket). Opening a connection is one charge_key call
+ * (lib/charge.c, the REST API's) costing 1 credit on route "/v1/feed"; markets are charged 1 credit each
  * when added to a subscription and again per started KBOOK_FEEDD_CHARGE_S period they stay
  * subscribed (server.c's timer). Refusals use the API's error envelope; the statuses are the
  * feed's own (the table below): 401 for the key, 402 when the account has no credits left, 429 for
@@ -15,21 +15,18 @@
 #include <strings.h>
 
 #include "apikey.h"
+#include "charge.h"
 #include "config.h"
 #include "feed.h"
 #include "log.h"
 
 #define FEED_ROUTE "/v1/feed"
 
-/* api_charge, and the account's feed limits (sql/004_feed_limits.sql) in the same round trip. */
-static struct db_stmt q_charge = DB_STMT("feed_charge",
-    "SELECT c.code, c.account_id, c.key_id, c.plan, l.conns_per_key, l.markets_per_conn"
-    " FROM api_charge(decode($1, 'hex'), $2::int, $3) c"
-    " LEFT JOIN feed_limits l ON l.account_id = c.account_id", 3);
-static struct db_stmt q_refund = DB_STMT("feed_refund",
-    "SELECT api_refund($1::bigint, $2::bigint, $3::int, $4)", 4);
+/* The account's feed limits (sql/004_feed_limits.sql). */
+static struct db_stmt q_limits = DB_STMT("feed_limits",
+    "SELECT conns_per_key, markets_per_conn FROM feed_limits WHERE account_id = $1::bigint", 1);
 
-/* Refusals: api_charge's code, HTTP status, message. */
+/* Refusals: charge_key's code, HTTP status, message. */
 static const struct {
 	const char *code;
 	int status;
@@ -55,7 +52,7 @@ feed_auth_refuse(const char *code, char *body, size_t cap)
 			return feed_auth_errors[i].status;
 		}
 	}
-	log_errorx("api_charge returned unknown code %s", code);
+	log_errorx("charge_key returned unknown code %s", code);
 	return feed_auth_refuse("service_unavailable", body, cap);
 }
 
@@ -98,48 +95,49 @@ feed_auth_key_conns(int64_t key_id)
 static void
 feed_auth_refund(const struct feed_caller *c, int64_t credits)
 {
-	char acc[24], key[24], cost[24];
-	const char *params[] = { acc, key, cost, FEED_ROUTE };
+	struct charge ch = { .account_id = c->account_id, .key_id = c->key_id };
+
+	charge_refund(feed_db, &ch, (int)credits, FEED_ROUTE);
+}
+
+/* The plan's limits of c's account, capped by the configuration. Returns 0 or -1. */
+static int
+feed_auth_limits(struct feed_caller *c)
+{
+	char acc[24];
+	const char *params[] = { acc };
 	PGresult *res;
 
 	snprintf(acc, sizeof(acc), "%lld", (long long)c->account_id);
-	snprintf(key, sizeof(key), "%lld", (long long)c->key_id);
-	snprintf(cost, sizeof(cost), "%lld", (long long)credits);
-	if ((res = db_exec(feed_db, &q_refund, params)) == NULL)
-		log_warnx("refund of %s credits to account %s failed", cost, acc);
+	if ((res = db_exec(feed_db, &q_limits, params)) == NULL)
+		return -1;
+	c->conns_max = PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ? 1 :
+	    strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	c->markets_max = PQntuples(res) != 1 || PQgetisnull(res, 0, 1) ? 1 :
+	    strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
+	if (c->conns_max > cfg.feedd_key_conns)
+		c->conns_max = cfg.feedd_key_conns;
+	if (c->markets_max > cfg.feedd_markets_max)
+		c->markets_max = cfg.feedd_markets_max;
+	return 0;
 }
 
-/* One api_charge call; fills c when the key is known. Returns the code (static) or NULL. */
+/* One charge; fills c's account and key when the key is known. Returns the code (static) or NULL
+ * when Postgres cannot be asked. */
 static const char *
 feed_auth_call(const char *hash_hex, int64_t credits, struct feed_caller *c)
 {
-	static char code[32];
-	char cost[24];
-	const char *params[] = { hash_hex, cost, FEED_ROUTE };
-	PGresult *res = NULL;
-	const char *rc = NULL;
+	struct charge ch;
 
-	snprintf(cost, sizeof(cost), "%lld", (long long)credits);
-	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_charge, params)) == NULL ||
-	    PQntuples(res) != 1)
-		goto out;
-	snprintf(code, sizeof(code), "%s", PQgetvalue(res, 0, 0));
-	if (!PQgetisnull(res, 0, 1)) {
-		c->account_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		c->key_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-		snprintf(c->plan, sizeof(c->plan), "%s", PQgetvalue(res, 0, 3));
-		c->conns_max = PQgetisnull(res, 0, 4) ? 1 : strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-		c->markets_max = PQgetisnull(res, 0, 5) ? 1 : strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-		if (c->conns_max > cfg.feedd_key_conns)
-			c->conns_max = cfg.feedd_key_conns;
-		if (c->markets_max > cfg.feedd_markets_max)
-			c->markets_max = cfg.feedd_markets_max;
+	if (db_ensure(feed_db) != 0 || charge_key(feed_db, hash_hex, (int)credits, FEED_ROUTE, &ch) != 0)
+		return NULL;
+	if (strcmp(ch.code, "invalid_api_key") != 0) {
+		c->account_id = ch.account_id;
+		c->key_id = ch.key_id;
+		snprintf(c->plan, sizeof(c->plan), "%s", ch.plan);
 	}
-	rc = code;
-out:
-	PQclear(res);
-	return rc;
+	return ch.code;
 }
 
 int
@@ -169,6 +167,11 @@ feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t
 		else
 			feed_stats.refused_auth++;
 		return feed_auth_refuse(code, body, cap);
+	}
+	if (feed_auth_limits(out) != 0) {
+		feed_auth_refund(out, 1);
+		feed_stats.refused_unavailable++;
+		return feed_auth_refuse("service_unavailable", body, cap);
 	}
 	if (feed_auth_key_conns(out->key_id) >= (size_t)out->conns_max) {
 		feed_auth_refund(out, 1);
