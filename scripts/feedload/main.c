@@ -360,7 +360,8 @@ int
 main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
-	int64_t t_subscribed = 0, t_start = 0, t0 = 0, t1, now, last_connect = 0, last_debug = 0;
+	int64_t t_subscribed = 0, t_start = 0, t0 = 0, t1, last_connect = 0, last_debug = 0;
+	double secs;
 	int next = 0, established, subscribed;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -420,7 +421,8 @@ main(int argc, char **argv)
 	lws_sul_schedule(ctx, 0, &load_sul, load_tick, 20 * LWS_US_PER_MS);
 	/* connect in steps of --ramp (50) every 20 ms, then wait until every connection is subscribed */
 	while (!done) {
-		now = load_now_us();
+		int64_t now = load_now_us();
+
 		if (next < n_conns && now - last_connect >= 20000) {
 			for (int k = 0; k < opt.ramp && next < n_conns; k++, next++)
 				if (load_connect(&conns[next]) != 0) {
@@ -461,6 +463,7 @@ main(int argc, char **argv)
 			break;
 	}
 	t1 = load_now_us();
+	secs = (double)(t1 - t0) / 1e6;
 	established = subscribed = 0;
 	for (int i = 0; i < n_conns; i++) {
 		established += conns[i].established;
@@ -471,10 +474,10 @@ main(int argc, char **argv)
 	    "\"p999\":%.1f,\"max\":%.1f},\"lost\":%" PRIu64 ",\"reordered\":%" PRIu64
 	    ",\"errors\":%" PRIu64 ",\"error25\":%" PRIu64 ",\"refused\":%" PRIu64
 	    ",\"closed_by_server\":%" PRIu64 ",\"snapshots\":%" PRIu64 "}\n",
-	    n_conns, established, subscribed, (t1 - t0) / 1e6, st.window_msgs,
-	    st.window_msgs / ((t1 - t0) / 1e6), st.window_deltas / ((t1 - t0) / 1e6),
+	    n_conns, established, subscribed, secs, st.window_msgs,
+	    (double)st.window_msgs / secs, (double)st.window_deltas / secs,
 	    load_quantile(0.5, st.window_deltas), load_quantile(0.99, st.window_deltas),
-	    load_quantile(0.999, st.window_deltas), st.lat_max_us / 1000.0, st.lost, st.reordered,
+	    load_quantile(0.999, st.window_deltas), (double)st.lat_max_us / 1000.0, st.lost, st.reordered,
 	    st.errors, st.err25, st.refused, st.closed, st.snapshots);
 	lws_context_destroy(ctx);
 	for (int i = 0; i < n_conns; i++) {
