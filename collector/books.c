@@ -1,11 +1,11 @@
 /*
  * books: every market's book in memory (lib/book), and the rows it produces. A snapshot replaces
  * the book, is compared with the book held when a gap is open (divergence), and is written as a
- * 'snapshot' checkpoint; a delta is applied and written; every N deltas (or M minutes) of a
- * healthy book a 'periodic' checkpoint is written at the instant of the last delta; a quiet book
- * gets its M-minute checkpoint from the once-a-second timer (coll_book_tick) at the instant up to
- * which its subscription is known to be complete. Each row of a market gets a ts strictly above
- * the previous one. The rules are lib/collrule's.
+ * 'snapshot' checkpoint; a delta is applied and written; every N deltas of a healthy book a
+ * 'periodic' checkpoint is written at the instant of the last delta, and at each multiple of the
+ * period (default a day: every midnight, UTC) one at that very instant, before the first delta
+ * after it or from the once-a-second timer (coll_book_tick) for a quiet book. Each row of a
+ * market gets a ts strictly above the previous one. The rules are lib/collrule's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +92,16 @@ coll_book_delta(int idx, const struct kmsg *m, int64_t now)
 	struct coll_market *mk = coll_market(idx);
 	struct coll_ev ev = { .kind = COLL_EV_DELTA, .side = (uint8_t)m->side, .market = idx };
 	enum book_err err;
+	int64_t b;
 
 	if (mk->book == NULL || m->delta == 0)
 		return; /* before its first snapshot: nothing to apply it to */
 	__atomic_add_fetch(&coll_stats.deltas, 1, __ATOMIC_RELAXED);
+	if (!mk->gap.open &&
+	    (b = coll_rule_checkpoint_aligned(mk->last_ts, coll_rule_next_ts(mk->last_ts, now), cp_us)) >= 0) {
+		mk->last_ts = b; /* the book before this delta, at the period's boundary */
+		checkpoint(idx, b, false);
+	}
 	ev.ts = coll_next_ts(mk, now);
 	ev.a = m->ts_ms;
 	ev.b = m->price;
@@ -114,18 +120,18 @@ coll_book_delta(int idx, const struct kmsg *m, int64_t now)
 	}
 	if (mk->gap.open)
 		return;
-	if (coll_rule_checkpoint_on_delta(++mk->since_cp, cp_every, mk->cp_ts, cp_us, ev.ts))
+	if (coll_rule_checkpoint_on_delta(++mk->since_cp, cp_every))
 		checkpoint(idx, ev.ts, false);
 }
 
 bool
-coll_book_tick(int idx, int64_t known_at, int64_t now)
+coll_book_tick(int idx, int64_t known_at)
 {
 	struct coll_market *mk = coll_market(idx);
 	int64_t ts;
 
 	if (mk->book == NULL || mk->gap.open ||
-	    (ts = coll_rule_checkpoint_on_timer(mk->cp_ts, mk->last_ts, cp_us, known_at, now)) < 0)
+	    (ts = coll_rule_checkpoint_aligned(mk->last_ts, known_at, cp_us)) < 0)
 		return false;
 	mk->last_ts = ts;
 	return checkpoint(idx, ts, false);

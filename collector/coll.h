@@ -193,11 +193,11 @@ void coll_books_init(int64_t checkpoint_every, int64_t checkpoint_us);
 void coll_book_snapshot(int idx, const struct kmsg *m, int64_t now);
 void coll_book_delta(int idx, const struct kmsg *m, int64_t now);
 /*
- * The timer (every second): writes market idx's periodic checkpoint when M minutes passed since
- * its last one, at known_at (the receive time of its subscription's last message) when that is
- * after its last row. Returns true when one was queued.
+ * The timer (every second): writes market idx's aligned periodic checkpoint when a multiple of
+ * the period lies after its last row and at or before known_at (the receive time of its
+ * subscription's last message). Returns true when one was queued.
  */
-bool coll_book_tick(int idx, int64_t known_at, int64_t now);
+bool coll_book_tick(int idx, int64_t known_at);
 /* The next ts of market idx at receive time now: now, or one past its last ts. */
 int64_t coll_next_ts(struct coll_market *mk, int64_t now);
 

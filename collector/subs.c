@@ -551,7 +551,7 @@ coll_subs_tick(int64_t now)
 	/* the M-minute checkpoints of quiet books: each known up to its sid's last message */
 	for (int i = 0; i < n_subs && queued < TICK_CHECKPOINTS && coll_ws_connected(); i++)
 		for (int j = 0; !subs[i].dead && subs[i].sid >= 0 && j < subs[i].n; j++)
-			if (coll_book_tick(subs[i].mk[j], subs[i].last_rx, now))
+			if (coll_book_tick(subs[i].mk[j], subs[i].last_rx))
 				queued++;
 }
 

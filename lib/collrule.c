@@ -77,17 +77,18 @@ coll_rule_next_ts(int64_t last_ts, int64_t now)
 }
 
 bool
-coll_rule_checkpoint_on_delta(int64_t since_cp, int64_t every, int64_t cp_ts, int64_t period_us,
-    int64_t ts)
+coll_rule_checkpoint_on_delta(int64_t since_cp, int64_t every)
 {
-	return since_cp >= every || (period_us > 0 && ts - cp_ts >= period_us);
+	return since_cp >= every;
 }
 
 int64_t
-coll_rule_checkpoint_on_timer(int64_t cp_ts, int64_t last_ts, int64_t period_us,
-    int64_t known_at, int64_t now)
+coll_rule_checkpoint_aligned(int64_t last_ts, int64_t upto, int64_t period_us)
 {
-	if (period_us <= 0 || now - cp_ts < period_us || known_at <= last_ts)
+	int64_t b;
+
+	if (period_us <= 0 || upto < 0)
 		return -1;
-	return known_at;
+	b = upto / period_us * period_us;
+	return b > last_ts ? b : -1;
 }

@@ -65,20 +65,18 @@ bool coll_rule_gap_finish(struct coll_gap *g, int64_t at, int64_t *end, enum col
 int64_t coll_rule_next_ts(int64_t last_ts, int64_t now);
 
 /*
- * On a delta at ts of a healthy book: is a periodic checkpoint due? since_cp counts the deltas
- * since the last checkpoint (this one included), every is the count rule, period_us the age rule
- * (0: none) measured from cp_ts, the last checkpoint's instant.
+ * On a delta of a healthy book: is the count rule's periodic checkpoint due? since_cp counts the
+ * deltas since the last checkpoint (this one included); every is the rule's N.
  */
-bool coll_rule_checkpoint_on_delta(int64_t since_cp, int64_t every, int64_t cp_ts,
-    int64_t period_us, int64_t ts);
+bool coll_rule_checkpoint_on_delta(int64_t since_cp, int64_t every);
 /*
- * From the timer at now, for a healthy book whose last checkpoint is at cp_ts and last row at
- * last_ts: the instant of a periodic checkpoint that is due, or -1. The book is known up to
- * known_at (the receive time of the last message of its subscription: nothing of that sid was
- * missed before it), so that is the checkpoint's instant; none when it is not after last_ts (the
- * last row already says as much) or when period_us (0: none) has not passed since cp_ts.
+ * The aligned rule: every healthy book gets a periodic checkpoint at each multiple of period_us
+ * since the epoch (UTC), changed or not (with a period dividing a day, one at every midnight, which
+ * lets the API read a day's deltas from that day's partition alone). Returns the latest multiple
+ * b with last_ts < b <= upto (the instant of such a checkpoint), or -1 when none is due or
+ * period_us is 0. On a delta, upto is the ts the delta is about to get (the checkpoint holds the
+ * book before it); from the timer, the instant the book's subscription is known complete up to.
  */
-int64_t coll_rule_checkpoint_on_timer(int64_t cp_ts, int64_t last_ts, int64_t period_us,
-    int64_t known_at, int64_t now);
+int64_t coll_rule_checkpoint_aligned(int64_t last_ts, int64_t upto, int64_t period_us);
 
 #endif

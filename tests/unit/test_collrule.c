@@ -2,7 +2,7 @@
  * Tests of lib/collrule.c, the collector's recording rules, with a fake clock: one open gap per
  * market, its start after the last row, its end at the fresh snapshot's checkpoint with the
  * divergence, a market that settles before its snapshot, reason and end names, strictly
- * increasing row ts, periodic checkpoints on deltas and from the timer; and a sid's seq stream
+ * increasing row ts, periodic checkpoints on the count and aligned rules; and a sid's seq stream
  * (lib/kmsg's per-sid rule) driving the gaps of the markets it carries, as collector/subs.c does.
  */
 #include <string.h>
@@ -134,36 +134,32 @@ test_next_ts(void)
 static void
 test_checkpoint_on_delta(void)
 {
-	const int64_t min = 60000000;
-
-	/* the count rule */
-	CU_ASSERT_FALSE(coll_rule_checkpoint_on_delta(999, 1000, 0, 10 * min, 1000));
-	CU_ASSERT_TRUE(coll_rule_checkpoint_on_delta(1000, 1000, 0, 10 * min, 1000));
-	/* the age rule, measured from the last checkpoint */
-	CU_ASSERT_FALSE(coll_rule_checkpoint_on_delta(3, 1000, 5 * min, 10 * min, 15 * min - 1));
-	CU_ASSERT_TRUE(coll_rule_checkpoint_on_delta(3, 1000, 5 * min, 10 * min, 15 * min));
-	/* no age rule */
-	CU_ASSERT_FALSE(coll_rule_checkpoint_on_delta(3, 1000, 0, 0, 1000 * min));
+	CU_ASSERT_FALSE(coll_rule_checkpoint_on_delta(999, 1000));
+	CU_ASSERT_TRUE(coll_rule_checkpoint_on_delta(1000, 1000));
+	CU_ASSERT_TRUE(coll_rule_checkpoint_on_delta(1, 1));
 }
 
-/* The timer: a quiet book gets its checkpoint at the instant its sid is known up to. */
+/* The aligned rule: at each multiple of the period, changed or not, never twice. */
 static void
-test_checkpoint_on_timer(void)
+test_checkpoint_aligned(void)
 {
-	const int64_t min = 60000000, cp = 100 * min;
+	const int64_t day = 86400LL * 1000000, d0 = 20000 * day;
 
-	/* not yet due */
-	CU_ASSERT_EQUAL(coll_rule_checkpoint_on_timer(cp, cp, 10 * min, cp + 9 * min, cp + 10 * min - 1), -1);
-	/* due; at known_at, not at now (nothing of the sid is known past its last message) */
-	CU_ASSERT_EQUAL(coll_rule_checkpoint_on_timer(cp, cp, 10 * min, cp + 9 * min, cp + 10 * min),
-	    cp + 9 * min);
-	/* a quiet market on a quiet sid: its last row already says as much */
-	CU_ASSERT_EQUAL(coll_rule_checkpoint_on_timer(cp, cp + 5, 10 * min, cp + 5, cp + 20 * min), -1);
-	CU_ASSERT_EQUAL(coll_rule_checkpoint_on_timer(cp, cp + 5, 10 * min, cp + 6, cp + 20 * min), cp + 6);
-	/* no age rule: never */
-	CU_ASSERT_EQUAL(coll_rule_checkpoint_on_timer(cp, cp, 0, cp + 60 * min, cp + 60 * min), -1);
-	/* a book never checkpointed yet (cp_ts 0) with a known instant */
-	CU_ASSERT_EQUAL(coll_rule_checkpoint_on_timer(0, 0, 10 * min, cp, cp), cp);
+	/* the first delta after midnight: a checkpoint at midnight, before it */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0 - 5, d0 + 7, day), d0);
+	/* a delta exactly at midnight: the checkpoint takes midnight (the delta goes after it) */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0 - 5, d0, day), d0);
+	/* already written: the last row is at or after the boundary */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0, d0 + 7, day), -1);
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0 + 3, d0 + 7, day), -1);
+	/* before the boundary: not due */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0 - 9, d0 - 1, day), -1);
+	/* a book quiet for days: the latest boundary only */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0 - 3 * day, d0 + 5, day), d0);
+	/* no period: never */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(0, d0, 0), -1);
+	/* a period of 2 s (tests) */
+	CU_ASSERT_EQUAL(coll_rule_checkpoint_aligned(d0 + 1, d0 + 2500000, 2000000), d0 + 2000000);
 }
 
 /*
@@ -243,7 +239,7 @@ test_collrule_add(void)
 	    CU_add_test(s, "gap of a market settled before its snapshot", test_finish) == NULL ||
 	    CU_add_test(s, "row ts strictly increasing", test_next_ts) == NULL ||
 	    CU_add_test(s, "periodic checkpoint on a delta", test_checkpoint_on_delta) == NULL ||
-	    CU_add_test(s, "periodic checkpoint from the timer", test_checkpoint_on_timer) == NULL ||
+	    CU_add_test(s, "aligned periodic checkpoints", test_checkpoint_aligned) == NULL ||
 	    CU_add_test(s, "a sid's seq stream drives its markets' gaps", test_sid_stream) == NULL)
 		return -1;
 	return 0;
