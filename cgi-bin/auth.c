@@ -123,7 +123,8 @@ auth_refund(struct req *req)
 		.used = req->caller.used, .overage = req->caller.overage,
 	};
 
-	if (req->caller.cost == 0 || charge_refund(req->db, &ch, req->caller.cost, req->route->pattern) != 0)
+	if (req->caller.cost == 0 ||
+	    charge_refund(req->db, &ch, req->caller.cost, req->route->pattern) != 0)
 		return;
 	req->caller.used = ch.used;
 	req->caller.overage = ch.overage;

@@ -19,13 +19,13 @@
 /* Through the parent, unprepared: a prepared statement with a LIMIT gets a generic plan, which
  * locks and opens every daily partition; an unnamed one is planned for its range each time. */
 static const char q_page_sql[] =
-    "SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM book_deltas"
-    " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz AND ts > $4::timestamptz"
-    " ORDER BY ts LIMIT $5::int + 1";
+    "SELECT " SQL_US("ts") ", " SQL_US("exchange_ts") ", side, price, delta FROM book_deltas"
+    " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz"
+    " AND ts > $4::timestamptz ORDER BY ts LIMIT $5::int + 1";
 static struct db_stmt q_gaps = DB_STMT("dl_gaps",
-    "SELECT kb_us(start_ts), kb_us(end_ts), reason FROM gaps"
-    " WHERE market_id = $1 AND start_ts <= $3::timestamptz AND (end_ts IS NULL OR end_ts >= $2::timestamptz)"
-    " ORDER BY start_ts LIMIT 1000", 3);
+    "SELECT " SQL_US("start_ts") ", " SQL_US("end_ts") ", reason FROM gaps"
+    " WHERE market_id = $1 AND start_ts <= $3::timestamptz"
+    " AND (end_ts IS NULL OR end_ts >= $2::timestamptz) ORDER BY start_ts LIMIT 1000", 3);
 
 /*
  * A page gathered from up to PAGE_DAYS day partitions read one after the other (each a prepared
@@ -162,7 +162,8 @@ h_deltas(struct req *req)
 	kt_format(t_start, start);
 	kt_format(t_end, end);
 	/* no row lies after the market's last recorded instant: the days after it are not read */
-	if (page_fetch(req->db, id, t_start, m.last_ts != RECON_NONE && m.last_ts < t_end ? m.last_ts : t_end,
+	if (page_fetch(req->db, id, t_start,
+	    m.last_ts != RECON_NONE && m.last_ts < t_end ? m.last_ts : t_end,
 	    a_cur->set ? a_cur->i : -1, max, &pg) != 0 ||
 	    (gaps = db_exec(req->db, &q_gaps, params)) == NULL) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");

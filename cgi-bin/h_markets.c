@@ -15,9 +15,10 @@
 
 #define MARKET_COLS \
     "m.id, m.ticker, m.event_ticker, m.series_ticker, m.market_type, m.title, m.subtitle," \
-    " m.yes_sub_title, m.no_sub_title, m.status, kb_us(m.open_time), kb_us(m.close_time)," \
-    " kb_us(m.expected_expiration_time), kb_us(m.settled_time), m.result, m.price_level_structure," \
-    " m.price_ranges::text, m.notional, kb_us(m.first_ts), kb_us(m.last_ts), kb_us(m.updated_at)"
+    " m.yes_sub_title, m.no_sub_title, m.status, " SQL_US("m.open_time") "," \
+    " " SQL_US("m.close_time") ", " SQL_US("m.expected_expiration_time") "," \
+    " " SQL_US("m.settled_time") ", m.result, m.price_level_structure, m.price_ranges::text," \
+    " m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") ", " SQL_US("m.updated_at")
 
 static struct db_stmt q_list = DB_STMT("mk_list",
     "SELECT " MARKET_COLS " FROM markets m"

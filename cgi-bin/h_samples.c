@@ -22,16 +22,16 @@
 #define US INT64_C(1000000)
 
 static struct db_stmt q_deltas = DB_STMT("smp_deltas",
-    "SELECT kb_us(ts), side, price, delta FROM book_deltas"
+    "SELECT " SQL_US("ts") ", side, price, delta FROM book_deltas"
     " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts", 3);
 static struct db_stmt q_snapshots = DB_STMT("smp_snapshots",
-    "SELECT kb_us(ts), yes_prices, yes_sizes, no_prices, no_sizes FROM book_checkpoints"
-    " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz AND source = 'snapshot'"
-    " ORDER BY ts", 3);
+    "SELECT " SQL_US("ts") ", yes_prices, yes_sizes, no_prices, no_sizes FROM book_checkpoints"
+    " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz"
+    " AND source = 'snapshot' ORDER BY ts", 3);
 static struct db_stmt q_gaps = DB_STMT("smp_gaps",
-    "SELECT kb_us(start_ts), coalesce(kb_us(end_ts), 9223372036854775807) FROM gaps"
-    " WHERE market_id = $1 AND start_ts <= $3::timestamptz AND (end_ts IS NULL OR end_ts > $2::timestamptz)"
-    " ORDER BY start_ts", 3);
+    "SELECT " SQL_US("start_ts") ", coalesce(" SQL_US("end_ts") ", 9223372036854775807) FROM gaps"
+    " WHERE market_id = $1 AND start_ts <= $3::timestamptz"
+    " AND (end_ts IS NULL OR end_ts > $2::timestamptz) ORDER BY start_ts", 3);
 
 static int64_t
 col(const PGresult *res, int r, int c)
