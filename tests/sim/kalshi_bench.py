@@ -4,7 +4,7 @@
 A bare-socket WebSocket reader (no JSON decoding on the hot path, so the reader is not the
 bottleneck): signs the upgrade like Kalshi's starter code, subscribes orderbook_delta to N markets
 in subscriptions of at most LIMIT, sets the flow rate, then counts text frames for SECONDS and
-prints one JSON line: {"messages", "seconds", "msgs_per_s", "bytes_per_s", "errors", "last_seq_ok"}.
+prints one JSON line: {"messages", "seconds", "msgs_per_s", "bytes_per_s", "errors", "last"}.
 
 usage: kalshi_bench.py --port N --key PEM --key-id ID [--markets 200] [--limit 200]
                        [--rate 1000000] [--seconds 5]
