@@ -70,6 +70,7 @@ auth_charge(struct req *req)
 	const char *key = request_key(req);
 	char hex[2 + 2 * APIKEY_HASH_LEN + 1];
 	struct charge ch;
+	struct db_call *rider = NULL;
 	enum api_err err;
 	int64_t now = kt_now();
 
@@ -83,7 +84,9 @@ auth_charge(struct req *req)
 		return -1;
 	}
 	apikey_hash_hex(key, hex);
-	if (charge_key(req->db, hex + 2, rt->cost, rt->pattern, &ch) != 0) {
+	if (rt->prefetch != NULL && rt->prefetch(req) == 0)
+		rider = &req->prefetch;
+	if (charge_key_with(req->db, hex + 2, rt->cost, rt->pattern, rider, &ch) != 0) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "cannot check the API key now; retry shortly");
 		return -1;
 	}

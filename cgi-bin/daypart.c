@@ -156,6 +156,17 @@ run(struct db *db, int64_t day, int kind, const char *const *params, bool *fallb
 	return NULL;
 }
 
+struct db_stmt *
+daypart_book_stmt(struct db *db, int64_t at)
+{
+	struct slot *s = slot_for(db, daypart_day(at));
+
+	if (s == NULL || s->missing)
+		return NULL;
+	s->used = ++clock_;
+	return &s->st[ST_BOOK];
+}
+
 PGresult *
 daypart_book(struct db *db, int64_t at, const char *const params[3], bool *fallback)
 {

@@ -33,6 +33,10 @@ int64_t daypart_day(int64_t us);
  */
 PGresult *daypart_book(struct db *db, int64_t at, const char *const params[3], bool *fallback);
 
+/* The statement daypart_book would run for at (to send it in a pipeline), or NULL when the day is
+ * known to have no partition or on a database error. */
+struct db_stmt *daypart_book_stmt(struct db *db, int64_t at);
+
 /*
  * Rows (kb_us(ts), side, price, delta) of the market params[0] with params[1] < ts <= params[2]
  * in ts order, when from and to fall on the same UTC day and that day has a partition. Returns

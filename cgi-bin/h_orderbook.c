@@ -23,14 +23,15 @@ static struct db_stmt q_event_markets = DB_STMT("ob_event_markets",
  * -1 on a database error.
  */
 static int
-orderbook_json(struct db *db, const char *ticker, int64_t at, int depth, struct json_object **out)
+orderbook_json(struct db *db, const char *ticker, int64_t at, int depth, struct db_call *pre,
+    struct json_object **out)
 {
 	struct recon_market mk, *m = &mk;
 	struct recon_state st;
 	struct recon_gap gap;
 	struct json_object *o, *g = NULL, *cp = NULL;
 	bool complete = true;
-	int found = recon_orderbook(db, ticker, at, m, &st, &gap);
+	int found = recon_orderbook(db, ticker, at, m, &st, &gap, pre);
 
 	if (found <= 0) {
 		recon_state_free(&st);
@@ -91,11 +92,20 @@ arg_depth(const struct req *req)
 	return a->set ? (int)a->i : 0;
 }
 
+int
+h_orderbook_prefetch(struct req *req)
+{
+	recon_orderbook_call(req->db, req->captures[0], arg_at(req), &req->prefetch,
+	    req->prefetch_buf);
+	return 0;
+}
+
 void
 h_orderbook(struct req *req)
 {
 	struct json_object *o = NULL;
-	int found = orderbook_json(req->db, req->captures[0], arg_at(req), arg_depth(req), &o);
+	int found = orderbook_json(req->db, req->captures[0], arg_at(req), arg_depth(req),
+	    &req->prefetch, &o);
 
 	if (found < 0)
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
@@ -116,7 +126,7 @@ send_many(struct req *req, const char *const *tickers, size_t n, int64_t at)
 	json_object_object_add(root, "orderbooks", arr);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = NULL;
-		int found = orderbook_json(req->db, tickers[i], at, depth, &o);
+		int found = orderbook_json(req->db, tickers[i], at, depth, NULL, &o);
 
 		if (found == 0) {
 			json_object_put(root);

@@ -181,24 +181,46 @@ apply_rows(const char *p, struct recon_state *st)
 	}
 }
 
+void
+recon_orderbook_call(struct db *db, const char *ticker, int64_t at, struct db_call *call,
+    char buf[2][32])
+{
+	struct db_stmt *st = daypart_book_stmt(db, at);
+
+	kt_format(at, buf[0]);
+	kt_format(daypart_day(at) * DAYPART_DAY_US, buf[1]);
+	call->stmt = st != NULL ? st : &q_at;
+	call->params[0] = ticker;
+	call->params[1] = buf[0];
+	call->params[2] = buf[1];
+	call->res = NULL;
+}
+
 int
 recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
-    struct recon_state *st, struct recon_gap *gap)
+    struct recon_state *st, struct recon_gap *gap, struct db_call *pre)
 {
 	char t[KT_BUFSZ], day[KT_BUFSZ];
 	const char *params[] = { ticker, t, day };
 	PGresult *res;
-	bool fallback, whole_day;
+	bool fallback = false, whole_day;
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	memset(gap, 0, sizeof(*gap));
 	kt_format(at, t);
 	kt_format(daypart_day(at) * DAYPART_DAY_US, day);
-	/* the common case: one statement on the day's partition */
-	res = daypart_book(db, at, params, &fallback);
-	if (res == NULL && fallback)
-		res = db_exec(db, &q_at, params);
+	if (pre != NULL && pre->res != NULL) {
+		/* run ahead, together with the charge */
+		res = pre->res;
+		pre->res = NULL;
+		fallback = pre->stmt == &q_at;
+	} else {
+		/* the common case: one statement on the day's partition */
+		res = daypart_book(db, at, params, &fallback);
+		if (res == NULL && fallback)
+			res = db_exec(db, &q_at, params);
+	}
 	if (res == NULL)
 		return -1;
 	whole_day = !fallback;

@@ -68,7 +68,14 @@ void recon_state_free(struct recon_state *st);
  * two round trips. Returns 1 found, 0 no such market, -1 database error. st is always safe to free.
  */
 int recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_market *m,
-    struct recon_state *st, struct recon_gap *gap);
+    struct recon_state *st, struct recon_gap *gap, struct db_call *pre);
+
+/*
+ * The first statement recon_orderbook runs for (ticker, at), in call (its instants' text in
+ * buf), to be sent ahead with the charge; recon_orderbook then takes its result from call.
+ */
+void recon_orderbook_call(struct db *db, const char *ticker, int64_t at, struct db_call *call,
+    char buf[2][32]);
 
 /* {"yes_dollars":[["0.4500","13.00"],...],"no_dollars":[...]} with the best depth levels (0: all). */
 struct json_object *recon_levels_json(const struct book *b, int depth);

@@ -46,6 +46,9 @@ struct route {
 	int cost;                        /* credits charged per call */
 	const struct param_spec *params; /* terminated by a row with name NULL */
 	const char *summary;
+	/* optional: fills req->prefetch with the handler's first statement, which then goes to
+	 * Postgres together with the charge (one round trip); returns 0, or -1 for none */
+	int (*prefetch)(struct req *req);
 };
 
 extern const struct route routes[];
@@ -76,6 +79,7 @@ void h_market(struct req *req);
 void h_coverage(struct req *req);
 void h_deltas(struct req *req);
 void h_orderbook(struct req *req);
+int h_orderbook_prefetch(struct req *req);
 void h_orderbooks(struct req *req);
 void h_event_orderbook(struct req *req);
 void h_samples(struct req *req);

@@ -54,23 +54,23 @@ static const struct param_spec p_samples[] = {
 
 const struct route routes[] = {
 	{ "GET", "/v1/health", h_health, AUTH_NONE, 0, NULL,
-	  "service health: ok when Postgres answers, degraded (503) when it does not" },
+	  "service health: ok when Postgres answers, degraded (503) when it does not", NULL },
 	{ "GET", "/v1/markets", h_markets_list, AUTH_KEY, 1, p_markets,
-	  "markets with their coverage, filtered, a page at a time" },
+	  "markets with their coverage, filtered, a page at a time", NULL },
 	{ "GET", "/v1/markets/{ticker}", h_market, AUTH_KEY, 1, NULL,
-	  "one market: metadata, coverage, checkpoint and delta counts, gap summary" },
+	  "one market: metadata, coverage, checkpoint and delta counts, gap summary", NULL },
 	{ "GET", "/v1/markets/{ticker}/orderbook", h_orderbook, AUTH_KEY, 5, p_orderbook,
-	  "the book of one market at an instant" },
+	  "the book of one market at an instant", h_orderbook_prefetch },
 	{ "GET", "/v1/markets/{ticker}/deltas", h_deltas, AUTH_KEY, 2, p_deltas,
-	  "every recorded change of one market between two instants, a page at a time" },
+	  "every recorded change of one market between two instants, a page at a time", NULL },
 	{ "GET", "/v1/markets/{ticker}/orderbooks", h_samples, AUTH_KEY, 10, p_samples,
-	  "the book of one market sampled at a fixed interval (up to 1000 samples a page)" },
+	  "the book of one market sampled at a fixed interval (up to 1000 samples a page)", NULL },
 	{ "GET", "/v1/markets/{ticker}/coverage", h_coverage, AUTH_KEY, 1, NULL,
-	  "recorded segments and gaps of one market" },
+	  "recorded segments and gaps of one market", NULL },
 	{ "GET", "/v1/events/{event_ticker}/orderbook", h_event_orderbook, AUTH_KEY, 50, p_orderbook,
-	  "the books of every market of an event (up to 100) at an instant" },
+	  "the books of every market of an event (up to 100) at an instant", NULL },
 	{ "GET", "/v1/orderbooks", h_orderbooks, AUTH_KEY, 20, p_orderbooks,
-	  "the books of up to 20 markets at an instant" },
+	  "the books of up to 20 markets at an instant", NULL },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -104,50 +104,89 @@ refusal(const PGresult *res, struct charge *out)
 	return 0;
 }
 
+/* Fills out from a row of q_charge. */
+static void
+charged(const PGresult *res, struct charge *out)
+{
+	out->code = "ok";
+	out->account_id = col(res, 0);
+	out->key_id = col(res, 1);
+	snprintf(out->plan, sizeof(out->plan), "%s", PQgetvalue(res, 0, 2));
+	out->allowance = col(res, 3);
+	out->used = col(res, 4);
+	out->overage = col(res, 5);
+	out->period_end_us = col(res, 6);
+	out->rate_limit = col(res, 7);
+	out->rate_remaining = col(res, 8);
+	out->rate_reset_us = col(res, 9);
+}
+
+/*
+ * What follows a q_charge result res (consumed): 0 when out is settled (charged or refused),
+ * 1 when the charge must be tried again, -1 on a database error.
+ */
+static int
+settle(struct db *db, const char *const *params, PGresult *res, struct charge *out)
+{
+	int again;
+
+	if (PQntuples(res) == 1) {
+		charged(res, out);
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	if ((res = db_exec(db, &q_refusal, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		out->code = "invalid_api_key";
+		PQclear(res);
+		return 0;
+	}
+	again = refusal(res, out);
+	PQclear(res);
+	return again;
+}
+
 int
-charge_key(struct db *db, const char *hash_hex, int cost, const char *route, struct charge *out)
+charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route,
+    struct db_call *rider, struct charge *out)
 {
 	char c[16];
 	const char *params[] = { hash_hex, c, route };
+	struct db_call calls[2] = { { .stmt = &q_charge } };
 	PGresult *res;
+	int rc = 1;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(c, sizeof(c), "%d", cost);
+	if (rider != NULL) {
+		memcpy(calls[0].params, params, sizeof(params));
+		calls[1] = *rider;
+		if (db_exec_pipeline(db, calls, 2) == 0) {
+			rider->res = calls[1].res;
+			if ((rc = settle(db, params, calls[0].res, out)) <= 0)
+				return rc;
+		} else {
+			rider->res = NULL;
+		}
+	}
+	/* alone: three tries, since a refusal that nothing explains means a race with a refund */
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if ((res = db_exec(db, &q_charge, params)) == NULL)
 			return -1;
-		if (PQntuples(res) == 1) {
-			out->code = "ok";
-			out->account_id = col(res, 0);
-			out->key_id = col(res, 1);
-			snprintf(out->plan, sizeof(out->plan), "%s", PQgetvalue(res, 0, 2));
-			out->allowance = col(res, 3);
-			out->used = col(res, 4);
-			out->overage = col(res, 5);
-			out->period_end_us = col(res, 6);
-			out->rate_limit = col(res, 7);
-			out->rate_remaining = col(res, 8);
-			out->rate_reset_us = col(res, 9);
-			PQclear(res);
-			return 0;
-		}
-		PQclear(res);
-		if ((res = db_exec(db, &q_refusal, params)) == NULL)
-			return -1;
-		if (PQntuples(res) == 0) {
-			out->code = "invalid_api_key";
-			PQclear(res);
-			return 0;
-		}
-		int again = refusal(res, out);
-
-		PQclear(res);
-		if (!again)
-			return 0;
+		if ((rc = settle(db, params, res, out)) <= 0)
+			return rc;
 	}
 	/* refused three times while nothing seemed to refuse it: the ledger is too busy */
 	out->code = "credits_exhausted";
 	return 0;
+}
+
+int
+charge_key(struct db *db, const char *hash_hex, int cost, const char *route, struct charge *out)
+{
+	return charge_key_with(db, hash_hex, cost, route, NULL, out);
 }
 
 int

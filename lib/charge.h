@@ -36,6 +36,15 @@ struct charge {
  */
 int charge_key(struct db *db, const char *hash_hex, int cost, const char *route, struct charge *out);
 
+/*
+ * charge_key, with the caller's first statement (rider) sent in the same round trip and run in
+ * the same transaction right after the charge (db_exec_pipeline): rider->res is its result, or
+ * NULL when it failed (the charge is then made again alone, since the failure undid it). rider's
+ * result is the caller's to use only when out->code is "ok".
+ */
+int charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route,
+    struct db_call *rider, struct charge *out);
+
 /* Gives back the credits of a charged call that failed (overage first, then the allowance) and
  * updates c to match. Returns 0 or -1 (logged). */
 int charge_refund(struct db *db, struct charge *c, int cost, const char *route);

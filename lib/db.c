@@ -123,6 +123,22 @@ db_generation(const struct db *db)
 	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK ? db->gen : 0;
 }
 
+/* Prepares stmt on the current connection if it is not yet. Returns 0 or -1. */
+static int
+db_prepare(struct db *db, struct db_stmt *stmt)
+{
+	PGresult *res;
+
+	if (stmt->gen == db->gen)
+		return 0;
+	res = db_check(db, PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL), stmt->name);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	stmt->gen = db->gen;
+	return 0;
+}
+
 PGresult *
 db_exec(struct db *db, struct db_stmt *stmt, const char *const *params)
 {
@@ -132,16 +148,69 @@ db_exec(struct db *db, struct db_stmt *stmt, const char *const *params)
 		snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
 		return NULL;
 	}
-	if (stmt->gen != db->gen) {
-		res = db_check(db, PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL),
-		    stmt->name);
-		if (res == NULL)
-			return NULL;
-		PQclear(res);
-		stmt->gen = db->gen;
-	}
+	if (db_prepare(db, stmt) != 0)
+		return NULL;
 	res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
 	return db_check(db, res, stmt->name);
+}
+
+int
+db_exec_pipeline(struct db *db, struct db_call *calls, int n)
+{
+	int i, rc = 0;
+	PGresult *res;
+
+	for (i = 0; i < n; i++)
+		calls[i].res = NULL;
+	if (db_ensure(db) != 0) {
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (db_prepare(db, calls[i].stmt) != 0)
+			return -1;
+	if (PQenterPipelineMode(db->conn) != 1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (PQsendQueryPrepared(db->conn, calls[i].stmt->name, calls[i].stmt->nparams,
+		    calls[i].params, NULL, NULL, 0) != 1)
+			break;
+	if (i < n || PQpipelineSync(db->conn) != 1) {
+		/* a lost connection: db_ensure repairs it on the next call */
+		log_warnx("pipeline: %s", PQerrorMessage(db->conn));
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
+		PQexitPipelineMode(db->conn);
+		return -1;
+	}
+	/* each statement's result, then the NULL that ends it; then the sync's */
+	for (i = 0; i < n; i++) {
+		res = PQgetResult(db->conn);
+		if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+			PQclear(res);
+			rc = -1;
+		} else if ((calls[i].res = db_check(db, res, calls[i].stmt->name)) == NULL) {
+			rc = -1;
+		}
+		while ((res = PQgetResult(db->conn)) != NULL)
+			PQclear(res);
+	}
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		PQclear(res);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (PQexitPipelineMode(db->conn) != 1) {
+		log_warnx("pipeline: cannot leave pipeline mode: %s", PQerrorMessage(db->conn));
+		rc = -1;
+	}
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			PQclear(calls[i].res);
+			calls[i].res = NULL;
+		}
+	return rc;
 }
 
 PGresult *

@@ -53,6 +53,24 @@ PGconn *db_conn(struct db *db);
  */
 PGresult *db_exec(struct db *db, struct db_stmt *stmt, const char *const *params);
 
+/*
+ * A statement to run in a pipeline (db_exec_pipeline): the statement, its text parameters, and
+ * after the run its result (NULL when it failed or was not run).
+ */
+#define DB_CALL_MAX_PARAMS 8
+struct db_call {
+	struct db_stmt *stmt;
+	const char *params[DB_CALL_MAX_PARAMS];
+	PGresult *res;
+};
+
+/*
+ * Runs n prepared statements in one round trip (libpq's pipeline mode), in one implicit
+ * transaction: if any fails, none has any effect. Returns 0 with every call's res set (caller
+ * PQclears them), or -1 with every res NULL (logged; db_sqlstate tells the first failure's).
+ */
+int db_exec_pipeline(struct db *db, struct db_call *calls, int n);
+
 /* Like db_exec for one-off SQL through PQexecParams (no preparation). */
 PGresult *db_exec_sql(struct db *db, const char *sql, int nparams, const char *const *params);
 
