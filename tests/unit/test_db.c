@@ -1,7 +1,7 @@
 /*
  * Tests for lib/db against the real Postgres of the test stack (TEST_PG, set by scripts/test.sh;
  * without it the suite fails rather than pretending): prepared execution with parameters and
- * NULLs, SQLSTATE on failure, re-preparing after a reconnect, the transaction guard.
+ * NULLs, SQLSTATE on failure, re-preparing after a reconnect, the transaction guard, pipelines.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +130,47 @@ test_tx_guard(void)
 	PQclear(res);
 }
 
+static struct db_stmt q_pl_insert = DB_STMT("unit_pl_insert",
+    "INSERT INTO unit_pl VALUES ($1::int) RETURNING x * 2", 1);
+static struct db_stmt q_pl_div = DB_STMT("unit_pl_div", "SELECT 10 / $1::int", 1);
+
+/* Two statements in one round trip; a failure undoes both (one implicit transaction). */
+static void
+test_pipeline(void)
+{
+	struct db_call calls[2] = {
+		{ .stmt = &q_pl_insert, .params = { "21" } },
+		{ .stmt = &q_pl_div, .params = { "5" } },
+	};
+	PGresult *res;
+
+	PQclear(db_exec_sql(db, "CREATE TEMP TABLE unit_pl (x int)", 0, NULL));
+	CU_ASSERT_EQUAL_FATAL(db_exec_pipeline(db, calls, 2), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(calls[0].res);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(calls[1].res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(calls[0].res, 0, 0), "42");
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(calls[1].res, 0, 0), "2");
+	PQclear(calls[0].res);
+	PQclear(calls[1].res);
+	/* the second fails (division by zero): no result, and the insert is undone */
+	calls[0].params[0] = "99";
+	calls[1].params[0] = "0";
+	CU_ASSERT_EQUAL(db_exec_pipeline(db, calls, 2), -1);
+	CU_ASSERT_PTR_NULL(calls[0].res);
+	CU_ASSERT_PTR_NULL(calls[1].res);
+	CU_ASSERT_STRING_EQUAL(db_sqlstate(db), "22012");
+	res = db_exec_sql(db, "SELECT string_agg(x::text, ',') FROM unit_pl", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "21");
+	PQclear(res);
+	/* the connection is usable afterwards, out of pipeline mode */
+	calls[1].params[0] = "10";
+	res = db_exec(db, &q_pl_div, calls[1].params);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "1");
+	PQclear(res);
+}
+
 static void
 test_unreachable(void)
 {
@@ -153,6 +194,7 @@ test_db_add(void)
 	    CU_add_test(s, "sqlstate on failure", test_sqlstate) == NULL ||
 	    CU_add_test(s, "reconnect re-prepares", test_reconnect) == NULL ||
 	    CU_add_test(s, "transaction guard", test_tx_guard) == NULL ||
+	    CU_add_test(s, "pipeline", test_pipeline) == NULL ||
 	    CU_add_test(s, "unreachable server", test_unreachable) == NULL)
 		return -1;
 	return 0;
