@@ -124,9 +124,11 @@ slot_for(struct db *db, int64_t day)
 	if (s->assigned && slot_release(db, s) != 0)
 		return NULL;
 	for (int k = 0; k < ST__COUNT; k++) {
-		if (s->sql[k] == NULL && (s->sql[k] = malloc(strlen(tmpl[k]) + 1)) == NULL)
+		size_t len = strlen(tmpl[k]) + 1;
+
+		if (s->sql[k] == NULL && (s->sql[k] = malloc(len)) == NULL)
 			return NULL;
-		strcpy(s->sql[k], tmpl[k]);
+		memcpy(s->sql[k], tmpl[k], len);
 		put_date(s->sql[k], day);
 		s->st[k] = (struct db_stmt)DB_STMT(names[k][s - slots], s->sql[k], nparams[k]);
 	}

@@ -155,8 +155,7 @@ charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route
 	char c[16];
 	const char *params[] = { hash_hex, c, route };
 	struct db_call calls[2] = { { .stmt = &q_charge } };
-	PGresult *res;
-	int rc = 1;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(c, sizeof(c), "%d", cost);
@@ -173,7 +172,9 @@ charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route
 	}
 	/* alone: three tries, since a refusal that nothing explains means a race with a refund */
 	for (int attempt = 0; attempt < 3; attempt++) {
-		if ((res = db_exec(db, &q_charge, params)) == NULL)
+		PGresult *res = db_exec(db, &q_charge, params);
+
+		if (res == NULL)
 			return -1;
 		if ((rc = settle(db, params, res, out)) <= 0)
 			return rc;

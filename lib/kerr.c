@@ -32,8 +32,8 @@ static const char *const kerr_msgs[] = {
 const char *
 kerr_msg(int code)
 {
-	if (code > 0 && (size_t)code < sizeof(kerr_msgs) / sizeof(kerr_msgs[0]) &&
-	    kerr_msgs[code] != NULL)
-		return kerr_msgs[code];
+	for (size_t i = 1; i < sizeof(kerr_msgs) / sizeof(kerr_msgs[0]); i++)
+		if ((size_t)code == i && kerr_msgs[i] != NULL)
+			return kerr_msgs[i];
 	return "Error";
 }
