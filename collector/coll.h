@@ -28,6 +28,8 @@ struct coll_market {
 	int64_t last_ts;         /* last ts given to a row of this market (strictly increasing) */
 	int64_t cp_ts;           /* ts of its latest checkpoint */
 	int64_t since_cp;        /* deltas since that checkpoint */
+	int64_t snap_asked;      /* when the timer last asked a fresh snapshot for its open gap */
+	int snap_tries;          /* how many times it did, for this gap */
 	char status[16];         /* last status seen (REST or lifecycle) */
 };
 

@@ -31,6 +31,8 @@ coll_gap_open(int idx, enum coll_gap_reason reason, int64_t start, const char *d
 		return false;
 	}
 	__atomic_add_fetch(&coll_stats.gaps, 1, __ATOMIC_RELAXED);
+	mk->snap_asked = 0; /* coll_subs_tick asks its snapshot again if none comes */
+	mk->snap_tries = 0;
 	log_info("gap opened: %s %s (%s)", mk->ticker, coll_gap_reason_name(reason), detail);
 	return true;
 }

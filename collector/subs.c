@@ -537,6 +537,9 @@ coll_subs_on_rest_market(struct json_object *o, void *arg)
 
 /* Periodic checkpoints queued by one tick at most (a burst of due books is spread over ticks). */
 #define TICK_CHECKPOINTS 5000
+#define TICK_RESYNCS 20            /* get_snapshot commands a second, at most, from the timer */
+#define RESYNC_FIRST_US 10000000LL /* an open gap's snapshot is asked again after 10 s, */
+#define RESYNC_MAX_US 300000000LL  /* doubling up to 5 minutes */
 
 void
 coll_subs_tick(int64_t now)
@@ -548,11 +551,28 @@ coll_subs_tick(int64_t now)
 		if (subs[i].retry_at != 0 && now >= subs[i].retry_at && !subs[i].dead &&
 		    coll_ws_connected())
 			subscribe(i);
-	/* the M-minute checkpoints of quiet books: each known up to its sid's last message */
+	/* the aligned checkpoints of quiet books: each known up to its sid's last message */
 	for (int i = 0; i < n_subs && queued < TICK_CHECKPOINTS && coll_ws_connected(); i++)
 		for (int j = 0; !subs[i].dead && subs[i].sid >= 0 && j < subs[i].n; j++)
 			if (coll_book_tick(subs[i].mk[j], subs[i].last_rx))
 				queued++;
+	/* an open gap whose fresh snapshot never came (lost, or the exchange did not answer): ask
+	 * again, after 10 s, then doubling up to 5 minutes */
+	queued = 0;
+	for (int i = 0; i < n_subs && queued < TICK_RESYNCS && coll_ws_connected(); i++)
+		for (int j = 0; !subs[i].dead && subs[i].sid >= 0 && j < subs[i].n; j++) {
+			struct coll_market *mk = coll_market(subs[i].mk[j]);
+			int64_t since = mk->snap_asked > mk->gap.start ? mk->snap_asked : mk->gap.start;
+			int64_t wait = RESYNC_FIRST_US << (mk->snap_tries < 5 ? mk->snap_tries : 5);
+
+			if (!mk->gap.open || mk->book == NULL || now - since < (wait < RESYNC_MAX_US ? wait : RESYNC_MAX_US))
+				continue;
+			update(i, "get_snapshot", j, 1, CMD_OTHER);
+			mk->snap_asked = now;
+			mk->snap_tries++;
+			if (++queued == TICK_RESYNCS)
+				break;
+		}
 }
 
 void

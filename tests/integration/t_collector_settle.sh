@@ -5,7 +5,8 @@
 # (1) The sim stops answering get_snapshot and drops a message: every market of the sid opens a
 # seq_gap. One of them is then closed, determined and settled: its gap must close at once, marked
 # closed_by 'market_closed' with divergence unknown (NULL), instead of staying open forever. When
-# the exchange answers again, the other gaps close on their snapshots. (2) A market created on the
+# the exchange answers again, the collector's timer asks the snapshots again (no new fault needed)
+# and the other gaps close on them. (2) A market created on the
 # lifecycle channel whose GET /markets/{ticker} fails twice (the sim's rest_fail fault) gets a bare
 # row at first, then its full metadata from the retries (backoff 1 s, 2 s), long before any re-scan.
 # The books rebuilt from Postgres equal the sim's ground truth outside gaps.
@@ -79,11 +80,11 @@ check "its status is recorded" finalized "$(coll_sql "SELECT status FROM markets
 check "the other gaps are still open" "$((nbooks - 1))" "$(coll_sql "SELECT count(*) FROM gaps WHERE end_ts IS NULL")"
 check_match "the collector says why" "gap closed without a snapshot: $m settled first" "$(cat "$COLL_LOG")"
 
-# the exchange answers again; the next seq gap asks the snapshots again and they close the rest
+# the exchange answers again: with no further fault, the collector's timer asks the snapshots
+# again (10 s after the gap opened or after its last try, doubling) and they close the rest
 sim_fault unmute_snapshots
-sim_fault drop count=1
-wait_sql "SELECT (count(*) = 0)::int FROM gaps WHERE end_ts IS NULL" 15
-check "every gap is closed once snapshots come" 0 $?
+wait_sql "SELECT (count(*) = 0)::int FROM gaps WHERE end_ts IS NULL" 45
+check "every gap is closed once snapshots come, asked again by the timer" 0 $?
 check "the others closed by a snapshot, with divergence known" "0" \
 	"$(coll_sql "SELECT count(*) FROM gaps g JOIN markets m ON m.id = g.market_id WHERE m.ticker <> '$m'
 		AND (closed_by IS DISTINCT FROM 'snapshot' OR diverged IS NULL)")"
