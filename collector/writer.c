@@ -110,6 +110,7 @@ static struct db_stmt q_coverage = DB_STMT("coll_coverage",
     " last_ts = greatest(m.last_ts, kb_ts(v.l))"
     " FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS v(id, f, l) WHERE m.id = v.id", 3);
 static struct db_stmt q_notify = DB_STMT("coll_notify", "SELECT pg_notify('kbook_deltas', $1)", 1);
+#define NOTIFY_IDS_MAX 7900 /* bytes of market ids in a NOTIFY payload (Postgres allows < 8000) */
 
 static const char copy_deltas[] =
     "COPY book_deltas (market_id, ts, exchange_ts, side, price, delta) FROM STDIN";
@@ -684,9 +685,17 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 			goto out;
 	}
 	if (ndeltas > 0 || cps.len > 0) {
+		/* the ids of the markets with new rows ("12,13,14": the coverage list without its
+		 * braces), as docs/feed.md's contract says; past NOTIFY's 8000-byte payload, the batch's
+		 * largest ts, which names no market (feedd then looks at markets.last_ts) */
 		const char *pn[] = { b };
 
-		snprintf(b, sizeof(b), "%lld", (long long)max_ts);
+		if (nrows > 0 && ids.len - 2 < NOTIFY_IDS_MAX) {
+			ids.p[ids.len - 1] = '\0';
+			pn[0] = ids.p + 1;
+		} else {
+			snprintf(b, sizeof(b), "%lld", (long long)max_ts);
+		}
 		if (exec_stmt(&q_notify, pn) != 0)
 			goto out;
 	}

@@ -21,6 +21,16 @@ coll_start
 coll_wait_rows 3000 30
 check "the collector records deltas" 0 $?
 
+# its NOTIFY names the markets of each batch (docs/feed.md's contract): ids of known markets
+payloads=$(psql -X -q -d "$TEST_PG" -c "LISTEN kbook_deltas" -c "SELECT pg_sleep(1.5)" -c "SELECT 1" 2>&1 |
+	sed -n 's/.*with payload "\([^"]*\)".*/\1/p')
+check_match "notifications received" '.' "$payloads"
+check "every payload is a list of market ids" "" "$(grep -v -E '^[0-9]+(,[0-9]+)*$' <<<"$payloads")"
+ids=$(tr ',' '\n' <<<"$payloads" | sort -un | paste -sd, -)
+check "and every id is a market with rows" 0 \
+	"$(coll_sql "SELECT count(*) FROM unnest('{$ids}'::int[]) i WHERE NOT EXISTS
+		(SELECT 1 FROM markets m WHERE m.id = i AND m.last_ts IS NOT NULL)")"
+
 # feedd on the collector's database, nginx in front of it, both in the test's directory
 fs=$KBOOK_TMP/fs
 mkdir -p "$fs"/{run,log,nginx,app/static}
