@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daypart.h"
+#include "recon.h"
 #include "ktime.h"
 #include "log.h"
 
@@ -16,16 +17,7 @@ enum { ST_BOOK, ST_DELTAS, ST_PAGE, ST__COUNT };
 
 static const char *const tmpl[ST__COUNT] = {
 	[ST_BOOK] =
-	"SELECT m.id, m.ticker, m.notional, kb_us(m.first_ts), kb_us(m.last_ts),"
-	" kb_us(c.ts), c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
-	" kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows"
-	" FROM markets m"
-	" LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id"
-	"   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true"
-	" LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id"
-	"   AND gp.start_ts <= $2::timestamptz"
-	"   AND (gp.end_ts IS NULL OR gp.end_ts > $2::timestamptz OR gp.start_ts >= c.ts)"
-	"   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
+	"SELECT " RECON_AT_COLS ", d.rows" RECON_AT_FROM
 	" LEFT JOIN LATERAL (SELECT string_agg(kb_us(x.ts) || ',' || x.side || ',' || x.price || ','"
 	"   || x.delta, ';' ORDER BY x.ts) AS rows FROM " PART " x"
 	"   WHERE c.ts >= $3::timestamptz AND x.market_id = m.id AND x.ts > c.ts"

@@ -25,19 +25,7 @@ static struct db_stmt q_checkpoint = DB_STMT("recon_checkpoint",
     " ORDER BY ts DESC LIMIT 1", 2);
 /* Market, latest checkpoint at or before $2 and the gap covering $2, in one round trip. */
 static struct db_stmt q_at = DB_STMT("recon_at",
-    "SELECT m.id, m.ticker, m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") ","
-    " " SQL_US("c.ts") ", c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
-    " " SQL_US("g.start_ts") ", " SQL_US("g.end_ts") ", g.reason"
-    " FROM markets m"
-    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id"
-    "   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true"
-    /* a gap covering $2, or one that began after the checkpoint: the deltas since then do not
-     * rebuild the book (a gap is closed by the snapshot checkpoint written at its end) */
-    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id"
-    "   AND gp.start_ts <= $2::timestamptz"
-    "   AND (gp.end_ts IS NULL OR gp.end_ts > $2::timestamptz OR gp.start_ts >= c.ts)"
-    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
-    " WHERE m.ticker = $1", 2);
+    "SELECT " RECON_AT_COLS RECON_AT_FROM " WHERE m.ticker = $1", 2);
 static struct db_stmt q_deltas_after = DB_STMT("recon_deltas_after",
     "SELECT " SQL_US("ts") ", side, price, delta FROM book_deltas"
     " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts", 3);

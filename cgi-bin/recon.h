@@ -27,6 +27,26 @@
  */
 #define SQL_US(x) "round(date_part('epoch', " x " AT TIME ZONE 'UTC') * 1000000)::bigint"
 
+/*
+ * The market named $1 (m), its latest checkpoint at or before the instant $2 (c) and the gap
+ * covering $2 (g): the select list (columns 0-13) and the FROM clause of the book at T, shared by
+ * recon.c's statement and daypart.c's, which adds the deltas.
+ */
+#define RECON_AT_COLS \
+    "m.id, m.ticker, m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") "," \
+    " " SQL_US("c.ts") ", c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes," \
+    " " SQL_US("g.start_ts") ", " SQL_US("g.end_ts") ", g.reason"
+/* a gap covering $2, or one that began after the checkpoint: the deltas since then do not
+ * rebuild the book (a gap is closed by the snapshot checkpoint written at its end) */
+#define RECON_AT_FROM \
+    " FROM markets m" \
+    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id" \
+    "   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true" \
+    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id" \
+    "   AND gp.start_ts <= $2::timestamptz" \
+    "   AND (gp.end_ts IS NULL OR gp.end_ts > $2::timestamptz OR gp.start_ts >= c.ts)" \
+    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
+
 struct recon_market {
 	int64_t id;
 	char ticker[201];

@@ -12,26 +12,8 @@ window=$((BENCH_SECONDS * 3))
 tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
 chmod 755 "$tmp"
 trap 'sim_stop "$tmp/stack"; collector_stop "$tmp/stack"; stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-pg_port=$(free_port)
-http_port=$(free_port)
-stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
-export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
+bench_recording_stack "$tmp/stack" "$bin" "$markets"
 psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
-
-sim_port=$(free_port)
-"$root/scripts/kalshi-keygen.sh" "$tmp/stack/kalshi-key" >/dev/null
-chown -R kbook: "$tmp/stack/kalshi-key" 2>/dev/null || true
-svc_spawn "$tmp/stack" sim "$bin/kalshi-sim" --port "$sim_port" \
-	--pubkey "$tmp/stack/kalshi-key/kalshi-public.pem" --key-id "$(cat "$tmp/stack/kalshi-key/kalshi-key-id")" \
-	--markets "$markets" --rate 0 --rest-tokens 0 --send-queue-bytes 268435456
-wait_port "$sim_port"
-metrics_port=$(free_port)
-export KBOOK_KALSHI_WS_URL=ws://127.0.0.1:$sim_port/trade-api/ws/v2
-export KBOOK_KALSHI_REST_URL=http://127.0.0.1:$sim_port/trade-api/v2
-export KBOOK_KALSHI_KEY_ID=$(cat "$tmp/stack/kalshi-key/kalshi-key-id")
-export KBOOK_KALSHI_KEY_FILE=$tmp/stack/kalshi-key/kalshi-private.pem
-export KBOOK_COLLECTOR_METRICS_PORT=$metrics_port
-collector_start "$tmp/stack"
 cpid=$(cat "$tmp/stack/run/collector.pid")
 metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 # buckets: "le count" lines of the commit-latency histogram (cumulative)

@@ -13,3 +13,30 @@ run_wrk() {
 		     /Non-2xx/ { bad = $NF }
 		     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }'
 }
+
+# bench_recording_stack DIR BIN MARKETS: the whole recording path in DIR: the stack (Postgres,
+# kbook-api, kbook-feedd, nginx), kalshi-sim with MARKETS markets and no flow yet, and
+# kbook-collector recording from it. Sets pg_port, http_port, sim_port, metrics_port (the
+# collector's /metrics) and exports KBOOK_DATABASE_URL and the collector's Kalshi settings.
+bench_recording_stack() {
+	local dir=$1 bin=$2 markets=$3 root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	pg_port=$(free_port)
+	http_port=$(free_port)
+	stack_start "$dir" "$bin" "$pg_port" "$http_port" >/dev/null
+	export KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pg_port")
+	sim_port=$(free_port)
+	"$root/scripts/kalshi-keygen.sh" "$dir/kalshi-key" >/dev/null
+	chown -R kbook: "$dir/kalshi-key" 2>/dev/null || true
+	svc_spawn "$dir" sim "$bin/kalshi-sim" --port "$sim_port" \
+		--pubkey "$dir/kalshi-key/kalshi-public.pem" --key-id "$(cat "$dir/kalshi-key/kalshi-key-id")" \
+		--markets "$markets" --rate 0 --rest-tokens 0 --send-queue-bytes 268435456
+	wait_port "$sim_port"
+	metrics_port=$(free_port)
+	export KBOOK_KALSHI_WS_URL=ws://127.0.0.1:$sim_port/trade-api/ws/v2
+	export KBOOK_KALSHI_REST_URL=http://127.0.0.1:$sim_port/trade-api/v2
+	export KBOOK_KALSHI_KEY_ID=$(cat "$dir/kalshi-key/kalshi-key-id")
+	export KBOOK_KALSHI_KEY_FILE=$dir/kalshi-key/kalshi-private.pem
+	export KBOOK_COLLECTOR_METRICS_PORT=$metrics_port
+	collector_start "$dir"
+}
