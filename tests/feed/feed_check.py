@@ -38,7 +38,8 @@ def market_ids():
 
 
 class Writer:
-    """Inserts n random valid deltas over the markets, one transaction + NOTIFY each."""
+    """Inserts n random valid deltas over the markets, one transaction + NOTIFY each, keeping the
+    markets' coverage (markets.last_ts) in the same transaction, as kbook-collector does."""
 
     def __init__(self, ids, n, seed, batch=1):
         self.ids, self.n, self.rng, self.batch = ids, n, random.Random(seed), batch
@@ -66,6 +67,8 @@ class Writer:
                 lines.append("BEGIN;")
             lines.append(f"INSERT INTO book_deltas VALUES ({mid}, kb_ts({ts}), "
                          f"kb_ts({ts - 2000}), {side}, {price}, {delta});")
+            lines.append(f"UPDATE markets SET first_ts = coalesce(first_ts, kb_ts({ts})), "
+                         f"last_ts = greatest(last_ts, kb_ts({ts})) WHERE id = {mid};")
             if i % self.batch == self.batch - 1 or i == self.n - 1:
                 ids = ",".join(str(m) for m in sorted(self.ids.values()))
                 lines.append(f"NOTIFY kbook_deltas, '{ids}'; COMMIT;")
