@@ -69,7 +69,7 @@ put_digits(char *p, int v, int n)
 		p[i] = (char)('0' + v % 10);
 }
 
-/* Writes the date of day over the placeholder of sql (a copy of a template). */
+/* Writes the date of day over the 0000_00_00 of the partition name in sql (a template's copy). */
 static void
 put_date(char *sql, int64_t day)
 {

@@ -196,8 +196,6 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 
 	memset(st, 0, sizeof(*st));
 	memset(gap, 0, sizeof(*gap));
-	kt_format(at, t);
-	kt_format(daypart_day(at) * DAYPART_DAY_US, day);
 	if (pre != NULL && pre->res != NULL) {
 		/* run ahead, together with the charge */
 		res = pre->res;
@@ -205,6 +203,8 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 		fallback = pre->stmt == &q_at;
 	} else {
 		/* the common case: one statement on the day's partition */
+		kt_format(at, t);
+		kt_format(daypart_day(at) * DAYPART_DAY_US, day);
 		res = daypart_book(db, at, params, &fallback);
 		if (res == NULL && fallback)
 			res = db_exec(db, &q_at, params);

@@ -15,13 +15,19 @@ $ADMIN account set replay@kbook.test rate 1000000 >/dev/null
 $ADMIN account set replay@kbook.test credits 100000000 >/dev/null
 KEY=$($ADMIN key create replay@kbook.test)
 
+# replay PREFIX N SEED TAIL: compares the API with the replay at N instants of every market of
+# PREFIX (tests/integration/replay_check.py); its output in $out (last TAIL lines shown), status in $rc.
+replay() {
+	out=$(/usr/bin/python3 "$TEST_ROOT/tests/integration/replay_check.py" "$TEST_URL" "$KEY" \
+		"$TEST_BIN/kbook-gen" "$1" "$2" "$3" 2>&1)
+	rc=$?
+	echo "$out" | tail -"$4"
+}
+
 out=$("$TEST_BIN/kbook-gen" --prefix RPL --markets 60 --deltas 40000 --gaps 12 --ties \
 	--checkpoint-every 50 --start 2026-09-30T23:00:00Z --span 7200 --seed 11 2>&1)
 check_match "generated 40 000 deltas" '"deltas":40000' "$out"
-out=$(/usr/bin/python3 "$TEST_ROOT/tests/integration/replay_check.py" "$TEST_URL" "$KEY" \
-	"$TEST_BIN/kbook-gen" RPL 1000 3 2>&1)
-rc=$?
-echo "$out" | tail -20
+replay RPL 1000 3 20
 check "API books equal the brute-force replay" 0 "$rc"
 check_match "at least 1 000 instants compared" 'compared [0-9]{4,} instants' "$out"
 check_match "samples compared" 'compared [0-9]{3,} samples' "$out"
@@ -33,10 +39,7 @@ check_match "samples compared" 'compared [0-9]{3,} samples' "$out"
 out=$("$TEST_BIN/kbook-gen" --prefix RPM --markets 30 --deltas 20000 --gaps 4 --checkpoint-every 300 \
 	--checkpoint-minutes 0 --start 2026-10-02T23:00:00Z --span 7200 --seed 12 2>&1)
 check_match "generated 20 000 deltas across midnight" '"deltas":20000' "$out"
-out=$(/usr/bin/python3 "$TEST_ROOT/tests/integration/replay_check.py" "$TEST_URL" "$KEY" \
-	"$TEST_BIN/kbook-gen" RPM 600 4 2>&1)
-rc=$?
-echo "$out" | tail -3
+replay RPM 600 4 3
 check "across midnight: API books equal the replay" 0 "$rc"
 
 # An operator moves a day's rows to the default partition (detach, re-insert through the parent,
@@ -47,10 +50,7 @@ check "the day's partition existed" t "$(sql_ "SELECT to_regclass('$day') IS NOT
 sql_ "ALTER TABLE book_deltas DETACH PARTITION $day; INSERT INTO book_deltas SELECT * FROM $day; DROP TABLE $day" >/dev/null
 check "its rows are in the default partition" t \
 	"$(sql_ "SELECT count(*) > 0 FROM book_deltas_default WHERE ts >= '2026-10-03' AND ts < '2026-10-04'")"
-out=$(/usr/bin/python3 "$TEST_ROOT/tests/integration/replay_check.py" "$TEST_URL" "$KEY" \
-	"$TEST_BIN/kbook-gen" RPM 600 5 2>&1)
-rc=$?
-echo "$out" | tail -3
+replay RPM 600 5 3
 check "after the partition was dropped: API books equal the replay" 0 "$rc"
 "$TEST_BIN/kbook-gen" --delete --prefix RPM >/dev/null 2>&1
 finish
