@@ -55,7 +55,7 @@ struct feed_sub {
 struct feed_msg {
 	struct feed_msg *next;
 	size_t len;
-	unsigned char buf[];         /* LWS_PRE bytes of headroom, then len bytes of text */
+	unsigned char buf[];         /* len bytes of text */
 };
 
 /* What the handshake learned about the caller (auth.c). */

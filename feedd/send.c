@@ -1,6 +1,7 @@
 /*
- * send: each connection's bounded send queue. Messages are copied in with LWS_PRE headroom and
- * written in bursts from SERVER_WRITEABLE (feed_send_writeable). A client whose queue would pass KBOOK_FEEDD_SEND_MAX
+ * send: each connection's bounded send queue. Messages are copied in and written from
+ * SERVER_WRITEABLE (feed_send_writeable), as many as fit FEED_WRITE_BYTES framed into one write
+ * (lib/wsout), the due ping first. A client whose queue would pass KBOOK_FEEDD_SEND_MAX
  * bytes cannot keep up: its queue is dropped, Kalshi's terminal error 25 is queued alone, and the
  * connection is closed (1008, with the reason) right after it, so one slow reader never holds
  * memory or time that the others need.
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "feed.h"
 #include "log.h"
+#include "wsout.h"
 
 static const char feed_overflow_msg[] =
     "{\"type\":\"error\",\"msg\":{\"code\":25,\"msg\":\"Subscription buffer overflow\"}}";
@@ -18,13 +20,13 @@ static const char feed_overflow_msg[] =
 static int
 feed_send_queue(struct feed_conn *c, const char *text, size_t len)
 {
-	struct feed_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+	struct feed_msg *m = malloc(sizeof(*m) + len);
 
 	if (m == NULL)
 		return -1;
 	m->next = NULL;
 	m->len = len;
-	memcpy(m->buf + LWS_PRE, text, len);
+	memcpy(m->buf, text, len);
 	if (c->tail != NULL)
 		c->tail->next = m;
 	else
@@ -81,31 +83,36 @@ feed_send(struct feed_conn *c, const char *text, size_t len)
 }
 
 /*
- * Up to FEED_WRITE_BURST queued messages per WRITEABLE callback, while the socket takes them
- * (lws_send_pipe_choked): with one message per callback, a loop iteration busy with a Postgres
- * read sent one message per client, and under the benchmark's 60 000 messages/s the queues grew
- * without bound. A write the kernel takes only partly is kept by lws and makes the pipe choked, so
- * the loop stops there and the rest goes out at the next WRITEABLE.
+ * Bytes framed into one write at most. One message per WRITEABLE callback (libwebsockets'
+ * examples) is a send() and a pass of the event loop per message: under the benchmark's 60 000
+ * messages/s the queues grew without bound. Everything queued, up to this, goes out in one
+ * send(); a part the kernel does not take is kept by lws, which calls WRITEABLE again only once
+ * it is out.
  */
-#define FEED_WRITE_BURST 64
+#define FEED_WRITE_BYTES 65536
 
 int
 feed_send_writeable(struct feed_conn *c)
 {
+	static struct wsout out;
 	struct feed_msg *m;
 
-	for (int k = 0; k < FEED_WRITE_BURST; k++) {
-		if ((m = c->head) == NULL) {
-			if (c->close_code == 0)
-				return 0;
-			lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-			    (unsigned char *)c->close_reason, strlen(c->close_reason));
+	if (c->head == NULL && !c->ping_due && c->close_code != 0) {
+		/* the queue went out in earlier calls: now the close frame */
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+		    (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if (c->ping_due) {
+		c->ping_due = false;
+		if (wsout_frame(&out, WSOUT_PING, "heartbeat", 9) != 0)
+			return -1;
+	}
+	while ((m = c->head) != NULL && out.len < FEED_WRITE_BYTES) {
+		if (wsout_frame(&out, WSOUT_TEXT, m->buf, m->len) != 0) {
+			out.len = 0;
 			return -1;
 		}
-		if (k > 0 && lws_send_pipe_choked(c->wsi))
-			break;
-		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-			return -1;
 		feed_stats.msgs_sent++;
 		feed_stats.bytes_sent += m->len;
 		c->head = m->next;
@@ -114,6 +121,8 @@ feed_send_writeable(struct feed_conn *c)
 		c->queued -= m->len;
 		free(m);
 	}
+	if (wsout_write(&out, c->wsi) != 0)
+		return -1;
 	if (c->head != NULL || c->close_code != 0)
 		lws_callback_on_writable(c->wsi);
 	return 0;

@@ -3,9 +3,8 @@
  * /metrics), authenticates the websocket handshake before the upgrade (a refused handshake gets
  * its HTTP status and a JSON body, written the way lws_return_http_status writes its own: one
  * write of headers and body, since the transaction ends in the same callback), and runs each
- * websocket: frames in, the send queue out (only from SERVER_WRITEABLE, one lws_write per
- * callback), a heartbeat ping every KBOOK_FEEDD_PING_S and the periodic credit charge on the
- * connection's timer. The Postgres descriptor adopted by pgsource.c is served here too.
+ * websocket: frames in, the send queue out (only from SERVER_WRITEABLE, send.c), a heartbeat
+ * ping every KBOOK_FEEDD_PING_S and the periodic credit charge on the connection's timer. The Postgres descriptor adopted by pgsource.c is served here too.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -274,27 +273,6 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 }
 
 static int
-feed_writeable(struct lws *wsi, struct feed_pss *pss)
-{
-	struct feed_conn *c = pss->conn;
-
-	if (c == NULL)
-		return -1;
-	if (c->ping_due) {
-		unsigned char ping[LWS_PRE + 16];
-		int n = snprintf((char *)ping + LWS_PRE, sizeof(ping) - LWS_PRE, "heartbeat");
-
-		c->ping_due = false;
-		if (lws_write(wsi, ping + LWS_PRE, (size_t)n, LWS_WRITE_PING) < n)
-			return -1;
-		if (c->head != NULL || c->close_code != 0)
-			lws_callback_on_writable(wsi);
-		return 0;
-	}
-	return feed_send_writeable(c);
-}
-
-static int
 feed_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct feed_pss *pss = user;
@@ -327,7 +305,7 @@ feed_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 			pss->conn->last_rx = kt_now();
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return feed_writeable(wsi, pss);
+		return pss->conn != NULL ? feed_send_writeable(pss->conn) : -1;
 	case LWS_CALLBACK_TIMER:
 		return feed_timer(wsi, pss);
 	case LWS_CALLBACK_CLOSED:

@@ -139,7 +139,7 @@ struct sim_qmsg {
 	uint8_t kind;             /* enum sim_qkind */
 	uint8_t type;             /* enum sim_mtype, for the stats */
 	bool counted;             /* counts against send_queue_max */
-	unsigned char buf[];      /* LWS_PRE + len */
+	unsigned char buf[];      /* len bytes */
 };
 
 struct sim_conn {
@@ -154,7 +154,6 @@ struct sim_conn {
 	char *rx;                 /* a command being reassembled, owned */
 	size_t rx_len;
 	bool rx_too_big;
-	bool corked;              /* TCP_CORK is on while a backlog drains */
 	int64_t last_ping_us;
 	int64_t cmd_tokens;       /* command bucket, in millionths of a command */
 	int64_t cmd_tokens_t;     /* last refill, us */

@@ -1,24 +1,21 @@
 /*
  * ws: the WebSocket side of the sim at /trade-api/ws/v2. The upgrade is refused with HTTP 401
  * unless it is signed (auth.c), and with 404 on any other path. Each connection has a bounded
- * FIFO of outgoing frames: everything is queued, and LWS_CALLBACK_SERVER_WRITEABLE writes frames
- * while the socket takes them (up to WS_FRAMES_PER_CALLBACK), asking for another call while frames
- * remain. Subscription
+ * FIFO of outgoing frames: everything is queued, and LWS_CALLBACK_SERVER_WRITEABLE writes what is
+ * queued in one write (up to WS_WRITE_BYTES), asking for another call while frames remain.
+ * Subscription
  * data that would push the queue past --send-queue-bytes is refused, which subs.c turns into the
  * terminal error 25. A 1 s timer sends the Ping frame with body "heartbeat" every
  * --ping-interval-ms. Command frames are reassembled from fragments up to --max-frame bytes.
  *
  * The protocol callback lives here; HTTP reasons are passed on to http.c.
  */
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "log.h"
 #include "sim.h"
+#include "wsout.h"
 
 static lws_sorted_usec_list_t ws_heartbeat_sul;
 
@@ -36,7 +33,7 @@ sim_conn_find(uint64_t id)
 static struct sim_qmsg *
 ws_qmsg_new(const char *data, size_t len, enum sim_qkind kind, enum sim_mtype type)
 {
-	struct sim_qmsg *q = malloc(sizeof(*q) + LWS_PRE + len);
+	struct sim_qmsg *q = malloc(sizeof(*q) + len);
 
 	if (q == NULL)
 		return NULL;
@@ -46,7 +43,7 @@ ws_qmsg_new(const char *data, size_t len, enum sim_qkind kind, enum sim_mtype ty
 	q->type = (uint8_t)type;
 	q->counted = false;
 	if (len > 0)
-		memcpy(q->buf + LWS_PRE, data, len);
+		memcpy(q->buf, data, len);
 	return q;
 }
 
@@ -114,98 +111,60 @@ ws_log_sent(const struct sim_conn *c, const struct sim_qmsg *q, int64_t now)
 	if (sim_w.msg_log == NULL || q->kind != SIM_Q_TEXT)
 		return;
 	fprintf(sim_w.msg_log, "%lld %llu ", (long long)now, (unsigned long long)c->id);
-	fwrite(q->buf + LWS_PRE, 1, q->len, sim_w.msg_log);
+	fwrite(q->buf, 1, q->len, sim_w.msg_log);
 	fputc('\n', sim_w.msg_log);
 }
 
 /*
- * Corks the socket while a backlog drains and uncorks it when the queue is empty. Each frame is
- * still one lws_write in its own WRITEABLE callback, but the kernel sends full segments instead
- * of one packet per frame: on loopback that halves the cost of a message at high rates, and a
- * lone message still leaves at once (the queue is empty right after it, which uncorks).
+ * Bytes framed into one write at most. libwebsockets' examples write one frame per WRITEABLE
+ * callback; at 100 000+ frames a second that is a send() and a pass of the event loop per frame,
+ * which made the sim, not its reader, the limit of the collector's benchmark (and most of a core
+ * at 10 000 changes/s under the feed's). So the callback frames everything queued, up to this,
+ * into one write (lib/wsout); a part the kernel does not take is kept by lws, which calls
+ * WRITEABLE again only once it is out.
  */
-static void
-ws_cork(struct sim_conn *c, bool on)
-{
-	int v = on ? 1 : 0;
-
-	if (c->corked == on)
-		return;
-	c->corked = on;
-	(void)setsockopt(lws_get_socket_fd(c->wsi), IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
-}
-
-/*
- * Frames written by one WRITEABLE callback at most. libwebsockets' examples write one frame per
- * callback; at 100 000+ frames a second that is a pass of the whole event loop (a poll of every
- * descriptor) per frame, which made the sim, not its reader, the limit of the collector's
- * benchmark. So the callback writes frames while lws_send_pipe_choked() says the socket takes
- * more without blocking (it also says so while lws holds an unsent remainder), up to this many,
- * then asks for another callback.
- */
-#define WS_FRAMES_PER_CALLBACK 32
-
-static int ws_write_one(struct sim_conn *c);
+#define WS_WRITE_BYTES 65536
 
 /* Writes from the head of c's queue. Returns -1 to close the connection. */
 static int
 ws_writeable(struct sim_conn *c)
 {
-	for (int i = 0; i < WS_FRAMES_PER_CALLBACK; i++) {
-		int rc = ws_write_one(c);
-
-		if (rc != 1)
-			return rc;
-		if (lws_send_pipe_choked(c->wsi))
-			break;
-	}
-	if (c->qhead != NULL)
-		lws_callback_on_writable(c->wsi);
-	return 0;
-}
-
-/* Writes the head of c's queue: one lws_write. Returns 1 when one was written and more remain,
- * 0 when there is nothing more to write now, -1 to close the connection. */
-static int
-ws_write_one(struct sim_conn *c)
-{
-	struct sim_qmsg *q = c->qhead;
-	int n;
+	static struct wsout out;
+	struct sim_qmsg *q;
+	int64_t now = sim_now_us();
 
 	if (c->f_close)
 		return -1;
 	if (c->f_frozen)
 		return 0;
-	if (q == NULL) {
-		ws_cork(c, false);
-		return 0;
-	}
-	if (q->next != NULL)
-		ws_cork(c, true);
-	c->qhead = q->next;
-	if (c->qhead == NULL)
-		c->qtail = NULL;
-	c->qbytes -= q->len;
-	c->qcount--;
-	n = lws_write(c->wsi, q->buf + LWS_PRE, q->len,
-	    q->kind == SIM_Q_PING ? LWS_WRITE_PING : LWS_WRITE_TEXT);
-	if (n < (int)q->len) {
-		log_warnx("conn %llu: write failed", (unsigned long long)c->id);
+	while ((q = c->qhead) != NULL && out.len < WS_WRITE_BYTES) {
+		if (wsout_frame(&out, q->kind == SIM_Q_PING ? WSOUT_PING : WSOUT_TEXT, q->buf,
+		    q->len) != 0) {
+			log_warnx("conn %llu: out of memory writing", (unsigned long long)c->id);
+			out.len = 0;
+			return -1;
+		}
+		c->qhead = q->next;
+		if (c->qhead == NULL)
+			c->qtail = NULL;
+		c->qbytes -= q->len;
+		c->qcount--;
+		/* pings are frames, not messages: only their own counter moves */
+		if (q->kind == SIM_Q_TEXT) {
+			sim_w.st.sent_total++;
+			sim_w.st.sent_bytes += q->len;
+		}
+		if (q->type < SIM_MT_COUNT)
+			sim_w.st.sent_by_type[q->type]++;
+		ws_log_sent(c, q, now);
 		free(q);
+	}
+	if (wsout_write(&out, c->wsi) != 0) {
+		log_warnx("conn %llu: write failed", (unsigned long long)c->id);
 		return -1;
 	}
-	/* pings are frames, not messages: only their own counter moves */
-	if (q->kind == SIM_Q_TEXT) {
-		sim_w.st.sent_total++;
-		sim_w.st.sent_bytes += q->len;
-	}
-	if (q->type < SIM_MT_COUNT)
-		sim_w.st.sent_by_type[q->type]++;
-	ws_log_sent(c, q, sim_now_us());
-	free(q);
 	if (c->qhead != NULL)
-		return 1;
-	ws_cork(c, false);
+		lws_callback_on_writable(c->wsi);
 	return 0;
 }
 

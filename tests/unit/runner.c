@@ -25,6 +25,7 @@ static const struct {
 	{ "kmsg", test_kmsg_add },
 	{ "feed_cmd", test_feed_cmd_add },
 	{ "collrule", test_collrule_add },
+	{ "wsout", test_wsout_add },
 };
 
 int

@@ -16,5 +16,6 @@ int test_kauth_add(void);
 int test_kmsg_add(void);
 int test_feed_cmd_add(void);
 int test_collrule_add(void);
+int test_wsout_add(void);
 
 #endif
