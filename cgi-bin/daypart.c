@@ -1,6 +1,6 @@
 /*
- * daypart: see daypart.h. The statements are constant text apart from the partition's date,
- * whose eight digits are written into a fixed template from integers (no printf, no input).
+ * daypart: see daypart.h. The statements are constant text apart from the partitions' date,
+ * whose digits are written into a fixed template from integers (no printf, no input).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +12,13 @@
 
 #define SLOTS 64
 #define PART "book_deltas_p0000_00_00"
+#define CPART "book_checkpoints_p0000_00"
 
 enum { ST_BOOK, ST_DELTAS, ST_PAGE, ST__COUNT };
 
 static const char *const tmpl[ST__COUNT] = {
 	[ST_BOOK] =
-	"SELECT " RECON_AT_COLS ", d.rows" RECON_AT_FROM
+	"SELECT " RECON_AT_COLS ", d.rows" RECON_AT_FROM(CPART)
 	" LEFT JOIN LATERAL (SELECT string_agg(kb_us(x.ts) || ',' || x.side || ',' || x.price || ','"
 	"   || x.delta, ';' ORDER BY x.ts) AS rows FROM " PART " x"
 	"   WHERE c.ts >= $3::timestamptz AND x.market_id = m.id AND x.ts > c.ts"
@@ -69,17 +70,24 @@ put_digits(char *p, int v, int n)
 		p[i] = (char)('0' + v % 10);
 }
 
-/* Writes the date of day over the 0000_00_00 of the partition name in sql (a template's copy). */
+/* Writes the date of day over the 0000_00_00 of the deltas partition's name in sql (a
+ * template's copy) and over the 0000_00 of the checkpoints' month partition, when sql has them. */
 static void
 put_date(char *sql, int64_t day)
 {
 	char *p = strstr(sql, PART) + sizeof("book_deltas_p") - 1;
+	char *c = strstr(sql, CPART);
 	int y, m, d;
 
 	kt_civil_from_days(day, &y, &m, &d);
 	put_digits(p, y, 4);
 	put_digits(p + 5, m, 2);
 	put_digits(p + 8, d, 2);
+	if (c != NULL) {
+		c += sizeof("book_checkpoints_p") - 1;
+		put_digits(c, y, 4);
+		put_digits(c + 5, m, 2);
+	}
 }
 
 /* Frees slot s for another day, forgetting its statements on the server. Returns 0 or -1. */

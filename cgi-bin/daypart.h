@@ -6,6 +6,9 @@
  * every daily partition, and their number grows with the history), which costs more than the
  * read itself. A partition is a plain table, so its statements are prepared once and their plans
  * cached; a small per-connection cache keeps the statements of the most recently read days.
+ * The book at an instant reads its checkpoint from the month's partition of book_checkpoints
+ * (book_checkpoints_pYYYY_MM) for the same reason: through the parent, the generic plan merges
+ * every month's partition and the default one (3 index scans for one row, ~60 us a request).
  */
 #ifndef KBOOK_DAYPART_H
 #define KBOOK_DAYPART_H
@@ -24,12 +27,15 @@ int64_t daypart_day(int64_t us);
 
 /*
  * In one statement, the market named params[0], its latest checkpoint at or before the instant
- * `at` (params[1], text), the gap that covers at, and the deltas after that checkpoint up to at
+ * `at` (params[1], text) within at's month (columns 5-10 NULL when the month has none before at:
+ * the caller must then look in the parent when the market's coverage began before at), the gap
+ * that covers at, and the deltas after that checkpoint up to at
  * as text "ts,side,price,delta;..." in ts order, in column 14: NULL when there is none or when the
  * checkpoint is before the day of at (params[2] is that day's start as text; the caller must then
  * read the deltas from the parent). Columns 0-13 are recon.c's q_at. Returns the result (caller
- * PQclears), or NULL with *fallback true when the day has no partition (use the parent's
- * statements), or NULL with *fallback false on a database error.
+ * PQclears), or NULL with *fallback true when the day has no partition, or its month no
+ * checkpoint partition (use the parent's statements), or NULL with *fallback false on a database
+ * error.
  */
 PGresult *daypart_book(struct db *db, int64_t at, const char *const params[3], bool *fallback);
 

@@ -25,7 +25,7 @@ static struct db_stmt q_checkpoint = DB_STMT("recon_checkpoint",
     " ORDER BY ts DESC LIMIT 1", 2);
 /* Market, latest checkpoint at or before $2 and the gap covering $2, in one round trip. */
 static struct db_stmt q_at = DB_STMT("recon_at",
-    "SELECT " RECON_AT_COLS RECON_AT_FROM " WHERE m.ticker = $1", 2);
+    "SELECT " RECON_AT_COLS RECON_AT_FROM("book_checkpoints") " WHERE m.ticker = $1", 2);
 static struct db_stmt q_deltas_after = DB_STMT("recon_deltas_after",
     "SELECT " SQL_US("ts") ", side, price, delta FROM book_deltas"
     " WHERE market_id = $1 AND ts > $2::timestamptz AND ts <= $3::timestamptz ORDER BY ts", 3);
@@ -212,6 +212,15 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 	if (res == NULL)
 		return -1;
 	whole_day = !fallback;
+	if (whole_day && PQntuples(res) == 1 && PQgetisnull(res, 0, 5) && !PQgetisnull(res, 0, 3) &&
+	    val_i64(res, 0, 3) <= at) {
+		/* no checkpoint in at's month before at, but coverage began earlier: the parent's */
+		PQclear(res);
+		kt_format(at, t);
+		if ((res = db_exec(db, &q_at, params)) == NULL)
+			return -1;
+		whole_day = false;
+	}
 	if (PQntuples(res) == 0) {
 		rc = 0;
 		goto out;

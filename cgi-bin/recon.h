@@ -36,11 +36,13 @@
     "m.id, m.ticker, m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") "," \
     " " SQL_US("c.ts") ", c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes," \
     " " SQL_US("g.start_ts") ", " SQL_US("g.end_ts") ", g.reason"
-/* a gap covering $2, or one that began after the checkpoint: the deltas since then do not
- * rebuild the book (a gap is closed by the snapshot checkpoint written at its end) */
-#define RECON_AT_FROM \
+/* The latest checkpoint at or before $2 in the table cp (book_checkpoints, or one month's
+ * partition of it: daypart.c), and a gap covering $2, or one that began after the checkpoint:
+ * the deltas since then do not rebuild the book (a gap is closed by the snapshot checkpoint
+ * written at its end) */
+#define RECON_AT_FROM(cp) \
     " FROM markets m" \
-    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = m.id" \
+    " LEFT JOIN LATERAL (SELECT * FROM " cp " cp WHERE cp.market_id = m.id" \
     "   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true" \
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id" \
     "   AND gp.start_ts <= $2::timestamptz" \
