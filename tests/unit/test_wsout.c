@@ -3,7 +3,6 @@
  * 65535/65536), and many frames gathered into one buffer read back by an independent decoder.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -70,10 +69,9 @@ test_gather(void)
 {
 	static const size_t sizes[] = { 0, 1, 125, 126, 127, 1000, 65535, 65536, 70000, 3 };
 	struct wsout o = { 0 };
-	unsigned char *src = malloc(70000);
+	static unsigned char src[70000];
 	size_t at = 0;
 
-	CU_ASSERT_FATAL(src != NULL);
 	for (size_t i = 0; i < 70000; i++)
 		src[i] = (unsigned char)(i * 7 + 3);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
@@ -94,7 +92,6 @@ test_gather(void)
 	wsout_free(&o);
 	CU_ASSERT_PTR_NULL(o.buf);
 	CU_ASSERT_EQUAL(o.len, 0);
-	free(src);
 }
 
 int
