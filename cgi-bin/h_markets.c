@@ -30,6 +30,8 @@ static struct db_stmt q_list = DB_STMT("mk_list",
     "   AND ($5::boolean IS NULL OR (m.first_ts IS NOT NULL) = $5)"
     "   AND m.id > $6::bigint"
     " ORDER BY m.id LIMIT $7::int + 1", 7);
+/* The detail adds the counts, the gaps' summary and Kalshi's object (market_raw, sql/008; '{}' for
+ * a market Kalshi never described). */
 static struct db_stmt q_one = DB_STMT("mk_one",
     "SELECT " MARKET_COLS ","
     " (SELECT count(*) FROM book_checkpoints c WHERE c.market_id = m.id),"
@@ -38,8 +40,8 @@ static struct db_stmt q_one = DB_STMT("mk_one",
     " (SELECT count(*) FROM gaps g WHERE g.market_id = m.id AND g.end_ts IS NULL),"
     " (SELECT coalesce(kb_us(sum(coalesce(g.end_ts, now()) - g.start_ts) + 'epoch'::timestamptz), 0)"
     "    FROM gaps g WHERE g.market_id = m.id),"
-    " m.raw::text"
-    " FROM markets m WHERE m.ticker = $1", 1);
+    " coalesce(r.raw, '{}')::text"
+    " FROM markets m LEFT JOIN market_raw r ON r.market_id = m.id WHERE m.ticker = $1", 1);
 
 static struct json_object *
 str_or_null(const PGresult *res, int row, int col)

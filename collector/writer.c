@@ -61,10 +61,17 @@ static struct wmarket {
 } *wm;
 static size_t n_wm;
 
+/*
+ * A market's REST object j: its columns into markets, and j itself into market_raw (sql/008: kept
+ * out of markets, whose rows the coverage updates copy). One statement, so both tables change
+ * together; an unchanged j is not written again (the REST re-scan upserts every market).
+ */
 static struct db_stmt q_upsert = DB_STMT("coll_upsert",
-    "INSERT INTO markets AS m (ticker, event_ticker, series_ticker, market_type, title, subtitle,"
-    " yes_sub_title, no_sub_title, status, open_time, close_time, expected_expiration_time, result,"
-    " price_level_structure, price_ranges, notional, use_yes_price, raw)"
+    "WITH s AS (SELECT $1::jsonb AS j),"
+    " mk AS (INSERT INTO markets AS m (ticker, event_ticker, series_ticker, market_type, title,"
+    "  subtitle, yes_sub_title, no_sub_title, status, open_time, close_time,"
+    "  expected_expiration_time, result, price_level_structure, price_ranges, notional,"
+    "  use_yes_price)"
     " SELECT j->>'ticker', coalesce(j->>'event_ticker', ''),"
     "  coalesce(j->>'series_ticker', split_part(coalesce(j->>'event_ticker', ''), '-', 1)),"
     "  coalesce(j->>'market_type', 'binary'), coalesce(j->>'title', ''), coalesce(j->>'subtitle', ''),"
@@ -74,8 +81,8 @@ static struct db_stmt q_upsert = DB_STMT("coll_upsert",
     "  nullif(j->>'expected_expiration_time', '')::timestamptz, coalesce(j->>'result', ''),"
     "  coalesce(j->>'price_level_structure', ''), coalesce(j->'price_ranges', '[]'),"
     "  coalesce(round(nullif(j->>'notional_value_dollars', '')::numeric * 1000000)::bigint, 1000000),"
-    "  false, j"
-    " FROM (SELECT $1::jsonb AS j) s"
+    "  false"
+    " FROM s"
     " ON CONFLICT (ticker) DO UPDATE SET event_ticker = EXCLUDED.event_ticker,"
     "  series_ticker = EXCLUDED.series_ticker, market_type = EXCLUDED.market_type,"
     "  title = EXCLUDED.title, subtitle = EXCLUDED.subtitle, yes_sub_title = EXCLUDED.yes_sub_title,"
@@ -83,9 +90,12 @@ static struct db_stmt q_upsert = DB_STMT("coll_upsert",
     "  open_time = EXCLUDED.open_time, close_time = EXCLUDED.close_time,"
     "  expected_expiration_time = EXCLUDED.expected_expiration_time, result = EXCLUDED.result,"
     "  price_level_structure = EXCLUDED.price_level_structure, price_ranges = EXCLUDED.price_ranges,"
-    "  notional = EXCLUDED.notional, use_yes_price = false, raw = EXCLUDED.raw,"
-    "  updated_at = now()"
-    " RETURNING id, kb_us(last_ts)", 1);
+    "  notional = EXCLUDED.notional, use_yes_price = false, updated_at = now()"
+    " RETURNING id, last_ts),"
+    " mr AS (INSERT INTO market_raw AS r (market_id, raw) SELECT mk.id, s.j FROM mk, s"
+    " ON CONFLICT (market_id) DO UPDATE SET raw = EXCLUDED.raw"
+    "  WHERE r.raw IS DISTINCT FROM EXCLUDED.raw)"
+    " SELECT id, kb_us(last_ts) FROM mk", 1);
 /* A market REST could not describe: its row, without touching what an earlier run stored. */
 static struct db_stmt q_insert_min = DB_STMT("coll_insert_min",
     "INSERT INTO markets AS m (ticker) VALUES ($1)"

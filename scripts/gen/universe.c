@@ -506,21 +506,24 @@ univ_market_json(struct univ_buf *b, const struct gen_market *m)
 	    g->ranges_json);
 }
 
+/* The markets into markets and their Kalshi-like object into market_raw (sql/008), one statement. */
 static const char univ_insert_sql[] =
-    "INSERT INTO markets (ticker, event_ticker, series_ticker, market_type, title, subtitle,"
-    " yes_sub_title, no_sub_title, status, open_time, close_time, expected_expiration_time,"
-    " settled_time, result, price_level_structure, price_ranges, notional, raw)"
-    " SELECT x.ticker, x.event_ticker, x.series_ticker, 'binary', x.title, x.subtitle,"
-    " x.yes_sub_title, x.no_sub_title, x.status, x.open_time, x.close_time,"
-    " x.expected_expiration_time, x.settled_time, x.result, x.price_level_structure,"
-    " x.price_ranges, 1000000,"
-    " jsonb_strip_nulls(to_jsonb(x) || jsonb_build_object('market_type', 'binary',"
-    "  'notional_value_dollars', '1.0000'))"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(ticker text, event_ticker text, series_ticker text,"
+    "WITH x AS (SELECT r.*, jsonb_strip_nulls(to_jsonb(r) || jsonb_build_object("
+    "  'market_type', 'binary', 'notional_value_dollars', '1.0000')) AS raw"
+    " FROM jsonb_to_recordset($1::jsonb) AS r(ticker text, event_ticker text, series_ticker text,"
     "  title text, subtitle text, yes_sub_title text, no_sub_title text, status text,"
     "  open_time timestamptz, close_time timestamptz, expected_expiration_time timestamptz,"
-    "  settled_time timestamptz, result text, price_level_structure text, price_ranges jsonb)"
-    " RETURNING id, ticker";
+    "  settled_time timestamptz, result text, price_level_structure text, price_ranges jsonb)),"
+    " mk AS (INSERT INTO markets (ticker, event_ticker, series_ticker, market_type, title, subtitle,"
+    "  yes_sub_title, no_sub_title, status, open_time, close_time, expected_expiration_time,"
+    "  settled_time, result, price_level_structure, price_ranges, notional)"
+    " SELECT x.ticker, x.event_ticker, x.series_ticker, 'binary', x.title, x.subtitle,"
+    "  x.yes_sub_title, x.no_sub_title, x.status, x.open_time, x.close_time,"
+    "  x.expected_expiration_time, x.settled_time, x.result, x.price_level_structure,"
+    "  x.price_ranges, 1000000"
+    " FROM x RETURNING id, ticker),"
+    " mr AS (INSERT INTO market_raw (market_id, raw) SELECT mk.id, x.raw FROM mk JOIN x USING (ticker))"
+    " SELECT id, ticker FROM mk";
 
 static const struct gen_universe *univ_sort_u; /* qsort has no context argument */
 

@@ -3,16 +3,19 @@
 -- KXT-B: same event, two deltas at the very same instants as KXT-A's (ties across markets).
 -- KXT-C: another event, nothing recorded.
 INSERT INTO markets (ticker, event_ticker, series_ticker, title, yes_sub_title, status, open_time,
-	close_time, price_level_structure, price_ranges, first_ts, last_ts, raw)
+	close_time, price_level_structure, price_ranges, first_ts, last_ts)
 VALUES
  ('KXT-A', 'KXT-EV1', 'KXT', 'Will A happen', 'A happens', 'active', '2026-11-01T00:00:00Z',
   '2026-12-01T00:00:00Z', 'linear_cent', '[{"start":"0.0000","end":"1.0000","step":"0.0100"}]',
-  '2026-11-20T00:00:00Z', '2026-11-20T00:10:00Z', '{"ticker":"KXT-A"}'),
+  '2026-11-20T00:00:00Z', '2026-11-20T00:10:00Z'),
  ('KXT-B', 'KXT-EV1', 'KXT', 'Will B happen', 'B happens', 'closed', '2026-11-01T00:00:00Z',
   '2026-11-21T00:00:00Z', 'deci_cent', '[{"start":"0.0000","end":"1.0000","step":"0.0010"}]',
-  '2026-11-20T00:00:00Z', '2026-11-20T00:03:00Z', '{"ticker":"KXT-B"}'),
+  '2026-11-20T00:00:00Z', '2026-11-20T00:03:00Z'),
  ('KXT-C', 'KXT-EV2', 'KXT', 'Will C happen', 'C happens', 'initialized', NULL, NULL, '', '[]',
-  NULL, NULL, '{}');
+  NULL, NULL);
+-- Kalshi's objects (sql/008); KXT-C has none, so its detail shows {}.
+INSERT INTO market_raw (market_id, raw)
+SELECT id, jsonb_build_object('ticker', ticker) FROM markets WHERE ticker IN ('KXT-A', 'KXT-B');
 
 INSERT INTO book_checkpoints (market_id, ts, source, yes_prices, yes_sizes, no_prices, no_sizes)
 SELECT id, '2026-11-20T00:00:00Z'::timestamptz, 'snapshot', '{450000,460000}'::int[], '{1000,250}'::bigint[],

@@ -93,7 +93,8 @@ check "the others closed by a snapshot, with divergence known" "0" \
 sim_fault rest_fail count=2
 created=$(curl -s -X POST "http://127.0.0.1:$SIM_PORT/_sim/lifecycle?create=1" |
 	"$SIM_PY" -c 'import json,sys; print(json.load(sys.stdin)["ticker"])')
-wait_sql "SELECT count(*) FROM markets WHERE ticker = '$created' AND raw ? 'price_ranges' AND title <> ''" 20
+wait_sql "SELECT count(*) FROM markets m JOIN market_raw r ON r.market_id = m.id
+	WHERE m.ticker = '$created' AND r.raw ? 'price_ranges' AND m.title <> ''" 20
 check "the created market's row gets its REST metadata from a retry" 0 $?
 check "the first fetch and one retry failed, the second retry worked" "2|1" \
 	"$(grep -c "no REST metadata for $created yet" "$COLL_LOG")|$(grep -c "REST metadata of $created fetched after 2 retries" "$COLL_LOG")"

@@ -20,7 +20,8 @@ coll_start
 coll_wait_rows 2000 20
 check "the collector records deltas" 0 $?
 check "REST discovery upserted every market" 1 \
-	"$(coll_sql "SELECT (count(*) >= 300)::int FROM markets WHERE raw ? 'price_ranges'")"
+	"$(coll_sql "SELECT (count(*) >= 300)::int FROM markets m JOIN market_raw r ON r.market_id = m.id
+		WHERE r.raw ? 'price_ranges'")"
 check "use_yes_price false recorded" 0 "$(coll_sql "SELECT count(*) FROM markets WHERE use_yes_price")"
 sleep 8
 

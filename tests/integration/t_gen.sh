@@ -121,7 +121,8 @@ check "Kalshi statuses only" 0 "$(q -c "SELECT count(*) FROM markets WHERE id IN
 check "price grid metadata" 0 "$(q -c "SELECT count(*) FROM markets WHERE id IN $ids AND (notional <> 1000000
 	OR jsonb_typeof(price_ranges) <> 'array' OR price_ranges->0->>'step' IS NULL
 	OR price_level_structure NOT IN ('linear_cent', 'deci_cent', 'tapered_deci_cent')
-	OR title = '' OR raw->>'ticker' <> ticker)")"
+	OR title = '' OR (SELECT r.raw->>'ticker' FROM market_raw r WHERE r.market_id = markets.id)
+	   IS DISTINCT FROM ticker)")"
 
 echo "every periodic checkpoint and gap verified against a replay"
 gen --verify-all --prefix "$P1"
@@ -144,8 +145,8 @@ FROM gaps g JOIN markets m ON m.id = g.market_id WHERE left(m.ticker, length(:'p
 SELECT substr(ticker, length(:'p')), substr(event_ticker, length(:'p')), substr(series_ticker, length(:'p')),
 	title, subtitle, yes_sub_title, no_sub_title, status, open_time, close_time, expected_expiration_time,
 	settled_time, result, price_level_structure, price_ranges, notional, first_ts, last_ts,
-	raw - 'ticker' - 'event_ticker' - 'series_ticker'
-FROM markets WHERE left(ticker, length(:'p')) = :'p' ORDER BY 1;
+	r.raw - 'ticker' - 'event_ticker' - 'series_ticker'
+FROM markets m LEFT JOIN market_raw r ON r.market_id = m.id WHERE left(ticker, length(:'p')) = :'p' ORDER BY 1;
 SQL
 }
 d1=$(dump "$P1")
