@@ -128,10 +128,10 @@ void feed_send_free(struct feed_conn *c);
 /* ---- markets.c: the registry of subscribed markets ------------------------------------------- */
 struct feed_market *feed_market_find(int64_t id);
 /*
- * The registry entry of market id, created with pos set to the market's current end of stream
- * when it is not tracked yet. Returns NULL on a database or memory error.
+ * The registry entry of market id, created with pos set to end (the market's current end of
+ * stream, feed_stream_ends) when it is not tracked yet. Returns NULL when out of memory.
  */
-struct feed_market *feed_market_get(int64_t id, const char *ticker, int64_t notional);
+struct feed_market *feed_market_get(int64_t id, const char *ticker, int64_t notional, int64_t end);
 int feed_market_attach(struct feed_market *m, struct feed_sub *s);
 /* Detaches s; frees m when no subscription holds it any more. */
 void feed_market_detach(struct feed_market *m, const struct feed_sub *s);
@@ -185,14 +185,20 @@ int feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long
 int feed_stream_read_many(struct feed_market *const *ms, size_t n, long limit,
     struct feed_rows *outs);
 void feed_rows_free(struct feed_rows *r);
-/* The market's current end of stream (0 when nothing is recorded); -1 on error. */
-int64_t feed_stream_end(int64_t market_id);
+/* The current end of stream of each of the n markets ids (0 when nothing is recorded) into ends,
+ * in one query. Returns 0 or -1. */
+int feed_stream_ends(const int64_t *ids, size_t n, int64_t *ends);
+/* A market's book at its position, and the gap covering it if any (gap_start -1 when none). */
+struct feed_base {
+	struct book *book;
+	int64_t gap_start, gap_end;
+	char reason[32];
+};
 /*
- * The book of m at stream position pos (checkpoint plus deltas), and the gap covering it if any
- * (*gap_start -1 when none). Caller frees *out. Returns 0 or -1.
+ * The books of the n markets ms, each at its position (checkpoint plus deltas), in one query,
+ * into out[0..n-1] (caller frees each book). Returns 0 or -1 (nothing kept).
  */
-int feed_stream_book(const struct feed_market *m, int64_t pos, struct book **out,
-    int64_t *gap_start, int64_t *gap_end, char reason[32]);
+int feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out);
 /*
  * Renders a message of subscription s (taking its next seq) into a malloc'd string: a row, or
  * (row NULL) the snapshot of book at pos. Caller frees. NULL when out of memory.

@@ -52,21 +52,18 @@ feed_market_count(void)
 }
 
 struct feed_market *
-feed_market_get(int64_t id, const char *ticker, int64_t notional)
+feed_market_get(int64_t id, const char *ticker, int64_t notional, int64_t end)
 {
 	struct feed_market *m = feed_market_find(id);
-	int64_t pos;
 
 	if (m != NULL)
 		return m;
-	if ((pos = feed_stream_end(id)) < 0)
-		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	m->id = id;
 	snprintf(m->ticker, sizeof(m->ticker), "%s", ticker);
 	m->notional = notional;
-	m->pos = pos;
+	m->pos = end;
 	m->hnext = feed_buckets[feed_bucket(id)];
 	feed_buckets[feed_bucket(id)] = m;
 	feed_n_markets++;

@@ -61,28 +61,37 @@ static struct db_stmt q_read_many = DB_STMT("feed_read_many",
     "   AND ts >= kb_ts(m.f / 4) AND ts <= now() + interval '1 hour'"
     " ) s WHERE pos > m.f ORDER BY pos LIMIT $3) r ORDER BY m.i, r.pos", 3);
 /*
- * The end of a market's stream: past every row at or before its coverage's end (markets.last_ts,
- * which the collector updates in the same transaction as the rows: a later row has a later ts),
- * or its latest gap's start when that is later. A max(ts) over book_deltas instead opened every
- * daily partition: 2-7 ms a market, a second for a 250-market subscribe on the event loop.
+ * The end of the stream of each market of $1 (row i for id i): past every row at or before its
+ * coverage's end (markets.last_ts, which the collector updates in the same transaction as the
+ * rows: a later row has a later ts), or its latest gap's start when that is later. A max(ts) over
+ * book_deltas instead opened every daily partition: 2-7 ms a market, a second for a 250-market
+ * subscribe on the event loop.
  */
-static struct db_stmt q_end = DB_STMT("feed_end",
-    "SELECT coalesce(greatest("
-    " (SELECT kb_us(last_ts) * 4 + 3 FROM markets WHERE id = $1),"
-    " (SELECT kb_us(max(start_ts)) * 4 + 1 FROM gaps WHERE market_id = $1)), 0)", 1);
-/* The latest checkpoint at or before $2 and the gap covering $2 (as recon.c's recon_at). */
-static struct db_stmt q_base = DB_STMT("feed_base",
+static struct db_stmt q_ends = DB_STMT("feed_ends",
+    "SELECT coalesce(greatest(kb_us(mk.last_ts) * 4 + 3,"
+    " (SELECT kb_us(max(start_ts)) * 4 + 1 FROM gaps WHERE market_id = u.id)), 0)"
+    " FROM unnest($1::int[]) WITH ORDINALITY AS u(id, i) LEFT JOIN markets mk ON mk.id = u.id"
+    " ORDER BY u.i", 1);
+/*
+ * The book of each market of $1 at the instant of $2 (us), as recon.c's: the latest checkpoint
+ * at or before it, the gap covering it, and the deltas after the checkpoint up to it as text
+ * "side,price,delta;..." in ts order. One query for a whole subscribe: three per market held the
+ * event loop ~1 ms a market, so a burst of subscribes kept handshakes waiting past clients'
+ * timeouts.
+ */
+static struct db_stmt q_books = DB_STMT("feed_books",
     "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
-    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason"
-    " FROM (SELECT 1) one"
-    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = $1"
-    "   AND cp.ts <= kb_ts($2) ORDER BY cp.ts DESC LIMIT 1) c ON true"
-    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = $1 AND gp.start_ts <= kb_ts($2)"
-    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts($2) OR gp.start_ts >= c.ts)"
-    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true", 2);
-static struct db_stmt q_after = DB_STMT("feed_after",
-    "SELECT side, price, delta FROM book_deltas"
-    " WHERE market_id = $1 AND ts > kb_ts($2) AND ts <= kb_ts($3) ORDER BY ts", 3);
+    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows"
+    " FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS u(id, at, i)"
+    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = u.id"
+    "   AND cp.ts <= kb_ts(u.at) ORDER BY cp.ts DESC LIMIT 1) c ON true"
+    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = u.id AND gp.start_ts <= kb_ts(u.at)"
+    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts(u.at) OR gp.start_ts >= c.ts)"
+    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
+    " LEFT JOIN LATERAL (SELECT string_agg(x.side || ',' || x.price || ',' || x.delta, ';'"
+    "   ORDER BY x.ts) AS rows FROM book_deltas x WHERE x.market_id = u.id AND x.ts > c.ts"
+    "   AND x.ts <= kb_ts(u.at)) d ON true"
+    " ORDER BY u.i", 2);
 
 static int64_t
 feed_val(const PGresult *res, int row, int col)
@@ -171,45 +180,50 @@ out:
 	return rc;
 }
 
-/* Appends "{a,b,c}" of n int64 values to f. */
-static void
-feed_array(FILE *f, const int64_t *v, size_t n)
+/* "{a,b,c}" of n int64 values as a malloc'd string (a Postgres array), or NULL when out of memory. */
+static char *
+feed_array_str(const int64_t *v, size_t n)
 {
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
 	fputc('{', f);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s%lld", i == 0 ? "" : ",", (long long)v[i]);
 	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 int
 feed_stream_read_many(struct feed_market *const *ms, size_t n, long limit, struct feed_rows *outs)
 {
 	char *ids = NULL, *from = NULL, l[24];
-	size_t idlen, fromlen;
 	const char *params[] = { NULL, NULL, l };
 	int64_t *v = NULL;
 	size_t *count = NULL;
 	PGresult *res = NULL;
-	FILE *f;
 	int rc = -1, rows;
 
 	for (size_t k = 0; k < n; k++) {
 		outs[k].rows = NULL;
 		outs[k].n = 0;
 	}
-	if ((v = malloc(n * sizeof(*v))) == NULL || (count = calloc(n, sizeof(*count))) == NULL)
-		goto out;
-	if ((f = open_memstream(&ids, &idlen)) == NULL)
+	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL || (count = calloc(n, sizeof(*count))) == NULL)
 		goto out;
 	for (size_t k = 0; k < n; k++)
 		v[k] = ms[k]->id;
-	feed_array(f, v, n);
-	if (fclose(f) != 0 || (f = open_memstream(&from, &fromlen)) == NULL)
+	if ((ids = feed_array_str(v, n)) == NULL)
 		goto out;
 	for (size_t k = 0; k < n; k++)
 		v[k] = ms[k]->pos;
-	feed_array(f, v, n);
-	if (fclose(f) != 0)
+	if ((from = feed_array_str(v, n)) == NULL)
 		goto out;
 	snprintf(l, sizeof(l), "%ld", limit);
 	params[0] = ids;
@@ -246,68 +260,100 @@ out:
 	return rc;
 }
 
-int64_t
-feed_stream_end(int64_t market_id)
-{
-	char id[24];
-	const char *params[] = { id };
-	PGresult *res;
-	int64_t pos;
-
-	snprintf(id, sizeof(id), "%lld", (long long)market_id);
-	if ((res = db_exec(feed_db, &q_end, params)) == NULL || PQntuples(res) != 1) {
-		PQclear(res);
-		return -1;
-	}
-	pos = feed_val(res, 0, 0);
-	PQclear(res);
-	return pos;
-}
-
 int
-feed_stream_book(const struct feed_market *m, int64_t pos, struct book **out,
-    int64_t *gap_start, int64_t *gap_end, char reason[32])
+feed_stream_ends(const int64_t *ids, size_t n, int64_t *ends)
 {
-	char id[24], from[24], at[24];
-	const char *params[] = { id, at, NULL };
-	const char *aparams[] = { id, from, at };
-	PGresult *res = NULL, *dres = NULL;
-	struct book *b = book_new(m->notional);
+	char *arr = feed_array_str(ids, n);
+	const char *params[] = { arr };
+	PGresult *res = NULL;
 	int rc = -1;
 
-	*out = NULL;
-	*gap_start = *gap_end = -1;
-	reason[0] = '\0';
-	if (b == NULL)
-		return -1;
-	snprintf(id, sizeof(id), "%lld", (long long)m->id);
-	snprintf(at, sizeof(at), "%lld", (long long)FEED_POS_TS(pos));
-	if ((res = db_exec(feed_db, &q_base, params)) == NULL || PQntuples(res) != 1)
+	if (arr == NULL || (res = db_exec(feed_db, &q_ends, params)) == NULL ||
+	    PQntuples(res) != (int)n)
 		goto out;
-	if (!PQgetisnull(res, 0, 5)) {
-		*gap_start = feed_val(res, 0, 5);
-		*gap_end = feed_val(res, 0, 6);
-		snprintf(reason, 32, "%s", PQgetvalue(res, 0, 7));
-	}
-	if (!PQgetisnull(res, 0, 0)) {
-		if (feed_load_checkpoint(b, res, 0, 1) != 0) {
-			log_errorx("market %lld: malformed checkpoint", (long long)m->id);
-			goto out;
-		}
-		snprintf(from, sizeof(from), "%s", PQgetvalue(res, 0, 0));
-		if ((dres = db_exec(feed_db, &q_after, aparams)) == NULL)
-			goto out;
-		for (int i = 0; i < PQntuples(dres); i++)
-			(void)book_apply_delta(b, feed_val(dres, i, 0) == 0 ? BOOK_YES : BOOK_NO,
-			    feed_val(dres, i, 1), feed_val(dres, i, 2));
-	}
-	*out = b;
-	b = NULL;
+	for (size_t i = 0; i < n; i++)
+		ends[i] = feed_val(res, (int)i, 0);
 	rc = 0;
 out:
 	PQclear(res);
-	PQclear(dres);
-	book_free(b);
+	free(arr);
+	return rc;
+}
+
+/* Applies "side,price,delta;..." (q_books' last column) to b. */
+static void
+feed_apply_rows(struct book *b, const char *p)
+{
+	while (*p != '\0') {
+		char *e;
+		long long side = strtoll(p, &e, 10), price, delta;
+
+		if (*e != ',')
+			return;
+		price = strtoll(e + 1, &e, 10);
+		if (*e != ',')
+			return;
+		delta = strtoll(e + 1, &e, 10);
+		(void)book_apply_delta(b, side == 0 ? BOOK_YES : BOOK_NO, price, delta);
+		if (*e != ';')
+			return;
+		p = e + 1;
+	}
+}
+
+int
+feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out)
+{
+	int64_t *v = calloc(n > 0 ? n : 1, sizeof(*v));
+	char *ids = NULL, *ats = NULL;
+	const char *params[2];
+	PGresult *res = NULL;
+	int rc = -1;
+
+	memset(out, 0, n * sizeof(*out));
+	if (v == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		v[i] = ms[i]->id;
+	ids = feed_array_str(v, n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = FEED_POS_TS(ms[i]->pos);
+	ats = feed_array_str(v, n);
+	params[0] = ids;
+	params[1] = ats;
+	if (ids == NULL || ats == NULL || (res = db_exec(feed_db, &q_books, params)) == NULL ||
+	    PQntuples(res) != (int)n)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int r = (int)i;
+
+		out[i].gap_start = -1;
+		if (!PQgetisnull(res, r, 5)) {
+			out[i].gap_start = feed_val(res, r, 5);
+			out[i].gap_end = feed_val(res, r, 6);
+			snprintf(out[i].reason, sizeof(out[i].reason), "%s", PQgetvalue(res, r, 7));
+		}
+		if ((out[i].book = book_new(ms[i]->notional)) == NULL)
+			goto out;
+		if (PQgetisnull(res, r, 0))
+			continue; /* before coverage: an empty book */
+		if (feed_load_checkpoint(out[i].book, res, r, 1) != 0) {
+			log_errorx("market %lld: malformed checkpoint", (long long)ms[i]->id);
+			goto out;
+		}
+		feed_apply_rows(out[i].book, PQgetvalue(res, r, 8));
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++) {
+			book_free(out[i].book);
+			out[i].book = NULL;
+		}
+	PQclear(res);
+	free(v);
+	free(ids);
+	free(ats);
 	return rc;
 }
 

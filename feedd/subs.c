@@ -298,44 +298,76 @@ feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
 
 /*
  * Registers the targets and reads what each will be sent first: the replay after since, or the
- * snapshot at the market's position. Returns 0, or -1 after answering the error.
+ * snapshot at the market's position. The stream ends of the markets not tracked yet are read in
+ * one query, and so are the snapshots. Returns 0, or -1 after answering the error.
  */
 static int
 feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target *t, long n,
     bool since)
 {
-	int64_t from = since ? FEED_POS(cmd->since, 3) : 0, gs, ge;
+	int64_t from = since ? FEED_POS(cmd->since, 3) : 0;
+	size_t cap = (size_t)(n > 0 ? n : 1), fresh = 0;
+	int64_t *ids = calloc(cap, sizeof(int64_t)), *ends = calloc(cap, sizeof(int64_t));
+	struct feed_market **ms = calloc(cap, sizeof(struct feed_market *));
+	struct feed_base *base = calloc(cap, sizeof(struct feed_base));
+	int rc = -1;
 
-	for (long i = 0; i < n; i++) {
-		if ((t[i].m = feed_market_get(t[i].id, t[i].ticker, t[i].notional)) == NULL) {
-			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
-			return -1;
+	if (ids == NULL || ends == NULL || ms == NULL || base == NULL) {
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	for (long i = 0; i < n; i++)
+		if ((t[i].m = feed_market_find(t[i].id)) == NULL)
+			ids[fresh++] = t[i].id;
+	if (fresh > 0 && feed_stream_ends(ids, fresh, ends) != 0) {
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		goto out;
+	}
+	for (long i = 0, k = 0; i < n; i++) {
+		if (t[i].m == NULL &&
+		    (t[i].m = feed_market_get(t[i].id, t[i].ticker, t[i].notional, ends[k++])) == NULL) {
+			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			goto out;
 		}
-		if (since) {
+		ms[i] = t[i].m;
+	}
+	if (since) {
+		for (long i = 0; i < n; i++) {
 			if (feed_stream_read(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
 			    &t[i].rows) != 0) {
 				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
-				return -1;
+				goto out;
 			}
 			if (t[i].rows.n > (size_t)cfg.feedd_replay_max) {
 				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker,
 				    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
-				return -1;
+				goto out;
 			}
-			continue;
 		}
-		if (feed_stream_book(t[i].m, t[i].m->pos, &t[i].book, &gs, &ge, t[i].gap.reason) != 0) {
-			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
-			return -1;
-		}
-		if (gs >= 0) {
+		rc = 0;
+		goto out;
+	}
+	if (n > 0 && feed_stream_books(ms, (size_t)n, base) != 0) {
+		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		goto out;
+	}
+	for (long i = 0; i < n; i++) {
+		t[i].book = base[i].book;
+		if (base[i].gap_start >= 0) {
 			t[i].has_gap = true;
 			t[i].gap.kind = FEED_K_GAP;
-			t[i].gap.pos = FEED_POS(gs, FEED_K_GAP);
-			t[i].gap.gap_end = ge;
+			t[i].gap.pos = FEED_POS(base[i].gap_start, FEED_K_GAP);
+			t[i].gap.gap_end = base[i].gap_end;
+			snprintf(t[i].gap.reason, sizeof(t[i].gap.reason), "%s", base[i].reason);
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(ids);
+	free(ends);
+	free(ms);
+	free(base);
+	return rc;
 }
 
 /* Sends what feed_subs_prepare read for target t on s. */

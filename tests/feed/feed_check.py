@@ -333,6 +333,58 @@ async def slow():
         b"\x03\xf0send buffer overflow" in data)
 
 
+async def gaps():
+    """A gap opens on one market while a client is subscribed, a second client subscribes inside
+    it, then the gap closes with a snapshot checkpoint (rows as kbook-collector writes them)."""
+    ids = market_ids()
+    t = TICKERS[0]
+    mid = ids[t]
+    w = Writer({t: mid}, 20, 7)
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_ticker": t}}))
+        await recv_json(ws)
+        snap = await recv_json(ws)
+        book = Book()
+        book.snapshot(snap["msg"])
+        w.run().join()
+        for _ in range(20):
+            book.delta((await recv_json(ws))["msg"])
+        start = max(w.last_ts.values()) + 1000
+        psql(f"BEGIN; INSERT INTO gaps (market_id, start_ts, reason, detail) VALUES ({mid}, "
+             f"kb_ts({start}), 'disconnect', 'feed_check'); UPDATE markets SET last_ts = "
+             f"greatest(last_ts, kb_ts({start})) WHERE id = {mid}; "
+             f"NOTIFY kbook_deltas, '{mid}'; COMMIT;")
+        g = await recv_json(ws)
+        out("live: a gap message when the gap opens", ["gap", t, None, "disconnect", start],
+            [g["type"], g["msg"]["market_ticker"], g["msg"]["end_ts"], g["msg"]["reason"], g["ts"]])
+        async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws2:
+            await ws2.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+                "channels": ["orderbook_delta"], "market_ticker": t}}))
+            await recv_json(ws2)
+            s2 = await recv_json(ws2)
+            g2 = await recv_json(ws2)
+            out("subscribed inside the gap: snapshot, then the open gap",
+                ["orderbook_snapshot", "gap", None, "disconnect", 2],
+                [s2["type"], g2["type"], g2["msg"]["end_ts"], g2["msg"]["reason"], g2["seq"]])
+            b2 = Book()
+            b2.snapshot(s2["msg"])
+            out("its snapshot is the book before the gap", book.levels(), b2.levels())
+        # the gap closes: the collector writes the fresh book as a snapshot checkpoint at its end
+        end = start + 5000
+        fresh = {"yes": [(450000, 1300)], "no": [(510000, 47)]}
+        psql(f"BEGIN; INSERT INTO book_checkpoints VALUES ({mid}, kb_ts({end}), 'snapshot', "
+             f"'{{450000}}', '{{1300}}', '{{510000}}', '{{47}}'); UPDATE gaps SET end_ts = "
+             f"kb_ts({end}), closed_by = 'snapshot', diverged = true WHERE market_id = {mid} "
+             f"AND end_ts IS NULL; UPDATE markets SET last_ts = greatest(last_ts, kb_ts({end})) "
+             f"WHERE id = {mid}; NOTIFY kbook_deltas, '{mid}'; COMMIT;")
+        s3 = await recv_json(ws)
+        book.snapshot(s3["msg"])
+        out("the snapshot at the gap's end replaces the book", ["orderbook_snapshot", end, fresh],
+            [s3["type"], s3["ts"], book.levels()])
+        out("it is the API's book after the gap", api_book(t, end), book.levels())
+
+
 async def refused():
     for name, kwargs, status in [
         ("no key", {}, 401),
@@ -348,4 +400,5 @@ async def refused():
         out(f"refused at the handshake: {name}", status, got)
 
 
-asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused}[SCEN]())
+asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused,
+             "gaps": gaps}[SCEN]())
