@@ -292,7 +292,8 @@ main(int argc, char **argv)
 		log_errorx("cannot listen on %s:%d", sim_w.opt.iface, sim_w.opt.port);
 		goto out;
 	}
-	sim_flow_start();
+	if (sim_flow_start() != 0)
+		goto out;
 	sim_lifecycle_start();
 	sim_ws_heartbeat_start();
 	log_info("listening on %s:%d: %u markets (%u active), seed %llu, rate %lld/s, auth %s",

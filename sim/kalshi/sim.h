@@ -268,7 +268,9 @@ void sim_flow_seed_books(void);
 /* Applies n changes now; returns how many were applied (0 when no market is active). */
 uint64_t sim_flow_step(uint64_t n);
 /* Starts the periodic flow timer at the configured rate. */
-void sim_flow_start(void);
+int sim_flow_start(void);
+/* The flow clock's events (LWS_CALLBACK_RAW_*_FILE); 0 for another descriptor. */
+int sim_flow_clock(const struct lws *wsi, enum lws_callback_reasons reason);
 void sim_flow_set_rate(int64_t rate);
 int64_t sim_flow_rate(void);
 /* Fair-price index walks and flow choices come from this stream. */

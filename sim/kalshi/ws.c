@@ -305,6 +305,8 @@ sim_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 	/* the upgrade is confirmed before any session data exists */
 	if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
 		return ws_confirm_upgrade(wsi, in);
+	if (reason == LWS_CALLBACK_RAW_RX_FILE || reason == LWS_CALLBACK_RAW_CLOSE_FILE)
+		return sim_flow_clock(wsi, reason);
 	if (pss == NULL)
 		return sim_http_callback(wsi, reason, user, in, len);
 	switch (reason) {
