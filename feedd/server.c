@@ -156,6 +156,21 @@ feed_confirm_upgrade(struct lws *wsi)
 	    status == 429 || status == 503 ? retry : NULL) ? -1 : 1;
 }
 
+/*
+ * Arms wsi's timer KBOOK_FEEDD_PING_S from now, rounded up to a whole second. libwebsockets 4.1
+ * polls with timeout 0 while its next timer is under 1 ms away, so a thousand connections' timers
+ * spread over the ping period kept the loop spinning a tenth of the time; on whole seconds they
+ * fire together.
+ */
+static void
+feed_timer_arm(struct lws *wsi)
+{
+	int64_t now = kt_now(), at = now + cfg.feedd_ping_s * 1000000;
+
+	at += 1000000 - at % 1000000;
+	lws_set_timer_usecs(wsi, at - now);
+}
+
 static int
 feed_established(struct lws *wsi, struct feed_pss *pss)
 {
@@ -178,7 +193,7 @@ feed_established(struct lws *wsi, struct feed_pss *pss)
 	feed_n_conns++;
 	feed_stats.conns_total++;
 	pss->conn = c;
-	lws_set_timer_usecs(wsi, cfg.feedd_ping_s * LWS_US_PER_SEC);
+	feed_timer_arm(wsi);
 	log_info("conn %llu: open for account %lld key %lld", (unsigned long long)c->id,
 	    (long long)c->caller.account_id, (long long)c->caller.key_id);
 	return 0;
@@ -268,7 +283,7 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 	}
 	c->ping_due = true;
 	lws_callback_on_writable(wsi);
-	lws_set_timer_usecs(wsi, cfg.feedd_ping_s * LWS_US_PER_SEC);
+	feed_timer_arm(wsi);
 	return 0;
 }
 
