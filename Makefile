@@ -50,6 +50,9 @@ PROGRAMS += $(if $(wildcard scripts/admin/*.c),kbook-admin:scripts/admin)
 PROGRAMS += $(if $(wildcard scripts/gen/*.c),kbook-gen:scripts/gen)
 PROGRAMS += $(if $(wildcard scripts/feedload/*.c),kbook-feedload:scripts/feedload)
 
+# libraries one program needs beyond PKG_LIBS
+kbook-feedload_LIBS := -lev
+
 prog_name = $(word 1,$(subst :, ,$1))
 prog_dir  = $(word 2,$(subst :, ,$1))
 ALL_BINS  := $(foreach p,$(PROGRAMS),$(BIN)/$(call prog_name,$p))
@@ -57,7 +60,7 @@ ALL_BINS  := $(foreach p,$(PROGRAMS),$(BIN)/$(call prog_name,$p))
 define PROGRAM_RULES
 $(call prog_name,$1)_OBJS := $$(patsubst %.c,$(B)/%.o,$$(wildcard $(call prog_dir,$1)/*.c))
 $(BIN)/$(call prog_name,$1): $$($(call prog_name,$1)_OBJS) $(LIBKBOOK) | $(BIN)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(PKG_LIBS) -lm
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(PKG_LIBS) $$($(call prog_name,$1)_LIBS) -lm
 ALL_OBJS += $$($(call prog_name,$1)_OBJS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULES,$p)))

@@ -156,17 +156,11 @@ out:
 static void
 apply_rows(const char *p, struct recon_state *st)
 {
-	while (*p != '\0') {
-		char *e;
-		int64_t ts = strtoll(p, &e, 10), side = strtoll(e + 1, &e, 10);
-		int64_t price = strtoll(e + 1, &e, 10), delta = strtoll(e + 1, &e, 10);
+	bool broken = false;
 
-		if (book_apply_delta(st->book, side == 0 ? BOOK_YES : BOOK_NO, price, delta) != BOOK_OK)
-			st->inconsistent = true;
-		st->last_change = ts;
-		st->deltas_applied++;
-		p = *e == ';' ? e + 1 : e;
-	}
+	st->deltas_applied += book_apply_text(st->book, p, &st->last_change, &broken);
+	if (broken)
+		st->inconsistent = true;
 }
 
 void

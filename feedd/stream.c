@@ -75,7 +75,7 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
 /*
  * The book of each market of $1 at the instant of $2 (us), as recon.c's: the latest checkpoint
  * at or before it, the gap covering it, and the deltas after the checkpoint up to it as text
- * "side,price,delta;..." in ts order. One query for a whole subscribe: three per market held the
+ * "ts,side,price,delta;..." in ts order (lib/book's book_apply_text). One query for a whole subscribe: three per market held the
  * event loop ~1 ms a market, so a burst of subscribes kept handshakes waiting past clients'
  * timeouts.
  */
@@ -88,7 +88,8 @@ static struct db_stmt q_books = DB_STMT("feed_books",
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = u.id AND gp.start_ts <= kb_ts(u.at)"
     "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts(u.at) OR gp.start_ts >= c.ts)"
     "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
-    " LEFT JOIN LATERAL (SELECT string_agg(x.side || ',' || x.price || ',' || x.delta, ';'"
+    " LEFT JOIN LATERAL (SELECT string_agg(kb_us(x.ts) || ',' || x.side || ',' || x.price || ','"
+    "   || x.delta, ';'"
     "   ORDER BY x.ts) AS rows FROM book_deltas x WHERE x.market_id = u.id AND x.ts > c.ts"
     "   AND x.ts <= kb_ts(u.at)) d ON true"
     " ORDER BY u.i", 2);
@@ -280,27 +281,6 @@ out:
 	return rc;
 }
 
-/* Applies "side,price,delta;..." (q_books' last column) to b. */
-static void
-feed_apply_rows(struct book *b, const char *p)
-{
-	while (*p != '\0') {
-		char *e;
-		long long side = strtoll(p, &e, 10), price, delta;
-
-		if (*e != ',')
-			return;
-		price = strtoll(e + 1, &e, 10);
-		if (*e != ',')
-			return;
-		delta = strtoll(e + 1, &e, 10);
-		(void)book_apply_delta(b, side == 0 ? BOOK_YES : BOOK_NO, price, delta);
-		if (*e != ';')
-			return;
-		p = e + 1;
-	}
-}
-
 int
 feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out)
 {
@@ -325,6 +305,8 @@ feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out
 	    PQntuples(res) != (int)n)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		int64_t last = 0;
+		bool broken = false;
 		int r = (int)i;
 
 		out[i].gap_start = -1;
@@ -341,7 +323,7 @@ feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out
 			log_errorx("market %lld: malformed checkpoint", (long long)ms[i]->id);
 			goto out;
 		}
-		feed_apply_rows(out[i].book, PQgetvalue(res, r, 8));
+		(void)book_apply_text(out[i].book, PQgetvalue(res, r, 8), &last, &broken);
 	}
 	rc = 0;
 out:

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev cppcheck clang-tidy
 	libpq-dev libjson-c-dev libcurl4-openssl-dev libwebsockets-dev libssl-dev libsodium-dev
-	libfcgi-dev libcunit1-dev
+	libfcgi-dev libcunit1-dev libev-dev
 	postgresql-15 postgresql-client-15 postgresql-15-partman
 	nginx-light spawn-fcgi
 	curl jq wrk python3 python3-websockets python3-cryptography nodejs util-linux

@@ -14,6 +14,8 @@ rate=${BENCH_FEED_RATE:-10000}
 markets=${BENCH_FEED_MARKETS:-2350}     # ~85 % start active: ~2 000 active markets
 conns=${BENCH_FEED_CONNS:-1000}
 seconds=$((BENCH_SECONDS * 2))
+# 1 001 clients subscribing at once leave a backlog that takes ~5-10 s to drain on 2 cores
+warmup=${BENCH_FEED_WARMUP:-15}
 tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
 chmod 755 "$tmp"
 trap 'sim_stop "$tmp/stack"; collector_stop "$tmp/stack"; stack_stop "$tmp/stack"; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -50,11 +52,18 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$fpid/stat"; }
 hz=$(getconf CLK_TCK)
 rss0=$(rss)
 "$bin/kbook-feedload" --url "ws://127.0.0.1:$http_port/v1/feed" --key "$key" --tickers "$tmp/tickers" \
-	--conns "$conns" --per 10 --all 1 --warmup 5 --seconds "$seconds" >"$tmp/load.json" 2>"$tmp/load.err" &
+	--conns "$conns" --per 10 --all 1 --warmup "$warmup" --seconds "$seconds" >"$tmp/load.json" 2>"$tmp/load.err" &
 lpid=$!
 until grep -q 'measuring' "$tmp/load.err" 2>/dev/null || ! kill -0 "$lpid" 2>/dev/null; do sleep 0.1; done
 t0=$(date +%s.%N); k0=$(cpu_ticks); m0=$(fmetric kbook_feed_messages_sent_total); rss1=$(rss)
+read -r -a cpu0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
+l0=$(awk '{print $14 + $15}' "/proc/$lpid/stat")
 s0=$(fmetric kbook_feed_slow_drops_total)
+# the other processes' CPU is sampled while the client still measures (it exits at the end)
+sleep "$((seconds - 1))"
+l1=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); kc1=$(cpu_ticks)
+read -r -a cpu1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
+tc1=$(date +%s.%N)
 wait "$lpid"
 t1=$(date +%s.%N); k1=$(cpu_ticks); m1=$(fmetric kbook_feed_messages_sent_total)
 s1=$(fmetric kbook_feed_slow_drops_total)
@@ -65,10 +74,10 @@ echo "## Live feed: end-to-end latency (sim -> collector -> Postgres -> feedd ->
 echo
 echo "\`make bench\` section scripts/bench/50-feed.sh: release build; kalshi-sim at $rate changes/s over"
 echo "$active active markets ($markets in all), kbook-collector, Postgres, kbook-feedd, nginx and the load"
-echo "client (\`kbook-feedload\`, one libwebsockets thread) share the machine's $(nproc) cores."
+echo "client (\`kbook-feedload\`, one libwebsockets thread on a libev loop) share the machine's $(nproc) cores."
 echo "$conns connections each subscribed to 10 random active markets, plus 1 subscribed to all"
 echo "$(wc -l <"$tmp/tickers") recorded active markets, all through nginx; measured for ${seconds} s after every"
-echo "connection is subscribed and 5 s of warm-up. **Latency** = the client's receive time minus the"
+echo "connection is subscribed and ${warmup} s of warm-up. **Latency** = the client's receive time minus the"
 echo "delta's \`ts_ms\`, the sim's clock when it applied the change and queued the delta (whole ms,"
 echo "truncated: the figures overstate by 0..1 ms); it spans the sim's send, the collector's receive,"
 echo "its group commit and NOTIFY, feedd's read and fan-out, nginx and the client."
@@ -79,5 +88,11 @@ jq -r --arg rate "$rate" --arg m0 "$m0" --arg m1 "$m1" --arg t0 "$t0" --arg t1 "
 	--arg k1 "$k1" --arg hz "$hz" --arg rss0 "$rss0" --arg rss1 "$rss1" --arg s "$((s1 - s0))" '
 	(($t1 | tonumber) - ($t0 | tonumber)) as $dt |
 	"| \(.subscribed) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load"
+echo
+# CPU of every process in the path over the window, % of one core (the machine has $(nproc))
+pct() { awk -v a="$1" -v b="$2" -v t0="$t0" -v t1="$tc1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) / hz / (t1 - t0) * 100 }'; }
+echo "CPU over the same window, % of one core ($(nproc) cores in all): Postgres $(pct "${cpu0[0]}" "${cpu1[0]}"),"
+echo "nginx $(pct "${cpu0[1]}" "${cpu1[1]}"), kbook-feedd $(pct "$k0" "$kc1"), kbook-collector $(pct "${cpu0[2]}" "${cpu1[2]}"),"
+echo "kalshi-sim $(pct "${cpu0[3]}" "${cpu1[3]}"), the load client $(pct "$l0" "$l1")."
 echo
 echo "Raw: \`$load\`"

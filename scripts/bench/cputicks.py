@@ -1,5 +1,6 @@
-"""cputicks.py STACK_DIR: the CPU time used so far (user + system, in clock ticks) by the stack's
-Postgres, kbook-api and nginx, each with every process below it, printed as "pg api nginx"."""
+"""cputicks.py STACK_DIR [NAME...]: the CPU time used so far (user + system, in clock ticks) by
+the named processes of the stack, each with every process below it, printed in the order given.
+Names: pg api nginx feedd collector sim; by default "pg api nginx"."""
 import os
 import sys
 
@@ -41,6 +42,9 @@ def pidfile(path, first_line=False):
 
 
 d = sys.argv[1]
+PIDFILES = {"pg": (f"{d}/pg/postmaster.pid", True), "api": (f"{d}/run/api.pid", False),
+            "nginx": (f"{d}/run/nginx.pid", False), "feedd": (f"{d}/run/feedd.pid", False),
+            "collector": (f"{d}/run/collector.pid", False), "sim": (f"{d}/run/sim.pid", False)}
 procs = processes()
-roots = [pidfile(f"{d}/pg/postmaster.pid", True), pidfile(f"{d}/run/api.pid"), pidfile(f"{d}/run/nginx.pid")]
+roots = [pidfile(*PIDFILES[n]) for n in (sys.argv[2:] or ["pg", "api", "nginx"])]
 print(" ".join(str(tree_ticks(procs, r) if r else 0) for r in roots))
