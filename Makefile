@@ -52,6 +52,7 @@ PROGRAMS += $(if $(wildcard scripts/feedload/*.c),kbook-feedload:scripts/feedloa
 
 # libraries one program needs beyond PKG_LIBS
 kbook-feedload_LIBS := -lev
+kbook-feedd_LIBS := -lev
 
 prog_name = $(word 1,$(subst :, ,$1))
 prog_dir  = $(word 2,$(subst :, ,$1))

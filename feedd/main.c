@@ -5,11 +5,16 @@
  * loop until SIGTERM or SIGINT; then every client gets a close frame (1001) and the loop runs
  * until they are gone or a few seconds have passed. A one-second housekeeping timer reconnects
  * Postgres and retries reads that failed.
+ *
+ * The loop is libev's (epoll) through lws's event-lib support, not lws's own poll(), which scans
+ * every descriptor at each wake-up: with a thousand clients that was a sixth of feedd's CPU.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ev.h>
 
 #include "config.h"
 #include "feed.h"
@@ -24,6 +29,7 @@ static volatile sig_atomic_t feed_signalled;
 static lws_sorted_usec_list_t feed_tick_sul;
 static int64_t feed_stop_deadline;
 static bool feed_done;
+static struct ev_loop *feed_loop;
 
 #define FEED_STOP_GRACE_US INT64_C(3000000)
 
@@ -68,6 +74,10 @@ feed_tick(lws_sorted_usec_list_t *sul)
 		else
 			(void)feed_market_flush();
 	}
+	if (feed_done) {
+		ev_break(feed_loop, EVBREAK_ALL);
+		return;
+	}
 	lws_sul_schedule(feed_ctx, 0, &feed_tick_sul, feed_tick,
 	    feed_stopping ? 100 * LWS_US_PER_MS : LWS_US_PER_SEC);
 }
@@ -103,6 +113,7 @@ int
 main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
+	void *foreign[1];
 	char err[256], host[256];
 	int rc = 1;
 
@@ -128,24 +139,27 @@ main(int argc, char **argv)
 	info.vhost_name = "kbook-feed";
 	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.max_http_header_data = 4096;
+	if ((feed_loop = ev_loop_new(EVFLAG_AUTO)) == NULL)
+		log_fatal("cannot create the event loop");
+	foreign[0] = feed_loop;
+	info.foreign_loops = foreign;
+	info.options |= LWS_SERVER_OPTION_LIBEV;
 	if ((feed_ctx = lws_create_context(&info)) == NULL) {
 		log_errorx("cannot listen on %s", cfg.feedd_listen);
 		goto out;
 	}
 	log_info("listening on %s", cfg.feedd_listen);
+	/* a signal is seen by the one-second tick, which then runs every 100 ms until the end */
 	lws_sul_schedule(feed_ctx, 0, &feed_tick_sul, feed_tick, LWS_US_PER_SEC);
-	while (!feed_done) {
-		if (lws_service(feed_ctx, 0) < 0)
-			break;
-		if (feed_signalled && !feed_stopping)
-			feed_tick(&feed_tick_sul);
-	}
+	ev_run(feed_loop, 0);
 	rc = 0;
 	log_info("stopped");
 out:
 	feed_pg_stop();
 	if (feed_ctx != NULL)
 		lws_context_destroy(feed_ctx);
+	if (feed_loop != NULL)
+		ev_loop_destroy(feed_loop);
 	db_close(feed_db);
 	config_free();
 	return rc;

@@ -385,6 +385,35 @@ async def gaps():
         out("it is the API's book after the gap", api_book(t, end), book.levels())
 
 
+async def reconnect():
+    """feedd's LISTEN connection is killed while a client is subscribed; rows committed while it
+    was away and after it came back all reach the client, in order, once."""
+    ids = market_ids()
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
+        await recv_json(ws)
+        books, seqs, last_ts, received = {}, {}, {}, []
+        for _ in TICKERS:
+            m = await recv_json(ws)
+            books.setdefault(m["msg"]["market_ticker"], Book()).snapshot(m["msg"])
+            seqs[m["sid"]] = m["seq"]
+        killed = psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE query = 'LISTEN kbook_deltas';").strip()
+        out("feedd's LISTEN connection killed", "1", killed)
+        w = Writer(ids, 60, 9, batch=10)
+        th = w.run(0.2)
+        n = await collect(ws, 60, books, seqs, last_ts, received, timeout=20)
+        th.join()
+        out("every change committed around the reconnect received", 60, n)
+        out("none twice", len(received), len(set(received)))
+        back = psql("SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN kbook_deltas';").strip()
+        out("feedd listens again", "1", back)
+        for t in TICKERS:
+            if t in last_ts:
+                out(f"{t}: book after the reconnect = API book", api_book(t, last_ts[t]), books[t].levels())
+
+
 async def refused():
     for name, kwargs, status in [
         ("no key", {}, 401),
@@ -401,4 +430,4 @@ async def refused():
 
 
 asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused,
-             "gaps": gaps}[SCEN]())
+             "gaps": gaps, "reconnect": reconnect}[SCEN]())

@@ -6,7 +6,8 @@
 # subscribe through nginx, snapshots then deltas from a simulated collector (rows + NOTIFY, the
 # contract of docs/feed.md) that, applied in order, equal the API's book at the last ts; resume
 # with since (nothing lost, nothing repeated, then live again); a gap announced live and after a
-# snapshot taken inside it, and the snapshot that closes it replacing the book; Kalshi's command errors with the
+# snapshot taken inside it, and the snapshot that closes it replacing the book; feedd's LISTEN
+# connection killed under a subscriber (it reconnects, nothing lost or repeated); Kalshi's command errors with the
 # connection kept, and error 26 past the account's markets per connection; and a client that stops
 # reading dropped (error 25, close 1008) while a fast one on the same markets receives every
 # message (in lockstep with the writer: see feed_check.py slow), on a second feedd with a 256 KiB
@@ -139,6 +140,9 @@ run_checks live "$WS" "$KEY"
 
 echo "gaps: announced live, after a snapshot taken inside one, and closed by a snapshot"
 run_checks gaps "$WS" "$KEY"
+
+echo "Postgres: feedd's LISTEN connection killed under a subscriber; nothing lost or repeated"
+run_checks reconnect "$WS" "$KEY"
 
 echo "commands, and an account limited to 3 markets per connection, through nginx"
 k=$(new_key cmds@kbook.test feed_markets 3 rate 100000 credits 1000000)
