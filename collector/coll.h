@@ -74,6 +74,8 @@ struct coll_ev {
  * may use a reserve beyond it), spooling to spool_path after spool_after_s seconds of failed
  * writes. rest_base is borrowed for the thread's lifetime. Returns 0 or -1.
  */
+/* Starts group commits at most every ms milliseconds (0: as soon as the last one ended). */
+void coll_writer_set_commit_interval(int64_t ms);
 int coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base,
     const char *spool_path, int64_t spool_after_s);
 /* The gap reason for markets recorded by an earlier run: restart, or takeover (from a standby). */

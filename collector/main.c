@@ -65,6 +65,7 @@ main(int argc, char **argv)
 	coll_books_init(cfg.collector_checkpoint_every, cfg.collector_checkpoint_seconds > 0 ?
 	    cfg.collector_checkpoint_seconds * 1000000 : cfg.collector_checkpoint_minutes * 60000000);
 	coll_writer_set_restart_reason(waited ? COLL_GAP_TAKEOVER : COLL_GAP_RESTART);
+	coll_writer_set_commit_interval(cfg.collector_commit_ms);
 	if (coll_writer_start(cfg.database_url, (size_t)cfg.collector_queue_max, cfg.kalshi_rest_url,
 	    cfg.collector_spool_file, cfg.collector_spool_after_s) != 0)
 		goto out;

@@ -50,6 +50,7 @@ static bool started;
 static struct db *db;
 static const char *rest;
 static int64_t spool_after_us = 5000000;
+static int64_t commit_interval_us = 10000;
 static bool spooling;
 
 /* Per registry index, writer thread only. */
@@ -737,6 +738,27 @@ out:
 }
 
 /*
+ * Waits until commit_interval_us after the previous take: every commit costs Postgres the same
+ * fixed work whatever its size (the COPY's set-up, the coverage update, the NOTIFY and feedd's read
+ * after it, the WAL flush), and committing as soon as the last commit ended made ~500 small
+ * commits a second under a light flow (Postgres at 75 % of a core for 10 000 changes a second).
+ */
+static void
+pace(void)
+{
+	static int64_t last;
+	int64_t now = kt_now(), wait = last + commit_interval_us - now;
+
+	if (wait > 0 && wait <= commit_interval_us) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(wait * 1000) };
+
+		nanosleep(&ts, NULL);
+		now += wait;
+	}
+	last = now;
+}
+
+/*
  * Waits up to a second for events and copies up to BATCH_MAX of them (still queued) into batch.
  * Returns how many; *stop tells whether the writer is asked to stop.
  */
@@ -746,6 +768,7 @@ take(struct coll_ev *batch, bool *stop)
 	struct timespec until;
 	size_t n, first;
 
+	pace();
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 1;
 	pthread_mutex_lock(&q_lock);
@@ -1010,6 +1033,12 @@ void
 coll_writer_set_restart_reason(enum coll_gap_reason r)
 {
 	restart_reason = r;
+}
+
+void
+coll_writer_set_commit_interval(int64_t ms)
+{
+	commit_interval_us = ms * 1000;
 }
 
 int

@@ -43,6 +43,7 @@ struct config {
 	int64_t collector_metrics_port;
 	char *collector_spool_file;
 	int64_t collector_spool_after_s;
+	int64_t collector_commit_ms;
 	int64_t collector_rescan_s;
 	char *feedd_listen;       /* feedd */
 	int64_t feedd_send_max;
