@@ -157,15 +157,16 @@ feed_confirm_upgrade(struct lws *wsi)
 }
 
 /*
- * Arms wsi's timer KBOOK_FEEDD_PING_S from now, rounded up to a whole second. libwebsockets 4.1
+ * Arms wsi's timer for the whole second nearest to KBOOK_FEEDD_PING_S from now. libwebsockets 4.1
  * polls with timeout 0 while its next timer is under 1 ms away, so a thousand connections' timers
  * spread over the ping period kept the loop spinning a tenth of the time; on whole seconds they
- * fire together.
+ * fire together. (Rounding up instead made every period a second longer, since the timer fires
+ * just after a whole second.)
  */
 static void
 feed_timer_arm(struct lws *wsi)
 {
-	int64_t now = kt_now(), at = now + cfg.feedd_ping_s * 1000000;
+	int64_t now = kt_now(), at = now + cfg.feedd_ping_s * 1000000 - 500000;
 
 	at += 1000000 - at % 1000000;
 	lws_set_timer_usecs(wsi, at - now);

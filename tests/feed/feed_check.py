@@ -414,6 +414,72 @@ async def reconnect():
                 out(f"{t}: book after the reconnect = API book", api_book(t, last_ts[t]), books[t].levels())
 
 
+def raw_upgrade():
+    """A websocket opened by hand (no library: nothing answers pings for us). Returns the socket."""
+    import base64
+    import os
+    import socket
+    host, _, rest = WS[len("ws://"):].partition("/")
+    h, _, port = host.partition(":")
+    sock = socket.create_connection((h, int(port)), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nX-API-Key: {KEY}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise RuntimeError(head.decode(errors="replace"))
+    return sock
+
+
+def raw_frames(sock, seconds):
+    """The frames (opcode, payload) received within seconds, and whether the server closed."""
+    sock.settimeout(0.2)
+    buf, frames, closed = b"", [], False
+    end = time.time() + seconds
+    while time.time() < end and not closed:
+        try:
+            chunk = sock.recv(65536)
+        except OSError:
+            continue
+        if not chunk:
+            closed = True
+            break
+        buf += chunk
+        while len(buf) >= 2:
+            n, hl = buf[1] & 0x7f, 2
+            if n == 126:
+                n, hl = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                n, hl = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < hl + n:
+                break
+            frames.append((buf[0] & 0x0f, buf[hl:hl + n]))
+            buf = buf[hl + n:]
+            closed |= frames[-1][0] == 0x8
+    return frames, closed
+
+
+async def heartbeat():
+    """KBOOK_FEEDD_PING_S=1: pings every second; a client that never answers is dropped after
+    three periods without a pong, one that answers (python3-websockets does) stays."""
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
+        sock = await asyncio.to_thread(raw_upgrade)
+        frames, closed = await asyncio.to_thread(raw_frames, sock, 3.5)
+        pings = [f for f in frames if f[0] == 0x9]
+        out("pings every second, body heartbeat", [True, True],
+            [len(pings) >= 2, all(p == b"heartbeat" for _, p in pings)])
+        frames, closed = await asyncio.to_thread(raw_frames, sock, 6)
+        out("a client that never answers pings is dropped", True, closed)
+        sock.close()
+        await asyncio.sleep(0.5)
+        await ws.send(json.dumps({"id": 1, "cmd": "list_subscriptions"}))
+        m = await recv_json(ws)
+        out("a client that answers them stays", "ok", m["type"])
+
+
 async def refused():
     for name, kwargs, status in [
         ("no key", {}, 401),
@@ -430,4 +496,4 @@ async def refused():
 
 
 asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused,
-             "gaps": gaps, "reconnect": reconnect}[SCEN]())
+             "gaps": gaps, "reconnect": reconnect, "heartbeat": heartbeat}[SCEN]())
