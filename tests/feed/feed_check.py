@@ -480,6 +480,26 @@ async def heartbeat():
         out("a client that answers them stays", "ok", m["type"])
 
 
+async def shutdown():
+    """SIGTERM to feedd (pid in FEEDD_PID) with a subscribed client: it gets a close frame, 1001."""
+    import os
+    import signal
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_ticker": TICKERS[0]}}))
+        await recv_json(ws)
+        os.kill(int(os.environ["FEEDD_PID"]), signal.SIGTERM)
+        got = "no close frame"
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        except websockets.exceptions.ConnectionClosed as e:
+            got = f"{e.code} {e.reason}"
+        except asyncio.TimeoutError:
+            pass
+        out("a subscribed client gets a close frame at shutdown", "1001 server shutting down", got)
+
+
 async def refused():
     for name, kwargs, status in [
         ("no key", {}, 401),
@@ -496,4 +516,5 @@ async def refused():
 
 
 asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused,
-             "gaps": gaps, "reconnect": reconnect, "heartbeat": heartbeat}[SCEN]())
+             "gaps": gaps, "reconnect": reconnect, "heartbeat": heartbeat,
+             "shutdown": shutdown}[SCEN]())

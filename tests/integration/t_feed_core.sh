@@ -8,7 +8,8 @@
 # with since (nothing lost, nothing repeated, then live again); a gap announced live and after a
 # snapshot taken inside it, and the snapshot that closes it replacing the book; feedd's LISTEN
 # connection killed under a subscriber (it reconnects, nothing lost or repeated); pings every
-# KBOOK_FEEDD_PING_S, a client that never answers dropped and one that does kept; Kalshi's command errors with the
+# KBOOK_FEEDD_PING_S, a client that never answers dropped and one that does kept; a close frame
+# (1001) to a subscribed client at SIGTERM; Kalshi's command errors with the
 # connection kept, and error 26 past the account's markets per connection; and a client that stops
 # reading dropped (error 25, close 1008) while a fast one on the same markets receives every
 # message (in lockstep with the writer: see feed_check.py slow), on a second feedd with a 256 KiB
@@ -174,8 +175,9 @@ wait_port "$port" 20
 run_checks heartbeat "ws://127.0.0.1:$port/v1/feed" "$KEY"
 check "the dead client's close is logged with its reason" 1 \
 	"$(grep -c 'closed: no pong for 3s' "$TEST_TMP/feedd3.log")"
-kill -TERM "$pid"
+FEEDD_PID=$pid run_checks shutdown "ws://127.0.0.1:$port/v1/feed" "$KEY"
 wait "$pid"
+check "shutdown with a client connected: exit 0" 0 "$?"
 
 echo "revoked key"
 "$TEST_BIN/kbook-admin" key revoke "${KEY:0:16}" >/dev/null
