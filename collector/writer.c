@@ -740,8 +740,9 @@ out:
 /*
  * Waits until commit_interval_us after the previous take: every commit costs Postgres the same
  * fixed work whatever its size (the COPY's set-up, the coverage update, the NOTIFY and feedd's read
- * after it, the WAL flush), and committing as soon as the last commit ended made ~500 small
- * commits a second under a light flow (Postgres at 75 % of a core for 10 000 changes a second).
+ * after it, the WAL flush), and committing as soon as the last commit ended made 949 small
+ * commits a second under a light flow (Postgres at 72 % of a core for 10 000 changes a second;
+ * 98 commits and 39 % with the default 10 ms).
  */
 static void
 pace(void)
@@ -750,7 +751,8 @@ pace(void)
 	int64_t now = kt_now(), wait = last + commit_interval_us - now;
 
 	if (wait > 0 && wait <= commit_interval_us) {
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(wait * 1000) };
+		struct timespec ts = { .tv_sec = (time_t)(wait / 1000000),
+		    .tv_nsec = (long)(wait % 1000000 * 1000) };
 
 		nanosleep(&ts, NULL);
 		now += wait;
