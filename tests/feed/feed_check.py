@@ -262,6 +262,29 @@ async def commands():
             f"{m['type']} {m['sid']} {m['seq']}")
 
 
+def raw_upgrade(rcvbuf=None):
+    """A websocket opened by hand (no library: nothing reads or answers pings for us), with the
+    given receive buffer. Returns the socket and the HTTP status of the answer."""
+    import base64
+    import os
+    import socket
+    host, _, rest = WS[len("ws://"):].partition("/")
+    h, _, port = host.partition(":")
+    sock = socket.socket()
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(10)
+    sock.connect((h, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nX-API-Key: {KEY}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    return sock, head.split(b" ")[1].decode()
+
+
 async def slow():
     """A client that stops reading after it subscribed is dropped; a fast one on the same markets
     gets everything. Deterministic by construction, whatever the machine's load: the writer runs
@@ -270,18 +293,8 @@ async def slow():
     far below KBOOK_FEEDD_SEND_MAX (256 KiB in t_feed_core); the slow client never reads (a 4 KiB
     receive buffer), so everything written, ~20 times its send buffer, piles up for it."""
     ids = market_ids()
-    import socket
-    host, port = WS.split("//")[1].split("/")[0].split(":")
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect((host, int(port)))
-    s.sendall((f"GET /v1/feed HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-               f"X-API-Key: {KEY}\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    out("slow client upgraded", "101", head.split(b" ")[1].decode())
+    s, status = raw_upgrade(rcvbuf=4096)
+    out("slow client upgraded", "101", status)
     frame = json.dumps({"id": 1, "cmd": "subscribe", "params": {
         "channels": ["orderbook_delta"], "market_tickers": TICKERS}}).encode()
     mask = b"\x01\x02\x03\x04"
@@ -414,26 +427,6 @@ async def reconnect():
                 out(f"{t}: book after the reconnect = API book", api_book(t, last_ts[t]), books[t].levels())
 
 
-def raw_upgrade():
-    """A websocket opened by hand (no library: nothing answers pings for us). Returns the socket."""
-    import base64
-    import os
-    import socket
-    host, _, rest = WS[len("ws://"):].partition("/")
-    h, _, port = host.partition(":")
-    sock = socket.create_connection((h, int(port)), timeout=10)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  f"Sec-WebSocket-Version: 13\r\nX-API-Key: {KEY}\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise RuntimeError(head.decode(errors="replace"))
-    return sock
-
-
 def raw_frames(sock, seconds):
     """The frames (opcode, payload) received within seconds, and whether the server closed."""
     sock.settimeout(0.2)
@@ -466,7 +459,9 @@ async def heartbeat():
     """KBOOK_FEEDD_PING_S=1: pings every second; a client that never answers is dropped after
     three periods without a pong, one that answers (python3-websockets does) stays."""
     async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
-        sock = await asyncio.to_thread(raw_upgrade)
+        sock, status = await asyncio.to_thread(raw_upgrade)
+        if status != "101":
+            raise RuntimeError(f"upgrade answered {status}")
         frames, closed = await asyncio.to_thread(raw_frames, sock, 3.5)
         pings = [f for f in frames if f[0] == 0x9]
         out("pings every second, body heartbeat", [True, True],
