@@ -89,6 +89,8 @@ jq -r --arg rate "$rate" --arg m0 "$m0" --arg m1 "$m1" --arg t0 "$t0" --arg t1 "
 	(($t1 | tonumber) - ($t0 | tonumber)) as $dt |
 	"| \(.subscribed) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load"
 echo
+jq -r '"Split at the collector'"'"'s receive time (the message'"'"'s top-level `ts`): sim to collector p50 \(.sim_to_collector_ms.p50) ms, p99 \(.sim_to_collector_ms.p99) ms; collector to client (group commit, NOTIFY, feedd'"'"'s read and fan-out, nginx, the client) p50 \(.collector_to_client_ms.p50) ms, p99 \(.collector_to_client_ms.p99) ms."' <<<"$load"
+echo
 # CPU of every process in the path over the window, % of one core (the machine has $(nproc))
 pct() { awk -v a="$1" -v b="$2" -v t0="$t0" -v t1="$tc1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) / hz / (t1 - t0) * 100 }'; }
 echo "CPU over the same window, % of one core ($(nproc) cores in all): Postgres $(pct "${cpu0[0]}" "${cpu1[0]}"),"

@@ -8,7 +8,9 @@
  *
  *   latency  receive time (CLOCK_REALTIME) minus the delta's msg.ts_ms, the exchange's time of
  *            the change: for kalshi-sim the instant it applied the change and queued the delta
- *            (ms, truncated: the figure overstates the latency by 0..1 ms);
+ *            (ms, truncated: the figure overstates the latency by 0..1 ms); split at the
+ *            message's top-level ts (the collector's receive time, us) into sim to collector
+ *            and collector to client (group commit, NOTIFY, feedd, nginx, this client);
  *   seq      per connection and sid, Kalshi's seq must go up by one: a jump counts the skipped
  *            messages as lost, a step back or a repeat counts as reordered;
  *   drops    connections closed by the server or never established; error messages (25 is the
@@ -39,6 +41,7 @@
 #define LOAD_SIDS 16
 #define LOAD_SUB_CHUNK 250
 #define LOAD_HIST 100000          /* 0.1 ms buckets up to 10 s */
+#define LOAD_BUCKET(us) ((us) / 100 < LOAD_HIST ? (us) / 100 : LOAD_HIST)
 
 struct load_conn {
 	struct lws *wsi;
@@ -67,9 +70,12 @@ static struct lws_context *ctx;
 static struct {
 	uint64_t msgs, deltas, snapshots, errors, err25, lost, reordered, refused, closed;
 	uint64_t hist[LOAD_HIST + 1];
+	uint64_t hist_up[LOAD_HIST + 1];   /* ts_ms to our ts: the sim's send, the collector's receive */
+	uint64_t hist_down[LOAD_HIST + 1]; /* our ts to the client: commit, NOTIFY, feedd, nginx */
 	uint64_t window_msgs, window_deltas;
 	int64_t lat_max_us;
 	int64_t sec_max_us, sec_deltas; /* this second's, for FEEDLOAD_DEBUG */
+	int64_t sec_max_up_us, sec_max_down_us;
 } st;
 static bool measuring, done;
 static lws_sorted_usec_list_t load_sul;
@@ -135,7 +141,7 @@ load_message(struct load_conn *c, const char *m)
 		return;
 	}
 	if (strncmp(type, "orderbook_delta", 15) == 0) {
-		int64_t ms = load_int(m, "\"ts_ms\":"), lat;
+		int64_t ms = load_int(m, "\"ts_ms\":"), ts = load_int(m, "\"ts\":"), lat, up, down;
 
 		st.deltas++;
 		if (!measuring || ms < 0)
@@ -149,7 +155,16 @@ load_message(struct load_conn *c, const char *m)
 		if (lat > st.sec_max_us)
 			st.sec_max_us = lat;
 		st.sec_deltas++;
-		st.hist[lat / 100 < LOAD_HIST ? lat / 100 : LOAD_HIST]++;
+		st.hist[LOAD_BUCKET(lat)]++;
+		/* the split at the collector's receive time (the message's top-level ts, in us) */
+		up = ts >= 0 && ts >= ms * 1000 ? ts - ms * 1000 : 0;
+		down = lat > up ? lat - up : 0;
+		st.hist_up[LOAD_BUCKET(up)]++;
+		st.hist_down[LOAD_BUCKET(down)]++;
+		if (up > st.sec_max_up_us)
+			st.sec_max_up_us = up;
+		if (down > st.sec_max_down_us)
+			st.sec_max_down_us = down;
 	}
 }
 
@@ -341,12 +356,12 @@ load_parse_url(const char *url)
 }
 
 static double
-load_quantile(double q, uint64_t total)
+load_quantile(const uint64_t *hist, double q, uint64_t total)
 {
 	uint64_t acc = 0;
 
 	for (int i = 0; i <= LOAD_HIST; i++) {
-		acc += st.hist[i];
+		acc += hist[i];
 		if (total > 0 && (double)acc >= q * (double)total)
 			return (i + 1) / 10.0;
 	}
@@ -390,9 +405,10 @@ load_tick(lws_sorted_usec_list_t *sul)
 		last_debug = now / 1000000;
 		fprintf(stderr, "kbook-feedload: started %d established %d subscribed %d refused %"
 		    PRIu64 " closed %" PRIu64 "; last second: %" PRId64 " deltas measured, latency max %"
-		    PRId64 " ms\n", next_conn, established, subscribed, st.refused, st.closed,
-		    st.sec_deltas, st.sec_max_us / 1000);
-		st.sec_max_us = st.sec_deltas = 0;
+		    PRId64 " ms (sim to collector %" PRId64 ", collector to client %" PRId64 ")\n",
+		    next_conn, established, subscribed, st.refused, st.closed, st.sec_deltas,
+		    st.sec_max_us / 1000, st.sec_max_up_us / 1000, st.sec_max_down_us / 1000);
+		st.sec_max_us = st.sec_deltas = st.sec_max_up_us = st.sec_max_down_us = 0;
 	}
 	if (t_start == 0)
 		t_start = now;
@@ -497,13 +513,18 @@ main(int argc, char **argv)
 	}
 	printf("{\"connections\":%d,\"established\":%d,\"subscribed\":%d,\"seconds\":%.1f,\"messages\":%" PRIu64
 	    ",\"msgs_per_s\":%.0f,\"deltas_per_s\":%.0f,\"latency_ms\":{\"p50\":%.1f,\"p99\":%.1f,"
-	    "\"p999\":%.1f,\"max\":%.1f},\"lost\":%" PRIu64 ",\"reordered\":%" PRIu64
+	    "\"p999\":%.1f,\"max\":%.1f},\"sim_to_collector_ms\":{\"p50\":%.1f,\"p99\":%.1f},"
+	    "\"collector_to_client_ms\":{\"p50\":%.1f,\"p99\":%.1f},\"lost\":%" PRIu64 ",\"reordered\":%" PRIu64
 	    ",\"errors\":%" PRIu64 ",\"error25\":%" PRIu64 ",\"refused\":%" PRIu64
 	    ",\"closed_by_server\":%" PRIu64 ",\"snapshots\":%" PRIu64 "}\n",
 	    n_conns, established, subscribed, secs, st.window_msgs,
 	    (double)st.window_msgs / secs, (double)st.window_deltas / secs,
-	    load_quantile(0.5, st.window_deltas), load_quantile(0.99, st.window_deltas),
-	    load_quantile(0.999, st.window_deltas), (double)st.lat_max_us / 1000.0, st.lost, st.reordered,
+	    load_quantile(st.hist, 0.5, st.window_deltas), load_quantile(st.hist, 0.99, st.window_deltas),
+	    load_quantile(st.hist, 0.999, st.window_deltas), (double)st.lat_max_us / 1000.0,
+	    load_quantile(st.hist_up, 0.5, st.window_deltas),
+	    load_quantile(st.hist_up, 0.99, st.window_deltas),
+	    load_quantile(st.hist_down, 0.5, st.window_deltas),
+	    load_quantile(st.hist_down, 0.99, st.window_deltas), st.lost, st.reordered,
 	    st.errors, st.err25, st.refused, st.closed, st.snapshots);
 	lws_context_destroy(ctx);
 	ev_loop_destroy(loop);
