@@ -80,6 +80,8 @@ struct feed_conn {
 	int64_t last_rx;             /* kt_now() of the last frame or pong from the client */
 	int64_t next_charge;         /* when the next market-period charge is due */
 	bool ping_due;
+	bool flush_pending;          /* on send.c's list of connections to write */
+	struct feed_conn *flush_next;
 	int close_code;              /* != 0: close with this code once the queue is sent */
 	char close_reason[96];
 };
@@ -114,11 +116,19 @@ size_t feed_auth_key_conns(int64_t key_id);
 
 /* ---- send.c: per-connection send queue ------------------------------------------------------- */
 /*
- * Queues a copy of the len bytes at text for c and asks for a WRITEABLE callback. When the queue
- * would pass KBOOK_FEEDD_SEND_MAX the client is too slow: the queue is dropped, error 25 is queued
- * alone, and the connection closes after it. Returns 0, or -1 when c is closing.
+ * Queues a copy of the len bytes at text for c, to be written by the next feed_send_flush. When
+ * the queue would pass KBOOK_FEEDD_SEND_MAX the client is too slow: the queue is dropped, error 25
+ * is queued alone, and the connection closes after it. Returns 0, or -1 when c is closing.
  */
 int feed_send(struct feed_conn *c, const char *text, size_t len);
+/* feed_send of one message made of a (alen bytes) followed by b (blen bytes). */
+int feed_send2(struct feed_conn *c, const char *a, size_t alen, const char *b, size_t blen);
+/*
+ * Writes what was queued since the last call, for every connection, straight away (one send()
+ * each); a connection that is closing or whose earlier write lws still holds in part waits for
+ * its WRITEABLE callback instead. Run by the event loop before each wait (main.c).
+ */
+void feed_send_flush(void);
 /* Writes the head of c's queue (one lws_write); returns -1 to close the connection. */
 int feed_send_writeable(struct feed_conn *c);
 /* Marks c to close with code and reason after its queue; asks for WRITEABLE. */
@@ -200,11 +210,22 @@ struct feed_base {
  */
 int feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out);
 /*
- * Renders a message of subscription s (taking its next seq) into a malloc'd string: a row, or
- * (row NULL) the snapshot of book at pos. Caller frees. NULL when out of memory.
+ * A message is rendered in two parts: the body, the same for every subscription that gets the row
+ * (from the row's "ts" on), rendered once, and each subscription's head (type, sid, seq).
  */
-char *feed_stream_render(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
-    const struct book *book, int64_t pos, size_t *len);
+struct feed_body {
+	const char *type; /* orderbook_snapshot, orderbook_delta or gap */
+	char *text;       /* malloc'd: ,"ts":...,"msg":{...}} */
+	size_t len;
+};
+/* Renders the body of a row, or (row NULL) of the snapshot of book at pos. Returns 0 or -1 (out
+ * of memory). The caller frees out->text. */
+int feed_stream_body(const struct feed_market *m, const struct feed_row *row, const struct book *book,
+    int64_t pos, struct feed_body *out);
+/* Writes the head of s's next message (taking its next seq) into buf; returns its length, 0 when
+ * cap is too small. */
+size_t feed_stream_head(struct feed_sub *s, const struct feed_body *body, char *buf, size_t cap);
+#define FEED_HEAD_MAX 96
 
 /* ---- subs.c: commands and subscriptions ------------------------------------------------------ */
 /* Executes one command frame from c. */

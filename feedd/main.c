@@ -7,7 +7,8 @@
  * Postgres and retries reads that failed.
  *
  * The loop is libev's (epoll) through lws's event-lib support, not lws's own poll(), which scans
- * every descriptor at each wake-up: with a thousand clients that was a sixth of feedd's CPU.
+ * every descriptor at each wake-up: with a thousand clients that was a sixth of feedd's CPU. A
+ * prepare watcher, run before each wait, writes what the last pass queued (send.c).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -30,8 +31,19 @@ static lws_sorted_usec_list_t feed_tick_sul;
 static int64_t feed_stop_deadline;
 static bool feed_done;
 static struct ev_loop *feed_loop;
+static ev_prepare feed_flush_w;
 
 #define FEED_STOP_GRACE_US INT64_C(3000000)
+
+/* Before each wait of the loop: writes the messages queued during this pass. */
+static void
+feed_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	feed_send_flush();
+}
 
 static void
 feed_on_signal(int sig)
@@ -149,6 +161,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_info("listening on %s", cfg.feedd_listen);
+	ev_prepare_init(&feed_flush_w, feed_on_prepare);
+	ev_prepare_start(feed_loop, &feed_flush_w);
 	/* a signal is seen by the one-second tick, which then runs every 100 ms until the end */
 	lws_sul_schedule(feed_ctx, 0, &feed_tick_sul, feed_tick, LWS_US_PER_SEC);
 	ev_run(feed_loop, 0);

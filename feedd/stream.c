@@ -371,24 +371,23 @@ feed_render_side(FILE *f, const struct book *b, enum book_side side, const char 
 	free(lv);
 }
 
-char *
-feed_stream_render(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
-    const struct book *book, int64_t pos, size_t *len)
+int
+feed_stream_body(const struct feed_market *m, const struct feed_row *row, const struct book *book,
+    int64_t pos, struct feed_body *out)
 {
-	char *buf = NULL, p[FX_BUFSZ], d[FX_BUFSZ], t[KT_BUFSZ];
-	FILE *f = open_memstream(&buf, len);
-	const char *type;
+	char p[FX_BUFSZ], d[FX_BUFSZ], t[KT_BUFSZ];
+	FILE *f;
 
-	if (f == NULL)
-		return NULL;
+	out->text = NULL;
+	if ((f = open_memstream(&out->text, &out->len)) == NULL)
+		return -1;
 	if (row != NULL && row->kind == FEED_K_SNAPSHOT)
 		book = row->book;
 	if (row != NULL)
 		pos = row->pos;
-	type = row == NULL || row->kind == FEED_K_SNAPSHOT ? "orderbook_snapshot" :
+	out->type = row == NULL || row->kind == FEED_K_SNAPSHOT ? "orderbook_snapshot" :
 	    row->kind == FEED_K_DELTA ? "orderbook_delta" : "gap";
-	fprintf(f, "{\"type\":\"%s\",\"sid\":%lld,\"seq\":%lld,\"ts\":%lld,\"msg\":{\"market_ticker\":",
-	    type, (long long)s->sid, (long long)++s->seq, (long long)FEED_POS_TS(pos));
+	fprintf(f, ",\"ts\":%lld,\"msg\":{\"market_ticker\":", (long long)FEED_POS_TS(pos));
 	feed_json_str(f, m->ticker);
 	if (row == NULL || row->kind == FEED_K_SNAPSHOT) {
 		feed_render_side(f, book, BOOK_YES, "yes_dollars_fp");
@@ -416,8 +415,18 @@ feed_stream_render(struct feed_sub *s, const struct feed_market *m, const struct
 	}
 	fputs("}}", f);
 	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
+		free(out->text);
+		out->text = NULL;
+		return -1;
 	}
-	return buf;
+	return 0;
+}
+
+size_t
+feed_stream_head(struct feed_sub *s, const struct feed_body *body, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "{\"type\":\"%s\",\"sid\":%lld,\"seq\":%lld", body->type,
+	    (long long)s->sid, (long long)++s->seq);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

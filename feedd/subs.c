@@ -146,29 +146,54 @@ feed_subs_free(struct feed_conn *c)
 		feed_subs_drop(c, c->subs);
 }
 
+/* Sends the message of s made of its next head and body. */
+static void
+feed_subs_send_body(struct feed_sub *s, const struct feed_body *body)
+{
+	char head[FEED_HEAD_MAX];
+	size_t n = feed_stream_head(s, body, head, sizeof(head));
+
+	if (n == 0) {
+		feed_send_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "message too long");
+		return;
+	}
+	(void)feed_send2(s->conn, head, n, body->text, body->len);
+}
+
 /* Sends one message of s: a row, or (row NULL) the snapshot book at pos. */
 static void
 feed_subs_emit(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
     const struct book *book, int64_t pos)
 {
-	size_t len;
-	char *msg;
+	struct feed_body body;
 
 	if (s->conn->close_code != 0)
 		return;
-	if ((msg = feed_stream_render(s, m, row, book, pos, &len)) == NULL) {
+	if (feed_stream_body(m, row, book, pos, &body) != 0) {
 		feed_send_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
 		return;
 	}
-	(void)feed_send(s->conn, msg, len);
-	free(msg);
+	feed_subs_send_body(s, &body);
+	free(body.text);
 }
 
 void
 feed_subs_fanout(struct feed_market *m, const struct feed_row *row)
 {
+	struct feed_body body;
+
+	if (m->n_subs == 0)
+		return;
+	if (feed_stream_body(m, row, NULL, 0, &body) != 0) {
+		for (size_t i = 0; i < m->n_subs; i++)
+			feed_send_close(m->subs[i]->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+			    "out of memory");
+		return;
+	}
 	for (size_t i = 0; i < m->n_subs; i++)
-		feed_subs_emit(m->subs[i], m, row, NULL, 0);
+		if (m->subs[i]->conn->close_code == 0)
+			feed_subs_send_body(m->subs[i], &body);
+	free(body.text);
 }
 
 /* Postgres array literal of the command's tickers (caller frees). */
