@@ -58,10 +58,12 @@ until grep -q 'measuring' "$tmp/load.err" 2>/dev/null || ! kill -0 "$lpid" 2>/de
 t0=$(date +%s.%N); k0=$(cpu_ticks); m0=$(fmetric kbook_feed_messages_sent_total); rss1=$(rss)
 read -r -a cpu0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
 l0=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); cm0=$(cmetric kbook_collector_commits_total)
+cs0=$(cmetric kbook_collector_commit_seconds_sum)
 s0=$(fmetric kbook_feed_slow_drops_total)
 # the other processes' CPU is sampled while the client still measures (it exits at the end)
 sleep "$((seconds - 1))"
 l1=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); kc1=$(cpu_ticks); cm1=$(cmetric kbook_collector_commits_total)
+cs1=$(cmetric kbook_collector_commit_seconds_sum)
 read -r -a cpu1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
 tc1=$(date +%s.%N)
 wait "$lpid"
@@ -96,6 +98,7 @@ pct() { awk -v a="$1" -v b="$2" -v t0="$t0" -v t1="$tc1" -v hz="$hz" 'BEGIN { pr
 echo "CPU over the same window, % of one core ($(nproc) cores in all): Postgres $(pct "${cpu0[0]}" "${cpu1[0]}"),"
 echo "nginx $(pct "${cpu0[1]}" "${cpu1[1]}"), kbook-feedd $(pct "$k0" "$kc1"), kbook-collector $(pct "${cpu0[2]}" "${cpu1[2]}"),"
 echo "kalshi-sim $(pct "${cpu0[3]}" "${cpu1[3]}"), the load client $(pct "$l0" "$l1"). The collector committed"
-echo "$(awk -v a="$cm0" -v b="$cm1" -v t0="$t0" -v t1="$tc1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }') transactions a second (KBOOK_COLLECTOR_COMMIT_MS ${KBOOK_COLLECTOR_COMMIT_MS:-10})."
+echo "$(awk -v a="$cm0" -v b="$cm1" -v t0="$t0" -v t1="$tc1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }') transactions a second (KBOOK_COLLECTOR_COMMIT_MS ${KBOOK_COLLECTOR_COMMIT_MS:-10}), each"
+echo "taking $(awk -v a="$cs0" -v b="$cs1" -v c="$cm0" -v d="$cm1" 'BEGIN { printf "%.1f", (d > c ? (b - a) / (d - c) * 1000 : 0) }') ms on average to write and commit."
 echo
 echo "Raw: \`$load\`"
