@@ -99,6 +99,7 @@ echo "CPU over the same window, % of one core ($(nproc) cores in all): Postgres 
 echo "nginx $(pct "${cpu0[1]}" "${cpu1[1]}"), kbook-feedd $(pct "$k0" "$kc1"), kbook-collector $(pct "${cpu0[2]}" "${cpu1[2]}"),"
 echo "kalshi-sim $(pct "${cpu0[3]}" "${cpu1[3]}"), the load client $(pct "$l0" "$l1"). The collector committed"
 echo "$(awk -v a="$cm0" -v b="$cm1" -v t0="$t0" -v t1="$tc1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }') transactions a second (KBOOK_COLLECTOR_COMMIT_MS ${KBOOK_COLLECTOR_COMMIT_MS:-10}), each"
-echo "taking $(awk -v a="$cs0" -v b="$cs1" -v c="$cm0" -v d="$cm1" 'BEGIN { printf "%.1f", (d > c ? (b - a) / (d - c) * 1000 : 0) }') ms on average to write and commit."
+cmax=$(cmetric kbook_collector_commit_seconds_max)
+echo "taking $(awk -v a="$cs0" -v b="$cs1" -v c="$cm0" -v d="$cm1" 'BEGIN { printf "%.1f", (d > c ? (b - a) / (d - c) * 1000 : 0) }') ms on average to write and commit (the longest since the start: $(awk -v m="$cmax" 'BEGIN { printf "%.0f", m * 1000 }') ms)."
 echo
 echo "Raw: \`$load\`"
