@@ -18,9 +18,9 @@ enum { ST_BOOK, ST_DELTAS, ST_PAGE, ST__COUNT };
 
 static const char *const tmpl[ST__COUNT] = {
 	[ST_BOOK] =
-	"SELECT " RECON_AT_COLS ", d.rows" RECON_AT_FROM(CPART)
-	" LEFT JOIN LATERAL (SELECT string_agg(kb_us(x.ts) || ',' || x.side || ',' || x.price || ','"
-	"   || x.delta, ';' ORDER BY x.ts) AS rows FROM " PART " x"
+	"SELECT " RECON_AT_COLS ", d.rows, kb_us(d.last)" RECON_AT_FROM(CPART)
+	" LEFT JOIN LATERAL (SELECT string_agg(x.side || ',' || x.price || ',' || x.delta, ';'"
+	"   ORDER BY x.ts) AS rows, max(x.ts) AS last FROM " PART " x"
 	"   WHERE c.ts >= $3::timestamptz AND x.market_id = m.id AND x.ts > c.ts"
 	"   AND x.ts <= $2::timestamptz) d ON true"
 	" WHERE m.ticker = $1",

@@ -29,10 +29,10 @@ int64_t daypart_day(int64_t us);
  * In one statement, the market named params[0], its latest checkpoint at or before the instant
  * `at` (params[1], text) within at's month (columns 5-10 NULL when the month has none before at:
  * the caller must then look in the parent when the market's coverage began before at), the gap
- * that covers at, and the deltas after that checkpoint up to at
- * as text "ts,side,price,delta;..." in ts order, in column 14: NULL when there is none or when the
- * checkpoint is before the day of at (params[2] is that day's start as text; the caller must then
- * read the deltas from the parent). Columns 0-13 are recon.c's q_at. Returns the result (caller
+ * that covers at, and the deltas after that checkpoint up to at as text "side,price,delta;..."
+ * in ts order in column 14, with the last one's ts (us) in column 15: NULL when there is none or
+ * when the checkpoint is before the day of at (params[2] is that day's start as text; the caller
+ * must then read the deltas from the parent). Columns 0-13 are recon.c's q_at. Returns the result (caller
  * PQclears), or NULL with *fallback true when the day has no partition, or its month no
  * checkpoint partition (use the parent's statements), or NULL with *fallback false on a database
  * error.

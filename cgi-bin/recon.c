@@ -152,13 +152,17 @@ out:
 	return rc;
 }
 
-/* Applies "ts,side,price,delta;..." (daypart_book's column) to st. */
+/* Applies the rows of daypart_book's columns (at col: "side,price,delta;..." and the last
+ * row's ts) to st. */
 static void
-apply_rows(const char *p, struct recon_state *st)
+apply_rows(const PGresult *res, int col, struct recon_state *st)
 {
 	bool broken = false;
+	long n = book_apply_text(st->book, PQgetvalue(res, 0, col), &broken);
 
-	st->deltas_applied += book_apply_text(st->book, p, &st->last_change, &broken);
+	st->deltas_applied += n;
+	if (n > 0)
+		st->last_change = val_i64(res, 0, col + 1);
 	if (broken)
 		st->inconsistent = true;
 }
@@ -239,7 +243,7 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 	if (load_checkpoint_row(res, 0, 5, m->id, st) != 0)
 		goto out;
 	if (whole_day && daypart_day(st->checkpoint_ts) == daypart_day(at))
-		apply_rows(PQgetvalue(res, 0, 14), st);
+		apply_rows(res, 14, st);
 	else if (apply_deltas(db, m->id, at, st) != 0)
 		goto out;
 	rc = 1;

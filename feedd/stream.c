@@ -75,9 +75,9 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
 /*
  * The book of each market of $1 at the instant of $2 (us), as recon.c's: the latest checkpoint
  * at or before it, the gap covering it, and the deltas after the checkpoint up to it as text
- * "ts,side,price,delta;..." in ts order (lib/book's book_apply_text). One query for a whole subscribe: three per market held the
- * event loop ~1 ms a market, so a burst of subscribes kept handshakes waiting past clients'
- * timeouts.
+ * "side,price,delta;..." in ts order (lib/book's book_apply_text). One query for a whole
+ * subscribe: three per market held the event loop ~1 ms a market, so a burst of subscribes kept
+ * handshakes waiting past clients' timeouts.
  */
 static struct db_stmt q_books = DB_STMT("feed_books",
     "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
@@ -88,8 +88,7 @@ static struct db_stmt q_books = DB_STMT("feed_books",
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = u.id AND gp.start_ts <= kb_ts(u.at)"
     "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts(u.at) OR gp.start_ts >= c.ts)"
     "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
-    " LEFT JOIN LATERAL (SELECT string_agg(kb_us(x.ts) || ',' || x.side || ',' || x.price || ','"
-    "   || x.delta, ';'"
+    " LEFT JOIN LATERAL (SELECT string_agg(x.side || ',' || x.price || ',' || x.delta, ';'"
     "   ORDER BY x.ts) AS rows FROM book_deltas x WHERE x.market_id = u.id AND x.ts > c.ts"
     "   AND x.ts <= kb_ts(u.at)) d ON true"
     " ORDER BY u.i", 2);
@@ -305,7 +304,6 @@ feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out
 	    PQntuples(res) != (int)n)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		int64_t last = 0;
 		bool broken = false;
 		int r = (int)i;
 
@@ -323,7 +321,7 @@ feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out
 			log_errorx("market %lld: malformed checkpoint", (long long)ms[i]->id);
 			goto out;
 		}
-		(void)book_apply_text(out[i].book, PQgetvalue(res, r, 8), &last, &broken);
+		(void)book_apply_text(out[i].book, PQgetvalue(res, r, 8), &broken);
 	}
 	rc = 0;
 out:

@@ -573,27 +573,26 @@ book_strerror(enum book_err err)
 }
 
 long
-book_apply_text(struct book *b, const char *p, int64_t *last, bool *broken)
+book_apply_text(struct book *b, const char *p, bool *broken)
 {
 	long n = 0;
 
 	while (*p != '\0') {
-		int64_t v[4];
+		int64_t v[3];
 		char *e = NULL;
 
-		/* four integers: three followed by ',', the last by ';' or the end */
-		for (int k = 0; k < 4; k++) {
+		/* three integers: two followed by ',', the last by ';' or the end */
+		for (int k = 0; k < 3; k++) {
 			bool sep;
 
 			v[k] = strtoll(p, &e, 10);
-			sep = k < 3 ? *e == ',' : *e == ';' || *e == '\0';
+			sep = k < 2 ? *e == ',' : *e == ';' || *e == '\0';
 			if (e == p || !sep)
 				return n;
-			p = k < 3 ? e + 1 : e;
+			p = k < 2 ? e + 1 : e;
 		}
-		if (book_apply_delta(b, v[1] == 0 ? BOOK_YES : BOOK_NO, v[2], v[3]) != BOOK_OK)
+		if (book_apply_delta(b, v[0] == 0 ? BOOK_YES : BOOK_NO, v[1], v[2]) != BOOK_OK)
 			*broken = true;
-		*last = v[0];
 		n++;
 		if (*p == ';')
 			p++;

@@ -51,12 +51,13 @@ enum book_err book_apply_snapshot(struct book *b, const struct book_level *yes, 
 enum book_err book_apply_delta(struct book *b, enum book_side side, int64_t price, int64_t delta);
 
 /*
- * Applies rows "ts,side,price,delta;ts,side,price,delta..." (book_deltas rows aggregated as text
- * in ts order by a query; side 0 YES, 1 NO) in order. Returns the number of rows read; *last is
- * the ts of the last row (unchanged when none), *broken is set when a delta was refused (a level
- * would go below zero). Reading stops at the first malformed row.
+ * Applies rows "side,price,delta;side,price,delta..." (book_deltas rows aggregated as text in ts
+ * order by a query; side 0 YES, 1 NO) in order. Returns the number of rows read; *broken is set
+ * when a delta was refused (a level would go below zero). Reading stops at the first malformed
+ * row. (The rows carry no ts: turning each row's timestamp into text was a third of the query's
+ * aggregation; the queries return the last one, max(ts), on its own.)
  */
-long book_apply_text(struct book *b, const char *p, int64_t *last, bool *broken);
+long book_apply_text(struct book *b, const char *p, bool *broken);
 
 /* The resting size at price on side, 0 when there is no level. */
 int64_t book_size_at(const struct book *b, enum book_side side, int64_t price);

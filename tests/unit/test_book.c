@@ -578,39 +578,35 @@ test_book_random_vs_model(void)
 	book_free(b);
 }
 
-/* Rows as a query aggregates them: applied in order, the last ts kept, malformed text stops. */
+/* Rows as a query aggregates them: applied in order, malformed text stops. */
 static void
 test_book_apply_text(void)
 {
 	struct book *b = book_new(DOLLAR);
-	int64_t last = -1;
 	bool broken = false;
 
 	CU_ASSERT_FATAL(b != NULL);
-	CU_ASSERT_EQUAL(book_apply_text(b, "", &last, &broken), 0);
-	CU_ASSERT_EQUAL(last, -1);
-	CU_ASSERT_EQUAL(book_apply_text(b, "10,0,450000,1300;11,1,510000,47;12,0,450000,-300", &last,
-	    &broken), 3);
-	CU_ASSERT_EQUAL(last, 12);
+	CU_ASSERT_EQUAL(book_apply_text(b, "", &broken), 0);
+	CU_ASSERT_EQUAL(book_apply_text(b, "0,450000,1300;1,510000,47;0,450000,-300", &broken), 3);
 	CU_ASSERT_FALSE(broken);
 	CU_ASSERT_EQUAL(book_size_at(b, BOOK_YES, 450000), 1000);
 	CU_ASSERT_EQUAL(book_size_at(b, BOOK_NO, 510000), 47);
 	/* a trailing separator ends the text */
-	CU_ASSERT_EQUAL(book_apply_text(b, "13,1,510000,3;", &last, &broken), 1);
+	CU_ASSERT_EQUAL(book_apply_text(b, "1,510000,3;", &broken), 1);
 	CU_ASSERT_EQUAL(book_size_at(b, BOOK_NO, 510000), 50);
 	/* a level driven below zero is refused and flagged; the rows after it still apply */
-	CU_ASSERT_EQUAL(book_apply_text(b, "14,1,510000,-51;15,1,520000,5", &last, &broken), 2);
+	CU_ASSERT_EQUAL(book_apply_text(b, "1,510000,-51;1,520000,5", &broken), 2);
 	CU_ASSERT_TRUE(broken);
-	CU_ASSERT_EQUAL(last, 15);
 	CU_ASSERT_EQUAL(book_size_at(b, BOOK_NO, 510000), 50);
+	CU_ASSERT_EQUAL(book_size_at(b, BOOK_NO, 520000), 5);
 	/* malformed: reading stops before the bad row */
 	broken = false;
-	CU_ASSERT_EQUAL(book_apply_text(b, "16,0,1000,1;17,0,2000", &last, &broken), 1);
-	CU_ASSERT_EQUAL(last, 16);
-	CU_ASSERT_EQUAL(book_apply_text(b, "x,0,1000,1", &last, &broken), 0);
-	CU_ASSERT_EQUAL(book_apply_text(b, "18,0,1000,1,5", &last, &broken), 0);
-	CU_ASSERT_EQUAL(book_apply_text(b, "18;0,1000,1", &last, &broken), 0);
-	CU_ASSERT_EQUAL(last, 16);
+	CU_ASSERT_EQUAL(book_apply_text(b, "0,1000,1;0,2000", &broken), 1);
+	CU_ASSERT_EQUAL(book_size_at(b, BOOK_YES, 1000), 1);
+	CU_ASSERT_EQUAL(book_apply_text(b, "x,1000,1", &broken), 0);
+	CU_ASSERT_EQUAL(book_apply_text(b, "0,1000,1,5", &broken), 0);
+	CU_ASSERT_EQUAL(book_apply_text(b, "0;1000,1", &broken), 0);
+	CU_ASSERT_EQUAL(book_size_at(b, BOOK_YES, 1000), 1);
 	CU_ASSERT_FALSE(broken);
 	book_free(b);
 }
