@@ -50,26 +50,52 @@ fmetric() { curl -s --unix-socket "$tmp/stack/run/feed.sock" http://feedd/metric
 rss() { awk '/VmRSS/ {print $2}' "/proc/$fpid/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$fpid/stat"; }
 hz=$(getconf CLK_TCK)
-rss0=$(rss)
-"$bin/kbook-feedload" --url "ws://127.0.0.1:$http_port/v1/feed" --key "$key" --tickers "$tmp/tickers" \
-	--conns "$conns" --per 10 --all 1 --warmup "$warmup" --seconds "$seconds" >"$tmp/load.json" 2>"$tmp/load.err" &
-lpid=$!
-until grep -q 'measuring' "$tmp/load.err" 2>/dev/null || ! kill -0 "$lpid" 2>/dev/null; do sleep 0.1; done
-t0=$(date +%s.%N); k0=$(cpu_ticks); m0=$(fmetric kbook_feed_messages_sent_total); rss1=$(rss)
-read -r -a cpu0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
-l0=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); cm0=$(cmetric kbook_collector_commits_total)
-cs0=$(cmetric kbook_collector_commit_seconds_sum)
-s0=$(fmetric kbook_feed_slow_drops_total)
-# the other processes' CPU is sampled while the client still measures (it exits at the end)
-sleep "$((seconds - 1))"
-l1=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); kc1=$(cpu_ticks); cm1=$(cmetric kbook_collector_commits_total)
-cs1=$(cmetric kbook_collector_commit_seconds_sum)
-read -r -a cpu1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
-tc1=$(date +%s.%N)
-wait "$lpid"
-t1=$(date +%s.%N); k1=$(cpu_ticks); m1=$(fmetric kbook_feed_messages_sent_total)
-s1=$(fmetric kbook_feed_slow_drops_total)
-load=$(cat "$tmp/load.json")
+# measure N: one run of the load client (new connections, warm-up, measurement); writes run N's
+# table row, its notes and its raw JSON to $tmp/row.N, $tmp/notes.N and $tmp/load.N.json
+measure() {
+	local n=$1 rss0 rss1 lpid t0 t1 tc1 k0 k1 kc1 m0 m1 l0 l1 cm0 cm1 cs0 cs1 s0 s1 cmax load
+	local -a cpu0 cpu1
+	rss0=$(rss)
+	"$bin/kbook-feedload" --url "ws://127.0.0.1:$http_port/v1/feed" --key "$key" --tickers "$tmp/tickers" \
+		--conns "$conns" --per 10 --all 1 --warmup "$warmup" --seconds "$seconds" --seed "$n" \
+		>"$tmp/load.$n.json" 2>"$tmp/load.$n.err" &
+	lpid=$!
+	until grep -q 'measuring' "$tmp/load.$n.err" 2>/dev/null || ! kill -0 "$lpid" 2>/dev/null; do sleep 0.1; done
+	t0=$(date +%s.%N); k0=$(cpu_ticks); m0=$(fmetric kbook_feed_messages_sent_total); rss1=$(rss)
+	read -r -a cpu0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
+	l0=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); cm0=$(cmetric kbook_collector_commits_total)
+	cs0=$(cmetric kbook_collector_commit_seconds_sum)
+	s0=$(fmetric kbook_feed_slow_drops_total)
+	# the other processes' CPU is sampled while the client still measures (it exits at the end)
+	sleep "$((seconds - 1))"
+	l1=$(awk '{print $14 + $15}' "/proc/$lpid/stat"); kc1=$(cpu_ticks); cm1=$(cmetric kbook_collector_commits_total)
+	cs1=$(cmetric kbook_collector_commit_seconds_sum)
+	read -r -a cpu1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack" pg nginx collector sim)
+	tc1=$(date +%s.%N)
+	wait "$lpid"
+	t1=$(date +%s.%N); k1=$(cpu_ticks); m1=$(fmetric kbook_feed_messages_sent_total)
+	s1=$(fmetric kbook_feed_slow_drops_total)
+	cmax=$(cmetric kbook_collector_commit_seconds_max)
+	load=$(cat "$tmp/load.$n.json")
+	jq -r --arg n "$n" --arg rate "$rate" --arg m0 "$m0" --arg m1 "$m1" --arg t0 "$t0" --arg t1 "$t1" \
+		--arg k0 "$k0" --arg k1 "$k1" --arg hz "$hz" --arg rss0 "$rss0" --arg rss1 "$rss1" --arg s "$((s1 - s0))" '
+		(($t1 | tonumber) - ($t0 | tonumber)) as $dt |
+		"| \($n) | \(.subscribed) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.collector_to_client_ms.p50) / \(.collector_to_client_ms.p99) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load" >"$tmp/row.$n"
+	# CPU of every process in the path over the window, % of one core
+	pct() { awk -v a="$1" -v b="$2" -v t0="$t0" -v t1="$tc1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) / hz / (t1 - t0) * 100 }'; }
+	{
+		echo "- Run $n: CPU over the window, % of one core: Postgres $(pct "${cpu0[0]}" "${cpu1[0]}"),"
+		echo "  nginx $(pct "${cpu0[1]}" "${cpu1[1]}"), kbook-feedd $(pct "$k0" "$kc1"), kbook-collector $(pct "${cpu0[2]}" "${cpu1[2]}"),"
+		echo "  kalshi-sim $(pct "${cpu0[3]}" "${cpu1[3]}"), the load client $(pct "$l0" "$l1"). The collector committed"
+		echo "  $(awk -v a="$cm0" -v b="$cm1" -v t0="$t0" -v t1="$tc1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }') transactions a second, each taking $(awk -v a="$cs0" -v b="$cs1" -v c="$cm0" -v d="$cm1" 'BEGIN { printf "%.1f", (d > c ? (b - a) / (d - c) * 1000 : 0) }') ms on average to write and commit"
+		echo "  (the longest since the collector started: $(awk -v m="$cmax" 'BEGIN { printf "%.0f", m * 1000 }') ms). Sim to collector p50 $(jq -r .sim_to_collector_ms.p50 <<<"$load") ms, p99 $(jq -r .sim_to_collector_ms.p99 <<<"$load") ms."
+	} >"$tmp/notes.$n"
+}
+
+runs=${BENCH_FEED_RUNS:-3}
+for n in $(seq 1 "$runs"); do
+	measure "$n"
+done
 curl -s -X POST "http://127.0.0.1:$sim_port/_sim/flow?rate=0" >/dev/null
 
 echo "## Live feed: end-to-end latency (sim -> collector -> Postgres -> feedd -> nginx -> client)"
@@ -84,22 +110,15 @@ echo "delta's \`ts_ms\`, the sim's clock when it applied the change and queued t
 echo "truncated: the figures overstate by 0..1 ms); it spans the sim's send, the collector's receive,"
 echo "its group commit and NOTIFY, feedd's read and fan-out, nginx and the client."
 echo
-echo "| connections subscribed | deltas/s into the sim | messages/s received | messages/s sent by feedd | latency p50 ms | p99 ms | p99.9 ms | max ms | lost (seq gaps) | reordered | dropped connections | slow drops | feedd CPU (% of a core) | feedd RSS MB | feedd memory per connection KB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-jq -r --arg rate "$rate" --arg m0 "$m0" --arg m1 "$m1" --arg t0 "$t0" --arg t1 "$t1" --arg k0 "$k0" \
-	--arg k1 "$k1" --arg hz "$hz" --arg rss0 "$rss0" --arg rss1 "$rss1" --arg s "$((s1 - s0))" '
-	(($t1 | tonumber) - ($t0 | tonumber)) as $dt |
-	"| \(.subscribed) of \(.connections) | \($rate) | \(.msgs_per_s) | \(((($m1 | tonumber) - ($m0 | tonumber)) / $dt) | floor) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.p999) | \(.latency_ms.max) | \(.lost) | \(.reordered) | \(.refused + .closed_by_server) | \($s) | \(((($k1 | tonumber) - ($k0 | tonumber)) / ($hz | tonumber) / $dt * 100) | floor) | \((($rss1 | tonumber) / 1024) | floor) | \(((($rss1 | tonumber) - ($rss0 | tonumber)) / .connections) | . * 10 | floor / 10) |"' <<<"$load"
+echo "$runs runs one after the other on the same stack, each with new connections (and its own random"
+echo "choice of markets). **collector to client** splits the latency at the collector's receive time (the"
+echo "message's top-level \`ts\`): group commit, NOTIFY, feedd's read and fan-out, nginx and the client."
+echo "The collector commits at most every KBOOK_COLLECTOR_COMMIT_MS (${KBOOK_COLLECTOR_COMMIT_MS:-10} ms)."
 echo
-jq -r '"Split at the collector'"'"'s receive time (the message'"'"'s top-level `ts`): sim to collector p50 \(.sim_to_collector_ms.p50) ms, p99 \(.sim_to_collector_ms.p99) ms; collector to client (group commit, NOTIFY, feedd'"'"'s read and fan-out, nginx, the client) p50 \(.collector_to_client_ms.p50) ms, p99 \(.collector_to_client_ms.p99) ms."' <<<"$load"
+echo "| run | connections subscribed | deltas/s into the sim | messages/s received | messages/s sent by feedd | latency p50 ms | p99 ms | p99.9 ms | max ms | collector to client p50 / p99 ms | lost (seq gaps) | reordered | dropped connections | slow drops | feedd CPU (% of a core) | feedd RSS MB | feedd memory per connection KB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+for n in $(seq 1 "$runs"); do cat "$tmp/row.$n"; done
 echo
-# CPU of every process in the path over the window, % of one core (the machine has $(nproc))
-pct() { awk -v a="$1" -v b="$2" -v t0="$t0" -v t1="$tc1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) / hz / (t1 - t0) * 100 }'; }
-echo "CPU over the same window, % of one core ($(nproc) cores in all): Postgres $(pct "${cpu0[0]}" "${cpu1[0]}"),"
-echo "nginx $(pct "${cpu0[1]}" "${cpu1[1]}"), kbook-feedd $(pct "$k0" "$kc1"), kbook-collector $(pct "${cpu0[2]}" "${cpu1[2]}"),"
-echo "kalshi-sim $(pct "${cpu0[3]}" "${cpu1[3]}"), the load client $(pct "$l0" "$l1"). The collector committed"
-echo "$(awk -v a="$cm0" -v b="$cm1" -v t0="$t0" -v t1="$tc1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }') transactions a second (KBOOK_COLLECTOR_COMMIT_MS ${KBOOK_COLLECTOR_COMMIT_MS:-10}), each"
-cmax=$(cmetric kbook_collector_commit_seconds_max)
-echo "taking $(awk -v a="$cs0" -v b="$cs1" -v c="$cm0" -v d="$cm1" 'BEGIN { printf "%.1f", (d > c ? (b - a) / (d - c) * 1000 : 0) }') ms on average to write and commit (the longest since the start: $(awk -v m="$cmax" 'BEGIN { printf "%.0f", m * 1000 }') ms)."
+for n in $(seq 1 "$runs"); do cat "$tmp/notes.$n"; done
 echo
-echo "Raw: \`$load\`"
+for n in $(seq 1 "$runs"); do echo "Raw, run $n: \`$(cat "$tmp/load.$n.json")\`"; echo; done
