@@ -77,6 +77,9 @@ struct feed_conn {
 	size_t n_markets;            /* markets over all subscriptions */
 	struct feed_msg *head, *tail;
 	size_t queued;               /* bytes waiting in the send queue */
+	size_t granted;              /* bytes the client asked for (snapshots, replays) queued
+	                              * beyond KBOOK_FEEDD_SEND_MAX; 0 once the queue is under it */
+	bool granting;               /* messages queued now were asked for (feed_send_grant) */
 	int64_t last_rx;             /* kt_now() of the last frame or pong from the client */
 	int64_t next_charge;         /* when the next market-period charge is due */
 	bool ping_due;
@@ -121,6 +124,13 @@ size_t feed_auth_key_conns(int64_t key_id);
  * is queued alone, and the connection closes after it. Returns 0, or -1 when c is closing.
  */
 int feed_send(struct feed_conn *c, const char *text, size_t len);
+/*
+ * Between feed_send_grant(c, true) and (c, false), the messages queued are ones the client asked
+ * for (a subscribe's snapshots, a replay): they raise c's bound by their size instead of counting
+ * against it, so that a subscribe to 2 000 markets (4 MB of snapshots at once) does not drop the
+ * client; the raise ends once the queue is back under KBOOK_FEEDD_SEND_MAX.
+ */
+void feed_send_grant(struct feed_conn *c, bool on);
 /* feed_send of one message made of a (alen bytes) followed by b (blen bytes). */
 int feed_send2(struct feed_conn *c, const char *a, size_t alen, const char *b, size_t blen);
 /*

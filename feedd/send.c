@@ -5,10 +5,11 @@
  * from SERVER_WRITEABLE, spares the two epoll_ctl() calls and the loop pass of asking for
  * POLLOUT and clearing it again at every batch (a sixth of feedd's CPU at 60 000 messages/s);
  * WRITEABLE still writes what lws could not hand to the kernel at once, the rest of a queue
- * longer than FEED_WRITE_BYTES, pings and the close frame. A client whose queue would pass KBOOK_FEEDD_SEND_MAX
- * bytes cannot keep up: its queue is dropped, Kalshi's terminal error 25 is queued alone, and the
- * connection is closed (1008, with the reason) right after it, so one slow reader never holds
- * memory or time that the others need.
+ * longer than FEED_WRITE_BYTES, pings and the close frame. A client whose queue would pass
+ * KBOOK_FEEDD_SEND_MAX bytes (plus what it asked for at once: a subscribe's snapshots, a replay;
+ * feed_send_grant) cannot keep up: its queue is dropped, Kalshi's terminal error 25 is queued
+ * alone, and the connection is closed (1008, with the reason) right after it, so one slow reader
+ * never holds memory or time that the others need.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,9 @@ feed_send2(struct feed_conn *c, const char *a, size_t alen, const char *b, size_
 
 	if (c->close_code != 0)
 		return -1;
-	if (c->queued + len > (size_t)cfg.feedd_send_max) {
+	if (c->granting)
+		c->granted += len;
+	else if (c->queued + len > (size_t)cfg.feedd_send_max + c->granted) {
 		log_warnx("conn %llu: %zu bytes queued: dropped as too slow", (unsigned long long)c->id,
 		    c->queued);
 		feed_stats.slow_drops++;
@@ -133,6 +136,12 @@ feed_send2(struct feed_conn *c, const char *a, size_t alen, const char *b, size_
 		return -1;
 	}
 	return 0;
+}
+
+void
+feed_send_grant(struct feed_conn *c, bool on)
+{
+	c->granting = on;
 }
 
 int
@@ -180,6 +189,8 @@ feed_send_writeable(struct feed_conn *c)
 		c->queued -= m->len;
 		free(m);
 	}
+	if (c->queued <= (size_t)cfg.feedd_send_max)
+		c->granted = 0;
 	if (wsout_write(&out, c->wsi) != 0)
 		return -1;
 	if (c->head != NULL || c->close_code != 0)

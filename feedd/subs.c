@@ -399,14 +399,16 @@ out:
 static void
 feed_subs_first(struct feed_sub *s, struct feed_target *t)
 {
+	feed_send_grant(s->conn, true);
 	if (t->book != NULL) {
 		feed_subs_emit(s, t->m, NULL, t->book, t->m->pos);
 		if (t->has_gap)
 			feed_subs_emit(s, t->m, &t->gap, NULL, 0);
-		return;
+	} else {
+		for (size_t i = 0; i < t->rows.n; i++)
+			feed_subs_emit(s, t->m, &t->rows.rows[i], NULL, 0);
 	}
-	for (size_t i = 0; i < t->rows.n; i++)
-		feed_subs_emit(s, t->m, &t->rows.rows[i], NULL, 0);
+	feed_send_grant(s->conn, false);
 }
 
 static void

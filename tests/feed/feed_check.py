@@ -285,6 +285,17 @@ def raw_upgrade(rcvbuf=None):
     return sock, head.split(b" ")[1].decode()
 
 
+def raw_send(sock, obj):
+    """Sends obj as one masked text frame (a client's frames are masked: RFC 6455 5.3)."""
+    frame = json.dumps(obj).encode()
+    mask = b"\x01\x02\x03\x04"
+    n = len(frame)
+    head = bytes([0x81, 0x80 | n]) if n < 126 else (
+        bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big") if n < 65536 else
+        bytes([0x81, 0x80 | 127]) + n.to_bytes(8, "big"))
+    sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(frame)))
+
+
 async def slow():
     """A client that stops reading after it subscribed is dropped; a fast one on the same markets
     gets everything. Deterministic by construction, whatever the machine's load: the writer runs
@@ -295,11 +306,8 @@ async def slow():
     ids = market_ids()
     s, status = raw_upgrade(rcvbuf=4096)
     out("slow client upgraded", "101", status)
-    frame = json.dumps({"id": 1, "cmd": "subscribe", "params": {
-        "channels": ["orderbook_delta"], "market_tickers": TICKERS}}).encode()
-    mask = b"\x01\x02\x03\x04"
-    s.sendall(bytes([0x81, 0x80 | 126]) + len(frame).to_bytes(2, "big") + mask +
-              bytes(b ^ mask[i % 4] for i, b in enumerate(frame)))
+    raw_send(s, {"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"], "market_tickers": TICKERS}})
     batches, per = 200, 100
     async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}, max_queue=None) as ws:
         await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
@@ -344,6 +352,30 @@ async def slow():
     out("slow client got error 25", True, b'"code":25' in data)
     out("slow client closed with 1008 and a reason", True,
         b"\x03\xf0send buffer overflow" in data)
+
+
+async def burst():
+    """A subscribe to many markets (TICKERS) whose snapshots together pass KBOOK_FEEDD_SEND_MAX
+    (64 KiB on the feedd of this check) by far: the client asked for them all at once, so it is
+    not dropped as slow while it reads them, even when it starts reading only a second later (a
+    4 KiB receive buffer: the snapshots wait in feedd's queue meanwhile)."""
+    sock, status = raw_upgrade(rcvbuf=4096)
+    out("burst client upgraded", "101", status)
+    raw_send(sock, {"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"], "market_tickers": TICKERS}})
+    time.sleep(1.5)
+    frames, closed = raw_frames(sock, 8)
+    msgs = [json.loads(p) for op, p in frames if op == 0x1]
+    snaps = [m for m in msgs if m["type"] == "orderbook_snapshot"]
+    size = sum(len(p) for op, p in frames if op == 0x1)
+    out("the snapshots passed the 64 KiB send bound", True, size > 4 * 65536)
+    out("every market's snapshot arrived", len(TICKERS), len({m["msg"]["market_ticker"] for m in snaps}))
+    out("no error 25 (not dropped as slow)", [], [m for m in msgs if m["type"] == "error"])
+    out("the connection stays open", False, closed)
+    raw_send(sock, {"id": 2, "cmd": "list_subscriptions"})
+    frames, closed = raw_frames(sock, 2)
+    out("and answers a command", ["ok"], [json.loads(p)["type"] for op, p in frames if op == 0x1])
+    sock.close()
 
 
 async def gaps():
@@ -510,6 +542,6 @@ async def refused():
         out(f"refused at the handshake: {name}", status, got)
 
 
-asyncio.run({"live": live, "commands": commands, "slow": slow, "refused": refused,
+asyncio.run({"live": live, "commands": commands, "slow": slow, "burst": burst, "refused": refused,
              "gaps": gaps, "reconnect": reconnect, "heartbeat": heartbeat,
              "shutdown": shutdown}[SCEN]())

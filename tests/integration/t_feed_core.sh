@@ -167,6 +167,28 @@ check "graceful shutdown: exit 0" 0 "$?"
 check "graceful shutdown logged" 1 "$(grep -c '"msg":"stopped"' "$TEST_TMP/feedd2.log")"
 cp "$TEST_TMP/feedd2.log" "$TEST_TMP/feedd2-copy.log"
 
+echo "a subscribe to 1 000 markets at once on a fourth feedd (64 KiB send bound)"
+"$TEST_BIN/kbook-gen" --prefix FEEDBIG --markets 1000 --deltas 20000 --span 600 \
+	--start "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
+k=$(new_key burst@kbook.test feed_markets 2000 rate 100000 credits 100000000)
+port=$(free_port)
+KBOOK_FEEDD_LISTEN=127.0.0.1:$port KBOOK_FEEDD_SEND_MAX=65536 \
+	"$TEST_BIN/kbook-feedd" 2>"$TEST_TMP/feedd4.log" &
+pid=$!
+wait_port "$port" 20
+mapfile -t big < <(psql -X -tA -d "$TEST_PG" -c "SELECT ticker FROM markets WHERE ticker LIKE 'FEEDBIG-%'")
+check "a thousand markets" 1000 "${#big[@]}"
+while IFS=$'\t' read -r name exp act; do
+	check "$name" "$exp" "$act"
+done < <($PY "$CHECK" burst "ws://127.0.0.1:$port/v1/feed" "$TEST_URL" "$k" "$TEST_PG" "${big[@]}" \
+	2>"$TEST_TMP/burst.err"; echo "exit	0	$?")
+[ -s "$TEST_TMP/burst.err" ] && cat "$TEST_TMP/burst.err"
+check "no slow drop counted" 0 \
+	"$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "kbook_feed_slow_drops_total" {print $2}')"
+kill -TERM "$pid"
+wait "$pid"
+check "fourth feedd: exit 0" 0 "$?"
+
 echo "heartbeat on a third feedd (KBOOK_FEEDD_PING_S=1)"
 port=$(free_port)
 KBOOK_FEEDD_LISTEN=127.0.0.1:$port KBOOK_FEEDD_PING_S=1 "$TEST_BIN/kbook-feedd" 2>"$TEST_TMP/feedd3.log" &
