@@ -54,6 +54,7 @@ struct feed_sub {
 
 struct feed_msg {
 	struct feed_msg *next;
+	int64_t queued_at;           /* kt_now() when queued */
 	size_t len;
 	unsigned char buf[];         /* len bytes of text */
 };

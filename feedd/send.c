@@ -5,19 +5,32 @@
  * from SERVER_WRITEABLE, spares the two epoll_ctl() calls and the loop pass of asking for
  * POLLOUT and clearing it again at every batch (a sixth of feedd's CPU at 60 000 messages/s);
  * WRITEABLE still writes what lws could not hand to the kernel at once, the rest of a queue
- * longer than FEED_WRITE_BYTES, pings and the close frame. A client whose queue would pass
+ * longer than FEED_WRITE_BYTES, pings and the close frame. A client whose queue passes
  * KBOOK_FEEDD_SEND_MAX bytes (plus what it asked for at once: a subscribe's snapshots, a replay;
- * feed_send_grant) cannot keep up: its queue is dropped, Kalshi's terminal error 25 is queued
- * alone, and the connection is closed (1008, with the reason) right after it, so one slow reader
- * never holds memory or time that the others need.
+ * feed_send_grant) while its oldest message has waited 2 s, or passes four times the bound,
+ * cannot keep up: its queue is dropped, Kalshi's terminal error 25 is queued alone, and the
+ * connection is closed (1008, with the reason) right after it, so one slow reader never holds
+ * memory or time that the others need.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "feed.h"
+#include "ktime.h"
 #include "log.h"
 #include "wsout.h"
+
+/*
+ * Over KBOOK_FEEDD_SEND_MAX, a client is too slow once the oldest message queued for it has waited
+ * FEED_SEND_LAG_US, or at once when the queue would pass FEED_SEND_CAP times the bound. One pass
+ * of the loop can queue more than the bound to a client that reads as fast as it can (the rows
+ * committed while the loop was busy with a subscribe's queries, or re-read after a Postgres
+ * reconnect: the benchmark's all-markets subscriber got 5.6 MB in one pass): it is judged by how
+ * long it leaves them unread, not by that.
+ */
+#define FEED_SEND_LAG_US INT64_C(2000000)
+#define FEED_SEND_CAP 4
 
 static const char feed_overflow_msg[] =
     "{\"type\":\"error\",\"msg\":{\"code\":25,\"msg\":\"Subscription buffer overflow\"}}";
@@ -58,6 +71,7 @@ feed_send_queue(struct feed_conn *c, const char *a, size_t alen, const char *b, 
 	if (m == NULL)
 		return -1;
 	m->next = NULL;
+	m->queued_at = kt_now();
 	m->len = alen + blen;
 	memcpy(m->buf, a, alen);
 	if (blen > 0)
@@ -115,13 +129,14 @@ feed_send_close(struct feed_conn *c, int code, const char *reason)
 int
 feed_send2(struct feed_conn *c, const char *a, size_t alen, const char *b, size_t blen)
 {
-	size_t len = alen + blen;
+	size_t len = alen + blen, max = (size_t)cfg.feedd_send_max + c->granted;
 
 	if (c->close_code != 0)
 		return -1;
 	if (c->granting)
 		c->granted += len;
-	else if (c->queued + len > (size_t)cfg.feedd_send_max + c->granted) {
+	else if (c->queued + len > max && (c->queued + len > FEED_SEND_CAP * max ||
+	    (c->head != NULL && kt_now() - c->head->queued_at >= FEED_SEND_LAG_US))) {
 		log_warnx("conn %llu: %zu bytes queued: dropped as too slow", (unsigned long long)c->id,
 		    c->queued);
 		feed_stats.slow_drops++;

@@ -378,6 +378,50 @@ async def burst():
     sock.close()
 
 
+async def stall():
+    """feedd stopped (SIGSTOP, pid in FEEDD_PID) while 600 deltas are committed, then continued:
+    it reads them in one pass and queues ~140 KB at once for a client that reads as fast as it can,
+    more than this feedd's 64 KiB bound (and under four times it). The client is not dropped and
+    gets every delta, in order."""
+    import os
+    import signal
+    ids = market_ids()
+    pid = int(os.environ["FEEDD_PID"])
+    async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}, max_queue=None) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
+        await recv_json(ws)
+        books, seqs, last_ts, received = {}, {}, {}, []
+        for _ in TICKERS:
+            s = await recv_json(ws)
+            books.setdefault(s["msg"]["market_ticker"], Book()).snapshot(s["msg"])
+            seqs[s["sid"]] = s["seq"]
+        w = Writer(ids, 600, 7, batch=50)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            psql(w.sql())
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        size = 0
+        n = 0
+        deadline = time.time() + 30
+        while n < 600 and time.time() < deadline:
+            raw = await asyncio.wait_for(ws.recv(), 30)
+            size += len(raw)
+            m = json.loads(raw)
+            if m["type"] == "error":
+                out("no error during the catch-up", None, m)
+                break
+            if m["type"] == "orderbook_delta":
+                out_of_order = m["seq"] != seqs.get(m["sid"], 0) + 1
+                seqs[m["sid"]] = m["seq"]
+                if out_of_order:
+                    out("seq contiguous after the stall", True, False)
+                n += 1
+        out("every delta committed during the stall arrived", 600, n)
+        out("they passed the 64 KiB bound", True, size > 65536)
+
+
 async def gaps():
     """A gap opens on one market while a client is subscribed, a second client subscribes inside
     it, then the gap closes with a snapshot checkpoint (rows as kbook-collector writes them)."""
@@ -542,6 +586,7 @@ async def refused():
         out(f"refused at the handshake: {name}", status, got)
 
 
-asyncio.run({"live": live, "commands": commands, "slow": slow, "burst": burst, "refused": refused,
+asyncio.run({"live": live, "commands": commands, "slow": slow, "burst": burst, "stall": stall,
+             "refused": refused,
              "gaps": gaps, "reconnect": reconnect, "heartbeat": heartbeat,
              "shutdown": shutdown}[SCEN]())
