@@ -25,6 +25,9 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 } >"$tmp"
 for s in "${sections[@]}"; do
 	echo "bench: $s" >&2
+	# what the previous section wrote (and deleted: the Data API's 6 GB database) is on disk
+	# before this one measures
+	sync
 	bash "$root/scripts/bench/$s.sh" "$bin" >>"$tmp"
 	echo >>"$tmp"
 done
