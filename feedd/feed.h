@@ -54,7 +54,7 @@ struct feed_sub {
 
 struct feed_msg {
 	struct feed_msg *next;
-	int64_t queued_at;           /* kt_now() when queued */
+	int64_t queued_at;           /* feed_now() when queued */
 	size_t len;
 	unsigned char buf[];         /* len bytes of text */
 };
@@ -92,6 +92,8 @@ struct feed_conn {
 
 /* ---- main.c ---------------------------------------------------------------------------------- */
 extern struct lws_context *feed_ctx;
+/* The loop's time of this pass, in us (ev_now: no clock read per message queued). */
+int64_t feed_now(void);
 extern bool feed_stopping;
 
 /* ---- server.c: the lws protocol (HTTP probes, handshake, websocket frames) -------------------- */

@@ -35,6 +35,12 @@ static ev_prepare feed_flush_w;
 
 #define FEED_STOP_GRACE_US INT64_C(3000000)
 
+int64_t
+feed_now(void)
+{
+	return (int64_t)(ev_now(feed_loop) * 1e6);
+}
+
 /* Before each wait of the loop: writes the messages queued during this pass. */
 static void
 feed_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)

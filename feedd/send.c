@@ -17,7 +17,6 @@
 
 #include "config.h"
 #include "feed.h"
-#include "ktime.h"
 #include "log.h"
 #include "wsout.h"
 
@@ -71,7 +70,7 @@ feed_send_queue(struct feed_conn *c, const char *a, size_t alen, const char *b, 
 	if (m == NULL)
 		return -1;
 	m->next = NULL;
-	m->queued_at = kt_now();
+	m->queued_at = feed_now();
 	m->len = alen + blen;
 	memcpy(m->buf, a, alen);
 	if (blen > 0)
@@ -136,7 +135,7 @@ feed_send2(struct feed_conn *c, const char *a, size_t alen, const char *b, size_
 	if (c->granting)
 		c->granted += len;
 	else if (c->queued + len > max && (c->queued + len > FEED_SEND_CAP * max ||
-	    (c->head != NULL && kt_now() - c->head->queued_at >= FEED_SEND_LAG_US))) {
+	    (c->head != NULL && feed_now() - c->head->queued_at >= FEED_SEND_LAG_US))) {
 		log_warnx("conn %llu: %zu bytes queued: dropped as too slow", (unsigned long long)c->id,
 		    c->queued);
 		feed_stats.slow_drops++;

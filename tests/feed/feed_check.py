@@ -150,6 +150,19 @@ async def collect(ws, want_deltas, books, seqs, last_ts, received, timeout=60):
     return n
 
 
+async def subscribe_all(ws):
+    """Subscribes ws to TICKERS and reads the reply and the snapshots: (books, seqs)."""
+    await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
+    await recv_json(ws)
+    books, seqs = {}, {}
+    for _ in TICKERS:
+        m = await recv_json(ws)
+        books.setdefault(m["msg"]["market_ticker"], Book()).snapshot(m["msg"])
+        seqs[m["sid"]] = m["seq"]
+    return books, seqs
+
+
 async def live():
     ids = market_ids()
     async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
@@ -388,14 +401,7 @@ async def stall():
     ids = market_ids()
     pid = int(os.environ["FEEDD_PID"])
     async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}, max_queue=None) as ws:
-        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
-            "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
-        await recv_json(ws)
-        books, seqs, last_ts, received = {}, {}, {}, []
-        for _ in TICKERS:
-            s = await recv_json(ws)
-            books.setdefault(s["msg"]["market_ticker"], Book()).snapshot(s["msg"])
-            seqs[s["sid"]] = s["seq"]
+        _, seqs = await subscribe_all(ws)
         w = Writer(ids, 600, 7, batch=50)
         os.kill(pid, signal.SIGSTOP)
         try:
@@ -479,14 +485,8 @@ async def reconnect():
     was away and after it came back all reach the client, in order, once."""
     ids = market_ids()
     async with websockets.connect(WS, extra_headers={"X-API-Key": KEY}) as ws:
-        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
-            "channels": ["orderbook_delta"], "market_tickers": TICKERS}}))
-        await recv_json(ws)
-        books, seqs, last_ts, received = {}, {}, {}, []
-        for _ in TICKERS:
-            m = await recv_json(ws)
-            books.setdefault(m["msg"]["market_ticker"], Book()).snapshot(m["msg"])
-            seqs[m["sid"]] = m["seq"]
+        books, seqs = await subscribe_all(ws)
+        last_ts, received = {}, []
         killed = psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                       "WHERE query = 'LISTEN kbook_deltas';").strip()
         out("feedd's LISTEN connection killed", "1", killed)
