@@ -77,7 +77,8 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
  * at or before it, the gap covering it, and the deltas after the checkpoint up to it as text
  * "side,price,delta;..." in ts order (lib/book's book_apply_text). One query for a whole
  * subscribe: three per market held the event loop ~1 ms a market, so a burst of subscribes kept
- * handshakes waiting past clients' timeouts.
+ * handshakes waiting past clients' timeouts. The deltas come from an ordered subquery, as in
+ * cgi-bin/daypart.c (an ordered aggregate would sort them again).
  */
 static struct db_stmt q_books = DB_STMT("feed_books",
     "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
@@ -88,9 +89,9 @@ static struct db_stmt q_books = DB_STMT("feed_books",
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = u.id AND gp.start_ts <= kb_ts(u.at)"
     "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts(u.at) OR gp.start_ts >= c.ts)"
     "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
-    " LEFT JOIN LATERAL (SELECT string_agg(x.side || ',' || x.price || ',' || x.delta, ';'"
-    "   ORDER BY x.ts) AS rows FROM book_deltas x WHERE x.market_id = u.id AND x.ts > c.ts"
-    "   AND x.ts <= kb_ts(u.at)) d ON true"
+    " LEFT JOIN LATERAL (SELECT string_agg(y.r, ';') AS rows"
+    "   FROM (SELECT x.side || ',' || x.price || ',' || x.delta AS r FROM book_deltas x"
+    "   WHERE x.market_id = u.id AND x.ts > c.ts AND x.ts <= kb_ts(u.at) ORDER BY x.ts) y) d ON true"
     " ORDER BY u.i", 2);
 
 static int64_t
