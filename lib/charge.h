@@ -5,10 +5,10 @@
  * The common case is one statement: the key's account row for this month (credit_periods) is
  * upserted only when the plan's rate limit and the credits allow it (the conditional form of
  * BILLING.md, so concurrent calls never overdraw; a pay-as-you-go account records the excess as
- * overage), the usage row of (key, route, day) is counted, and the key's last_used_at is kept to
- * the minute. The transaction commits with synchronous_commit off: atomic, but a crash may forget
- * the last instant of usage. When that statement charges nothing, a second, read-only statement
- * tells why.
+ * overage) and the usage row of (key, route, day) is counted. The transaction commits with
+ * synchronous_commit off: atomic, but a crash may forget the last instant of usage. When that
+ * statement charges nothing, a second, read-only statement tells why. The key's last_used_at is
+ * kept to the minute by a small update of its own when the charge finds it a minute old.
  */
 #ifndef KBOOK_CHARGE_H
 #define KBOOK_CHARGE_H

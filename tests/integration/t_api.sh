@@ -201,6 +201,19 @@ $ADMIN key revoke "${GONE:0:16}" >/dev/null
 call "$GONE" /v1/markets
 check "revoked key 401" 401 "$STATUS"
 check "revoked key code" revoked_api_key "$(jq -r .error.code <<<"$body")"
+
+echo "a key's last use, kept to the minute"
+LU=$($ADMIN key create dev@kbook.test lastuse)
+lu() { sql "SELECT $1 FROM api_keys WHERE prefix = '${LU:0:16}'"; }
+check "a new key was never used" t "$(lu "last_used_at IS NULL")"
+call "$LU" /v1/markets
+check "its first call sets its last use" "200 t" "$STATUS $(lu "last_used_at > now() - interval '10 seconds'")"
+sql "UPDATE api_keys SET last_used_at = now() - interval '30 seconds' WHERE prefix = '${LU:0:16}'" >/dev/null
+call "$LU" /v1/markets
+check "a call within the minute leaves it" "200 t" "$STATUS $(lu "last_used_at < now() - interval '20 seconds'")"
+sql "UPDATE api_keys SET last_used_at = now() - interval '5 minutes' WHERE prefix = '${LU:0:16}'" >/dev/null
+call "$LU" /v1/markets/KXT-A/orderbook?at=2026-11-20T00:02:00Z
+check "a call a minute later moves it to now" "200 t" "$STATUS $(lu "last_used_at > now() - interval '10 seconds'")"
 $ADMIN account create off@kbook.test >/dev/null
 OFF=$($ADMIN key create off@kbook.test)
 $ADMIN account set off@kbook.test disabled true >/dev/null
