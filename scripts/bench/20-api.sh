@@ -13,6 +13,7 @@ big=${BENCH_DELTAS:-50000000}
 nmk=${BENCH_MARKETS:-20000}
 small=1000000
 warm=${BENCH_API_WARMUP:-5}
+runs=${BENCH_API_RUNS:-3}
 tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
 chmod 755 "$tmp"
 trap 'stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
@@ -49,12 +50,17 @@ paths() {
 	esac >"$3"
 }
 
-# cpu_ms TICKS RPS: CPU milliseconds a request over the run (clock ticks of 1/100 s)
-cpu_ms() { awk -v t="$1" -v r="$2" -v s="$BENCH_SECONDS" 'BEGIN { printf "%.3f", (r > 0 ? t * 10 / (r * s) : 0) }'; }
+# cpu_ms TICKS REQUESTS: CPU milliseconds a request (clock ticks of 1/100 s)
+cpu_ms() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.3f", (n > 0 ? t * 10 / n : 0) }'; }
 
-# row LABEL KIND PREFIX: one table row per connection count, with the static limit of the same size.
+# median V...: the middle value (the lower middle of an even count)
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
+
+# row LABEL KIND PREFIX: one table row per connection count, with the static limit of the same
+# size. Each count makes $runs measured runs, static and API in alternation; the row gives the
+# median of each figure and the API's req/s of every run.
 row() {
-	local label=$1 kind=$2 prefix=$3 c f size
+	local label=$1 kind=$2 prefix=$3 c f size r a b d e s rps p50 p99 bad srps sp50 sp99 n pg api ng pg0 api0 ng0 pg1 api1 ng1
 	f=$tmp/$kind-$prefix.paths
 	paths "$prefix" "$kind" "$f"
 	export BENCH_PATHS=$f
@@ -67,11 +73,19 @@ row() {
 	# (cgi-bin/daypart.c), and the caches fill; a long-running service has done both
 	BENCH_SECONDS=$warm run_wrk "$url" 16 "$root/scripts/bench/random.lua" >/dev/null
 	for c in 1 16; do
-		read -r s_rps s_p50 s_p99 _ < <(run_wrk "$url/limit.txt" "$c")
-		read -r pg0 api0 ng0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
-		read -r a_rps a_p50 a_p99 a_bad < <(run_wrk "$url" "$c" "$root/scripts/bench/random.lua")
-		read -r pg1 api1 ng1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
-		echo "| $label | $c | $size | $a_rps | $a_p50 | $a_p99 | $a_bad | $s_rps | $s_p50 | $s_p99 | $(awk -v a="$a_rps" -v s="$s_rps" 'BEGIN {printf "%.3f", a / s}') | $(cpu_ms $((pg1 - pg0)) "$a_rps") / $(cpu_ms $((api1 - api0)) "$a_rps") / $(cpu_ms $((ng1 - ng0)) "$a_rps") |"
+		rps=() p50=() p99=() bad=0 srps=() sp50=() sp99=() n=0 pg=0 api=0 ng=0
+		for ((r = 0; r < runs; r++)); do
+			read -r a b d _ < <(run_wrk "$url/limit.txt" "$c")
+			srps+=("$a") sp50+=("$b") sp99+=("$d")
+			read -r pg0 api0 ng0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
+			read -r a b d e < <(run_wrk "$url" "$c" "$root/scripts/bench/random.lua")
+			read -r pg1 api1 ng1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
+			rps+=("$a") p50+=("$b") p99+=("$d")
+			bad=$((bad + e)) n=$((n + a * BENCH_SECONDS))
+			pg=$((pg + pg1 - pg0)) api=$((api + api1 - api0)) ng=$((ng + ng1 - ng0))
+		done
+		a=$(median "${rps[@]}") s=$(median "${srps[@]}")
+		echo "| $label | $c | $size | **$a** | $(median "${p50[@]}") | $(median "${p99[@]}") | ${rps[*]} | $bad | $s | $(median "${sp50[@]}") | $(median "${sp99[@]}") | $(awk -v a="$a" -v s="$s" 'BEGIN {printf "%.3f", a / s}') | $(cpu_ms "$pg" "$n") / $(cpu_ms "$api" "$n") / $(cpu_ms "$ng" "$n") |"
 	done
 }
 
@@ -88,18 +102,20 @@ psql_ "VACUUM ANALYZE" >/dev/null
 psql_ "CHECKPOINT" >/dev/null
 echo "## Data API on generated history"
 echo
-echo "\`make bench\` section scripts/bench/20-api.sh: ${BENCH_SECONDS} s per row, 4 API workers, requests"
+echo "\`make bench\` section scripts/bench/20-api.sh: 4 API workers, requests"
 echo "spread over 16 accounts' keys; each request picks a random market and a random instant within"
 echo "its coverage. Each kind of request is first run for ${warm} s unmeasured (16 connections): every worker"
 echo "prepares its statements once per day of history it reads, and the caches fill. The database is"
 echo "vacuumed, analysed and checkpointed after each generation. The limit is nginx serving a static"
-echo "file as large as the median answer (bytes)."
+echo "file as large as the median answer (bytes). Each row is ${runs} runs of ${BENCH_SECONDS} s, static and API in"
+echo "alternation; it gives the median of each figure, and the API's req/s of every run (on this"
+echo "shared 2-core machine the same build moves by up to ~10 % from run to run)."
 echo "Every API request authenticates, charges credits and records usage in Postgres. The last column is"
 echo "the CPU time the stack's processes used during the API run, divided by the requests served (the"
 echo "machine has $(nproc) cores: $(( $(nproc) * 1000 )) ms of CPU a second for wrk, nginx, kbook-api and Postgres together)."
 echo
-echo "| what | conn | bytes | API req/s | API p50 ms | API p99 ms | API non-2xx | static req/s | static p50 ms | static p99 ms | API / static | CPU ms/req: Postgres / kbook-api / nginx |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| what | conn | bytes | API req/s | API p50 ms | API p99 ms | API req/s, each run | API non-2xx | static req/s | static p50 ms | static p99 ms | API / static | CPU ms/req: Postgres / kbook-api / nginx |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 row "orderbook at T, $small deltas" orderbook S1
 g2=$(gen S50 "$((big - small))" 50)
 psql_ "VACUUM ANALYZE" >/dev/null
