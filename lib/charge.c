@@ -1,5 +1,5 @@
 /*
- * charge: see charge.h. Both statements are constant SQL with $n parameters.
+ * charge: see charge.h. Its statements are constant SQL with $n parameters.
  */
 #include <stdbool.h>
 #include <stdio.h>
