@@ -194,17 +194,30 @@ fx_parse_size(const char *s, size_t len, int64_t *out)
 
 /*
  * Prints v / scale with all `digits` decimals, through the unsigned magnitude so that INT64_MIN
- * prints too. Returns the length written.
+ * prints too. Returns the length written (at most 1 + 20 + 1 + digits). Digit by digit rather
+ * than with snprintf, which was half the cost of writing an API answer's levels.
  */
 static size_t
 fx_format(int64_t v, uint64_t scale, int digits, char buf[FX_BUFSZ])
 {
-	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	int n;
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, ip = mag / scale, fp = mag % scale;
+	char rev[20];
+	size_t n = 0, k = 0;
 
-	n = snprintf(buf, FX_BUFSZ, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", mag / scale,
-	    digits, mag % scale);
-	return n < 0 ? 0 : (size_t)n;
+	if (v < 0)
+		buf[n++] = '-';
+	do {
+		rev[k++] = (char)('0' + ip % 10);
+		ip /= 10;
+	} while (ip > 0);
+	while (k > 0)
+		buf[n++] = rev[--k];
+	buf[n++] = '.';
+	for (int i = digits - 1; i >= 0; i--, fp /= 10)
+		buf[n + (size_t)i] = (char)('0' + fp % 10);
+	n += (size_t)digits;
+	buf[n] = '\0';
+	return n;
 }
 
 size_t
