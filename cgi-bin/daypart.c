@@ -29,7 +29,7 @@ static const char *const tmpl[ST__COUNT] = {
 	[ST_BOOK] =
 	"SELECT " RECON_AT_COLS ", d.rows, kb_us(d.last)" RECON_AT_FROM(CPART)
 	" LEFT JOIN LATERAL (SELECT string_agg(y.r, ';') AS rows, max(y.ts) AS last"
-	"   FROM (SELECT x.side || ',' || x.price || ',' || x.delta AS r, x.ts FROM " PART " x"
+	"   FROM (SELECT " BOOK_TEXT_ROW_SQL("x") " AS r, x.ts FROM " PART " x"
 	"   WHERE c.ts >= $3::timestamptz AND x.market_id = m.id AND x.ts > c.ts"
 	"   AND x.ts <= $2::timestamptz ORDER BY x.ts) y) d ON true"
 	" WHERE m.ticker = $1",

@@ -90,7 +90,7 @@ static struct db_stmt q_books = DB_STMT("feed_books",
     "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts(u.at) OR gp.start_ts >= c.ts)"
     "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
     " LEFT JOIN LATERAL (SELECT string_agg(y.r, ';') AS rows"
-    "   FROM (SELECT x.side || ',' || x.price || ',' || x.delta AS r FROM book_deltas x"
+    "   FROM (SELECT " BOOK_TEXT_ROW_SQL("x") " AS r FROM book_deltas x"
     "   WHERE x.market_id = u.id AND x.ts > c.ts AND x.ts <= kb_ts(u.at) ORDER BY x.ts) y) d ON true"
     " ORDER BY u.i", 2);
 

@@ -58,6 +58,8 @@ enum book_err book_apply_delta(struct book *b, enum book_side side, int64_t pric
  * aggregation; the queries return the last one, max(ts), on its own.)
  */
 long book_apply_text(struct book *b, const char *p, bool *broken);
+/* The SQL text of one such row, for a book_deltas row aliased x (string_agg'd with ';'). */
+#define BOOK_TEXT_ROW_SQL(x) x ".side || ',' || " x ".price || ',' || " x ".delta"
 
 /* The resting size at price on side, 0 when there is no level. */
 int64_t book_size_at(const struct book *b, enum book_side side, int64_t price);
