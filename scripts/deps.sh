@@ -10,6 +10,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-15-partman
 	nginx-light spawn-fcgi
 	curl jq wrk python3 python3-websockets python3-cryptography nodejs util-linux
+	chromium python3-aiosmtpd systemd
 )
 
 missing=()
@@ -19,12 +20,11 @@ for p in "${PACKAGES[@]}"; do
 done
 # npm may come from npm itself (a newer npm installed over Debian's): ask for the command.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "deps: installing ${missing[*]}"
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
+if [ ${#missing[@]} -gt 0 ]; then
+echo "deps: installing ${missing[*]}"
 "${sudo[@]}" apt-get update -qq
 # policy-rc.d keeps the packages' own services (nginx, the system Postgres cluster) from being
 # started: the stack runs its own instances.
@@ -34,3 +34,16 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages for the tests and the site (tests/package.json), exactly as the lock file pins
+# them; installed again only when the lock file changed since the last install. Errors are
+# shown and stop `make deps`.
+root=$(cd "$(dirname "$0")/.." && pwd)
+lock_sum=$(sha256sum "$root/tests/package-lock.json" | cut -d' ' -f1)
+stamp=$root/tests/node_modules/.kbook-lock-sha256
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+	echo "deps: npm ci in tests/ (package-lock.json)"
+	(cd "$root/tests" && npm ci --no-audit --no-fund)
+	echo "$lock_sum" >"$stamp"
+fi

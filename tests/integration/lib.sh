@@ -57,3 +57,16 @@ finish() {
 	echo "  $T_CHECKS checks, $T_FAILS failed"
 	[ "$T_CHECKS" -gt 0 ] && [ "$T_FAILS" -eq 0 ]
 }
+
+# require_node_modules PKG...: exits the test with a failure naming `make deps` when an npm
+# package of tests/package.json is not installed. Tests never install packages themselves:
+# `make deps` runs `npm ci` from the lock file and shows its errors.
+require_node_modules() {
+	local p
+	for p in "$@"; do
+		if [ ! -f "${TEST_ROOT:-$KBOOK_ROOT}/tests/node_modules/$p/package.json" ]; then
+			echo "  FAIL npm package $p is missing from tests/node_modules: run 'make deps'"
+			exit 1
+		fi
+	done
+}

@@ -114,9 +114,7 @@ sim_stop
 
 # the official client
 sim_start --markets 1234 --rate 0 --rest-tokens 0
-if [ ! -d "$KBOOK_ROOT/tests/sim/node_modules/kalshi-typescript" ]; then
-	(cd "$KBOOK_ROOT/tests/sim" && npm ci --no-audit --no-fund >/dev/null 2>&1)
-fi
+require_node_modules kalshi-typescript
 node "$KBOOK_ROOT/tests/sim/kalshi_rest.js" "http://127.0.0.1:$SIM_PORT/trade-api/v2" "$SIM_KEY_ID" \
 	"$SIM_KEYS/kalshi-private.pem" "$SIM_KEYS/other/kalshi-private.pem" 1234 >"$KBOOK_TMP/node.out" 2>&1
 check "kalshi-typescript script exits 0" 0 "$?"

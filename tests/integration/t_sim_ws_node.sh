@@ -6,9 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../sim/sim_lib.sh"
 
-if [ ! -d "$KBOOK_ROOT/tests/sim/node_modules/ws" ]; then
-	(cd "$KBOOK_ROOT/tests/sim" && npm ci --no-audit --no-fund >/dev/null 2>&1)
-fi
+require_node_modules ws
 sim_start --markets 300 --rate 3000 --ping-interval-ms 300
 node "$KBOOK_ROOT/tests/sim/kalshi_ws_node.js" "$SIM_PORT" "$SIM_KEY_ID" \
 	"$SIM_KEYS/kalshi-private.pem" 100 2 >"$KBOOK_TMP/node.out" 2>&1

@@ -27,8 +27,8 @@ function client(Api, withKey, keyFile) {
 async function main() {
 	const pkg = require('kalshi-typescript/package.json');
 	check('the official client is kalshi-typescript', 'kalshi-typescript', pkg.name);
-	check('it is loaded from tests/sim/node_modules', true,
-		require.resolve('kalshi-typescript').startsWith(path.join(__dirname, 'node_modules')));
+	check('it is loaded from tests/node_modules', true,
+		require.resolve('kalshi-typescript').startsWith(path.join(__dirname, '..', 'node_modules')));
 
 	const markets = client(kalshi.MarketApi, true, keyPath);
 	const seen = new Set();
