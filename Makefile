@@ -99,10 +99,11 @@ run: deps
 	@$(MAKE) --no-print-directory build
 	@scripts/run.sh $(BIN)
 
+# TESTS="t_a t_b" runs only those integration tests (and no fuzz pass): for work on one part.
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined build
-	@$(MAKE) --no-print-directory fuzz
-	@scripts/test.sh build/san/bin build/fuzz
+	@$(if $(TESTS),,$(MAKE) --no-print-directory fuzz)
+	@TESTS="$(TESTS)" scripts/test.sh build/san/bin build/fuzz
 
 unit: build
 	$(UNIT_BIN)
