@@ -69,6 +69,29 @@ db_sqlstate(const struct db *db)
 	return db->sqlstate;
 }
 
+/*
+ * Server notices (a NOTICE raised by a function, the FATAL a server sends as it ends an idle
+ * session) go to the log as its JSON lines; libpq's default printed them raw on stderr, which is
+ * the programs' log.
+ */
+static void
+db_notice(void *arg, const PGresult *res)
+{
+	const struct db *db = arg;
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (sev == NULL)
+		sev = "NOTICE";
+	if (msg == NULL)
+		msg = "";
+	if (strcmp(sev, "NOTICE") == 0 || strcmp(sev, "INFO") == 0 || strcmp(sev, "LOG") == 0 ||
+	    strcmp(sev, "DEBUG") == 0)
+		log_info("%s: server %s: %s", db->label, sev, msg);
+	else
+		log_warnx("%s: server %s: %s", db->label, sev, msg);
+}
+
 /* Opens a new connection with our session settings; returns 0 or -1 (logged). */
 static int
 db_connect(struct db *db)
@@ -113,6 +136,7 @@ db_connect(struct db *db)
 		db->conn = NULL;
 		return -1;
 	}
+	PQsetNoticeReceiver(db->conn, db_notice, db);
 	db->gen++;
 	if (db->gen == 0)
 		db->gen = 1;

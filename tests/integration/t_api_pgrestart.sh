@@ -6,7 +6,8 @@
 # followed by a different route first (the orderbook's charge and read sent together in one
 # pipeline; the markets list, charged alone; health, no charge), each with 3 requests per worker
 # in a row (libfcgi's workers take turns at accept, so every worker answers its first request
-# after the restart among them): all 200, and each charge counted once.
+# after the restart among them): all 200, and each charge counted once. The API's and feedd's logs
+# stay JSON lines through it.
 set -u
 . "$TEST_ROOT/tests/integration/lib.sh"
 . "$TEST_ROOT/scripts/stack.sh"
@@ -51,6 +52,9 @@ for p in /v1/health /v1/markets /v1/markets/T-PGR-1/orderbook; do
 done
 
 n=0
+off0=$(stat -c %s "$LOG")
+FEEDLOG=$TEST_STACK/log/feedd.log
+foff0=$(stat -c %s "$FEEDLOG")
 for p in /v1/markets/T-PGR-1/orderbook /v1/markets /v1/health; do
 	echo "Postgres restarted, then $p first"
 	pg_stop "$TEST_STACK"
@@ -65,6 +69,13 @@ for p in /v1/markets/T-PGR-1/orderbook /v1/markets /v1/health; do
 	n=$((n + $(tail -c +"$((off + 1))" "$LOG" | grep -c 'closed by the server while idle')))
 done
 check "the workers said why they reconnected (once each per restart)" $((3 * workers)) "$n"
+check "the API log stays JSON lines" 0 "$(tail -c +"$((off0 + 1))" "$LOG" | grep -vc '^{')"
+# feedd's LISTEN connection reads the FATAL the server sends as it ends the session; libpq's
+# default notice processor printed it raw ("FATAL:  terminating connection ...") into the log
+check "feedd's log stays JSON lines (the server's goodbye is logged as one)" 0 \
+	"$(tail -c +"$((foff0 + 1))" "$FEEDLOG" | grep -vc '^{')"
+check_match "... as a warning naming the connection" 'database: server FATAL: terminating connection' \
+	"$(tail -c +"$((foff0 + 1))" "$FEEDLOG" | grep -m1 'server FATAL')"
 
 sql "DELETE FROM book_checkpoints WHERE market_id = $mid" >/dev/null
 sql "DELETE FROM markets WHERE id = $mid" >/dev/null
