@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "ktime.h"
@@ -21,6 +22,7 @@ struct db {
 	const char *label;   /* names the connection in the outage lines; borrowed */
 	unsigned failed;     /* connection attempts failed since the last success */
 	int64_t down_since;  /* when the first of them failed (us) */
+	int64_t last_use_us; /* CLOCK_MONOTONIC when the last statement began (db_closed_while_idle) */
 };
 
 struct db *
@@ -157,15 +159,27 @@ db_connect(struct db *db)
  * restart. The server's FATAL message and its end of file are already in the socket by then; a
  * poll of timeout 0 sees them before anything of ours is sent, so reconnecting and sending the
  * statement on the new connection is safe whatever the statement does (a charge included). Only
- * checked outside a transaction: inside one, a new connection would silently lose it. One poll(2)
- * when nothing is pending (about a microsecond per statement); a NOTIFY a listener has not read
- * yet is consumed into libpq's queue, where PQnotifies still finds it.
+ * checked outside a transaction (inside one, a new connection would silently lose it), and only
+ * when the connection's last statement began IDLE_CHECK_US ago or more: a restart takes far longer
+ * than that, while the statements of one request follow each other within it, so a busy worker
+ * does not pay the poll(2) (4.6 us on this 2-core VM under load, where reading the monotonic
+ * clock costs 0.13 us) at every statement. A NOTIFY a listener has not read yet is consumed into
+ * libpq's queue, where PQnotifies still finds it.
  */
+#define IDLE_CHECK_US 1000
+
 static bool
 db_closed_while_idle(struct db *db)
 {
 	struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+	struct timespec ts;
+	int64_t now, last = db->last_use_us;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	db->last_use_us = now;
+	if (now - last < IDLE_CHECK_US)
+		return false;
 	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE || PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF)
 		return false;
 	if (pfd.fd < 0)
