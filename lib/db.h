@@ -41,9 +41,9 @@ void db_set_label(struct db *db, const char *label);
 
 /*
  * Makes sure the connection is up: connects the first time, resets a broken connection
- * (CONNECTION_BAD) otherwise, and, outside a transaction, one the server closed while it was idle
- * (a Postgres restart): every db_exec* calls it before sending anything, so a statement is never
- * sent on a connection already known dead. Returns 0 when usable, -1 (logged) when Postgres
+ * (CONNECTION_BAD) otherwise, and, outside a transaction on a connection idle for 1 ms or more,
+ * one the server closed meanwhile (a Postgres restart): every db_exec* calls it before sending
+ * anything, so the first statement after a restart goes out on a new connection. Returns 0 when usable, -1 (logged) when Postgres
  * cannot be reached.
  */
 int db_ensure(struct db *db);
