@@ -137,6 +137,27 @@ api_start() {
 
 api_stop() { pidfile_kill "$1/run/api.pid"; rm -f "$1/run/api.sock"; }
 
+# api_accounts_start DIR: the second kbook-api pool, for the account routes (nginx sends them to
+# DIR/run/api-accounts.sock), so that password hashing never waits in line with data calls.
+api_accounts_start() {
+	local dir=$1 owner=() i
+	rm -f "$dir/run/api-accounts.sock"
+	[ "$(id -u)" -eq 0 ] && owner=(-u kbook -g kbook -U kbook -G kbook)
+	KBOOK_API_WORKERS=${KBOOK_ACCOUNTS_WORKERS:-2} spawn-fcgi -n -s "$dir/run/api-accounts.sock" \
+		-M 0660 "${owner[@]}" -- "$dir/app/bin/kbook-api" >>"$dir/log/api-accounts.log" 2>&1 &
+	echo $! >"$dir/run/api-accounts.pid"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$dir/run/api-accounts.sock" ] && return 0
+		pid_alive "$(cat "$dir/run/api-accounts.pid")" || break
+		sleep 0.1
+	done
+	echo "kbook-api (accounts pool) did not start; see $dir/log/api-accounts.log" >&2
+	tail -5 "$dir/log/api-accounts.log" >&2
+	return 1
+}
+
+api_accounts_stop() { pidfile_kill "$1/run/api-accounts.pid"; rm -f "$1/run/api-accounts.sock"; }
+
 # svc_spawn DIR NAME CMD...: starts CMD in the background as the service user (exec, so the pid
 # file DIR/run/NAME.pid names the process that gets TERM; setpriv changes user without a fork),
 # appending its output to DIR/log/NAME.log. The environment (KBOOK_*) is passed on.
@@ -224,6 +245,8 @@ stack_start() {
 	pg_start "$dir" "$pgport"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") "$STACK_ROOT/scripts/migrate.sh"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_start "$dir"
+	KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
+		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_accounts_start "$dir"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") feedd_start "$dir"
 	nginx_start "$dir" "$httpport"
 }
@@ -236,6 +259,7 @@ stack_stop() {
 	collector_stop "$dir"
 	sim_stop "$dir"
 	feedd_stop "$dir"
+	api_accounts_stop "$dir"
 	api_stop "$dir"
 	pg_stop "$dir"
 }
