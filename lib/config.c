@@ -109,7 +109,7 @@ static const struct config_var config_vars[] = {
 	{ "KBOOK_COLLECTOR_RESCAN_S", "600", CT_INT, 0, 86400, CFG_COLLECTOR,
 	  "seconds between two REST re-scans of every market, a safety net for missed lifecycle messages (0: never)",
 	  OFF(collector_rescan_s) },
-	{ "KBOOK_PUBLIC_URL", "http://127.0.0.1:8080", CT_STRING, 0, 0, CFG_API | CFG_MAILER,
+	{ "KBOOK_PUBLIC_URL", "http://127.0.0.1:8080", CT_STRING, 0, 0, CFG_API,
 	  "the site's public base URL (scheme://host[:port], no path): state-changing requests must come from this origin, and mail links point at it",
 	  OFF(public_url) },
 	{ "KBOOK_SESSION_IDLE_S", "172800", CT_INT, 60, 31536000, CFG_API,
