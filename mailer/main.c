@@ -89,7 +89,7 @@ from_address(const char *from, char *out, size_t cap)
 static int
 compose(struct message *m, const char *to, const char *subject, const char *body, int64_t id)
 {
-	char date[64], msgid[128], host[128] = "localhost";
+	char date[64], msgid[192], host[128] = "localhost";
 	unsigned char r[8];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -102,7 +102,7 @@ compose(struct message *m, const char *to, const char *subject, const char *body
 	if (at != NULL)
 		snprintf(host, sizeof(host), "%.*s", (int)strcspn(at + 1, ">"), at + 1);
 	randombytes_buf(r, sizeof(r));
-	snprintf(msgid, sizeof(msgid), "<%" PRId64 ".%02x%02x%02x%02x%02x%02x%02x%02x@%s>", id, r[0],
+	snprintf(msgid, sizeof(msgid), "<%" PRId64 ".%02x%02x%02x%02x%02x%02x%02x%02x@%.100s>", id, r[0],
 	    r[1], r[2], r[3], r[4], r[5], r[6], r[7], host);
 	/* the body's lines get CRLF; a line starting with '.' is left to libcurl, which escapes it */
 	if ((out = malloc(1024 + strlen(subject) + strlen(to) + strlen(cfg.mail_from) + 2 * strlen(body))) == NULL)
