@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), out[EMAIL_MAX + 1], again[EMAIL_MAX + 1], v[64];
+	char *s = malloc(size + 1), out[EMAIL_MAX + 1], v[64];
 	int rc;
 
 	if (s == NULL)
@@ -23,6 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (email_normalize(s, out) == 0) {
+		char again[EMAIL_MAX + 1];
+
 		if (strlen(out) > EMAIL_MAX || email_normalize(out, again) != 0 || strcmp(out, again) != 0)
 			abort();
 		for (const char *p = out; *p != '\0'; p++)
