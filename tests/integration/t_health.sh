@@ -163,7 +163,7 @@ KBOOK_DATABASE_URL=$TEST_PG api_start "$TEST_STACK"
 KBOOK_DATABASE_URL=$TEST_PG KBOOK_PUBLIC_URL=$TEST_URL api_accounts_start "$TEST_STACK"
 get /v1/health
 check "API back" 200 "$STATUS"
-get /v1/plans
-check "accounts pool back" 200 "$STATUS"
+get /v1/session
+check "accounts pool back (its 401 session_required, not nginx's 503)" 401 "$STATUS"
 
 finish
