@@ -168,6 +168,18 @@ def count(table, where="true"):
 
 
 PW = "correct horse battery"
+ws_key = "dGhlIHNhbXBsZSBub25jZQ=="
+
+
+def feed_status(key):
+    s = socket.create_connection((HOST, PORT), timeout=5)
+    s.sendall(("GET /v1/feed HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nX-API-Key: %s\r\n\r\n" % (ws_key, key)).encode())
+    line = s.recv(4096).split(b"\r\n")[0].decode()
+    s.close()
+    return int(line.split()[1])
+
+
 
 print("plans")
 r = call("GET", "/v1/plans")
@@ -273,6 +285,7 @@ early = r.json["secret"]
 r = call("GET", "/v1/markets", headers={"X-API-Key": early})
 check("the data API refuses an unconfirmed account's key: 403 email_unconfirmed",
       (403, "email_unconfirmed"), (r.status, r.code))
+check("feedd refuses it too (403)", 403, feed_status(early))
 
 for name, tok, code in [("forged", "A" * 43, "invalid_token"), ("malformed", "x", "invalid_token"),
                         ("empty", "", "invalid_token"), ("too long", "A" * 300, "invalid_parameter")]:
@@ -439,18 +452,6 @@ check_true("last_used_at set", kk["last_used_at"] is not None)
 check("used_this_period counts its credits", 1, kk["used_this_period"])
 
 print("revocation reaches the data API and feedd at once")
-ws_key = "dGhlIHNhbXBsZSBub25jZQ=="
-
-
-def feed_status(key):
-    s = socket.create_connection((HOST, PORT), timeout=5)
-    s.sendall(("GET /v1/feed HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nX-API-Key: %s\r\n\r\n" % (ws_key, key)).encode())
-    line = s.recv(4096).split(b"\r\n")[0].decode()
-    s.close()
-    return int(line.split()[1])
-
-
 check("feedd accepts the live key (101)", 101, feed_status(secret))
 r = s1.send("DELETE", "/v1/account/keys/%d" % k1["id"])
 check("revoke 200", 200, r.status)
