@@ -44,10 +44,10 @@ pwForm.addEventListener('submit', async (ev) => {
 		$('#new-password-meter').dataset.score = '0';
 		toast('Password changed. Your other sessions have ended.');
 	} catch (e) {
-		if (e.code === 'invalid_credentials' || e.code === 'wrong_password') {
+		if (e.code === 'invalid_credentials') {
 			fieldError(oldPw, 'This is not your current password.');
 			oldPw.focus();
-		} else if (e.status === 400 && /password/i.test(e.message)) {
+		} else if (e.code === 'weak_password') {
 			fieldError(newPw, e.message);
 		} else {
 			formError(pwForm, describe(e));
@@ -99,7 +99,7 @@ delForm.addEventListener('submit', async (ev) => {
 		forgetSession();
 		location.assign('/login?deleted=1');
 	} catch (e) {
-		if (e.code === 'invalid_credentials' || e.code === 'wrong_password')
+		if (e.code === 'invalid_credentials')
 			fieldError(delPw, 'This is not your password.');
 		else
 			formError(delForm, describe(e));

@@ -43,7 +43,7 @@ function showUsage(u) {
 	el('span'));
 	meter.firstChild.style.width = `${pct}%`;
 	setStat('used', fmtNum(p.used), [`of ${fmtNum(p.allowance)} this period`, meter]);
-	setStat('remaining', fmtNum(p.remaining), p.overage > 0 ? `${fmtNum(p.overage)} credits of metered overage` : `${Math.round(100 - pct)}% of the allowance left`);
+	setStat('remaining', fmtNum(p.remaining), p.overage > 0 ? `${fmtNum(p.overage)} credits of metered overage` : `${Math.floor(100 - pct)}% of the allowance left`);
 
 	const runsOut = p.forecast_exhausted_at;
 	setStat('forecast', fmtNum(p.forecast_used), runsOut
@@ -101,14 +101,15 @@ function showChart() {
 	}
 	const order = gs.map((_, i) => i).reverse();
 	const bars = window.uPlot.paths.bars({ size: [0.7, 28], gap: 1 });
-	const series = [{ label: 'Day', value: (u, v) => (v == null ? '' : fmtDay(v * 1000)) }].concat(order.map((i) => ({
+	// The legend shows the hovered day's values, and the window's totals otherwise.
+	const series = [{ label: 'Day', value: (u, v) => (v == null ? `last ${DAYS} days` : fmtDay(v * 1000)) }].concat(order.map((i) => ({
 		label: gs[i].label,
 		stroke: COLORS[i % COLORS.length],
 		fill: COLORS[i % COLORS.length],
 		width: 0,
 		paths: bars,
 		points: { show: false },
-		value: (u, v, si, idx) => (idx == null ? '' : fmtNum(gs[i].values[idx] || 0)),
+		value: (u, v, si, idx) => fmtNum(idx == null ? gs[i].values.reduce((a, b) => a + b, 0) : gs[i].values[idx] || 0),
 	})));
 	const data = [xs].concat(order.map((i) => stacked[i]));
 	const width = Math.max(280, box.clientWidth - 32);

@@ -39,6 +39,8 @@ form.addEventListener('submit', async (ev) => {
 	} catch (e) {
 		if (e.code === 'invalid_token')
 			show('#bad-view');
+		else if (e.code === 'weak_password')
+			fieldError(pw, e.message);
 		else
 			formError(form, describe(e));
 	} finally {

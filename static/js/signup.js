@@ -28,9 +28,9 @@ form.addEventListener('submit', async (ev) => {
 		$('#sent-view').focus();
 	} catch (e) {
 		// A field the API refuses (its rules are the last word) gets the API's message inline.
-		if (e.status === 400 && /password/i.test(e.message))
+		if (e.code === 'weak_password')
 			fieldError(password, e.message);
-		else if (e.status === 400 && /email/i.test(e.message))
+		else if (e.code === 'invalid_email')
 			fieldError(email, e.message);
 		else
 			formError(form, describe(e));

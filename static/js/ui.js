@@ -2,8 +2,8 @@
 // times, and the signed-in header (session check, log out).
 import { api, currentSession, describe, forgetSession } from './api.js';
 
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 128;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -197,7 +197,8 @@ export async function requireSession() {
 	}
 	if (!s) {
 		location.replace(`/login?next=${encodeURIComponent(location.pathname)}`);
-		throw new Error('no session');
+		// The page is going away: nothing more of it runs.
+		await new Promise(() => {});
 	}
 	const who = $('#nav-email');
 	if (who)

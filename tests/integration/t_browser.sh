@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The website in headless Chromium (Debian's chromium, driven by npm playwright-core) against the
+# real stack: the whole path from the landing page to a working key (the confirmation link read
+# from the SMTP sink's mailbox, a key created and copied, the data API answering it, the usage
+# chart moving, the key edited, revoked and refused), the forgot-password path and the deletion
+# of an account, a keyboard-only pass, every page at phone width, and no request to another host
+# nor CSP violation anywhere (tests/browser/journey.js). A screenshot of every page goes to
+# $TEST_TMP/screenshots; on failure the test prints where.
+set -u
+. "$TEST_ROOT/tests/integration/lib.sh"
+require_node_modules playwright-core
+if [ ! -x /usr/bin/chromium ]; then
+	echo "  FAIL /usr/bin/chromium is missing (Debian package chromium): run 'make deps'"
+	exit 1
+fi
+
+shots=$TEST_TMP/screenshots
+mkdir -p "$shots"
+while IFS=$'\t' read -r name exp act; do
+	check "$name" "$exp" "$act"
+done < <(node "$TEST_ROOT/tests/browser/journey.js" "$TEST_URL" "$TEST_STACK/mail" "$shots" \
+	2>"$TEST_TMP/journey.err"; echo "journey.js exit	0	$?")
+[ -s "$TEST_TMP/journey.err" ] && cat "$TEST_TMP/journey.err"
+echo "  $(find "$shots" -name '*.png' | wc -l) screenshots"
+[ "$T_FAILS" -gt 0 ] && echo "  screenshots of every page (and FAILED-*.png of the page that failed): $shots"
+finish
