@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "httpval.h"
 #include "token.h"
 
 #define SESSION_COOKIE "__Host-kbook_session"
-#define EMAIL_MAX 254
 
 /* An instant as the account routes answer it: RFC 3339 UTC to the second, from SQL. */
 #define SQL_TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

@@ -3,7 +3,6 @@
  * (json-c's strict mode, UTF-8 validated, at most 8 levels deep, nothing after the object), and
  * members a route does not declare are refused like undeclared query parameters.
  */
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -87,58 +86,14 @@ body_string(struct req *req, struct json_object *o, const char *name, bool requi
 	return 0;
 }
 
-/* A practical address check: local@domain, printable ASCII without spaces or quotes, a domain of
- * dot-separated labels of letters, digits and hyphens with at least one dot. Internationalised
- * addresses are refused rather than half-supported. */
-static bool
-email_ok(const char *s)
-{
-	const char *at = strchr(s, '@'), *d;
-	size_t local = at != NULL ? (size_t)(at - s) : 0, label = 0;
-	bool dot = false;
-
-	if (at == NULL || local == 0 || local > 64 || strchr(at + 1, '@') != NULL)
-		return false;
-	for (const char *p = s; p < at; p++)
-		if (*p <= ' ' || *p >= 127 || strchr("\"(),:;<>[\\]", *p) != NULL)
-			return false;
-	for (d = at + 1; *d != '\0'; d++) {
-		if (*d == '.') {
-			if (label == 0 || d[-1] == '-')
-				return false;
-			dot = true;
-			label = 0;
-		} else if (isalnum((unsigned char)*d) || (*d == '-' && label > 0)) {
-			if (++label > 63)
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return dot && label > 0 && d[-1] != '-';
-}
-
 int
 body_email(struct req *req, struct json_object *o, char out[EMAIL_MAX + 1])
 {
 	const char *s;
-	size_t n;
 
 	if (body_string(req, o, "email", true, 4096, &s) != 0)
 		return -1;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n > EMAIL_MAX) {
-		req_send_error(req, ERR_INVALID_EMAIL, "not an email address");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
-	out[n] = '\0';
-	if (!email_ok(out)) {
+	if (email_normalize(s, out) != 0) {
 		req_send_error(req, ERR_INVALID_EMAIL, "not an email address");
 		return -1;
 	}

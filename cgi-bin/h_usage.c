@@ -86,7 +86,7 @@ period_json(const PGresult *res)
 	if (remaining <= 0) {
 		kt_format(now, ts);
 		json_object_object_add(o, "forecast_exhausted_at", json_object_new_string(ts));
-	} else if (rate > 0 && now + (double)remaining / rate < (double)end) {
+	} else if (rate > 0 && (double)(end - now) > (double)remaining / rate) {
 		kt_format(now + (int64_t)((double)remaining / rate), ts);
 		json_object_object_add(o, "forecast_exhausted_at", json_object_new_string(ts));
 	} else {

@@ -66,7 +66,6 @@ const char *
 session_token(const struct req *req, bool *via_cookie, char buf[TOKEN_MAX])
 {
 	const char *a = req_env(req, "HTTP_AUTHORIZATION"), *c = req_env(req, "HTTP_COOKIE");
-	size_t nlen = strlen(SESSION_COOKIE);
 
 	*via_cookie = false;
 	if (a != NULL && strncasecmp(a, "Bearer ", 7) == 0) {
@@ -79,21 +78,9 @@ session_token(const struct req *req, bool *via_cookie, char buf[TOKEN_MAX])
 		}
 		return NULL;
 	}
-	/* Cookie: name=value pairs separated by "; " (RFC 6265); the first of our name counts */
-	for (const char *p = c; p != NULL && *p != '\0';) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if (strncmp(p, SESSION_COOKIE, nlen) == 0 && p[nlen] == '=') {
-			size_t vlen = strcspn(p + nlen + 1, ";");
-
-			if (vlen >= TOKEN_MAX)
-				return NULL;
-			memcpy(buf, p + nlen + 1, vlen);
-			buf[vlen] = '\0';
-			*via_cookie = true;
-			return buf;
-		}
-		p = strchr(p, ';');
+	if (c != NULL && cookie_get(c, SESSION_COOKIE, buf, TOKEN_MAX) == 1) {
+		*via_cookie = true;
+		return buf;
 	}
 	return NULL;
 }

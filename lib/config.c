@@ -134,7 +134,7 @@ static const struct config_var config_vars[] = {
 	  "STARTTLS on smtp:// URLs: require (refuse to send without it), try (use it when offered) or none",
 	  OFF(smtp_tls) },
 	{ "KBOOK_MAIL_FROM", "kbook <noreply@localhost>", CT_STRING, 0, 0, CFG_MAILER,
-	  "the From of every mail: a display name and <address>, or an address", OFF(mail_from) },
+	  "the From of every mail: a display name with the address in angle brackets, or the address alone", OFF(mail_from) },
 	{ "KBOOK_MAIL_RETRY_MAX_S", "3600", CT_INT, 1, 86400, CFG_MAILER,
 	  "longest wait between two attempts to send a mail (the wait doubles from 5 s up to this)",
 	  OFF(mail_retry_max_s) },

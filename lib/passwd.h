@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define PASSWD_OPSLIMIT 2
-#define PASSWD_MEMLIMIT (19u * 1024u * 1024u)
+#define PASSWD_MEMLIMIT ((size_t)19 * 1024 * 1024)
 #define PASSWD_HASH_MAX 128  /* crypto_pwhash_STRBYTES */
 #define PASSWD_MIN_LEN 8
 #define PASSWD_MAX_LEN 1024  /* bytes; longer is refused before hashing */

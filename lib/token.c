@@ -1,6 +1,7 @@
 /*
  * token: random secrets for sessions, CSRF and mail links (see token.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -16,7 +17,8 @@ token_new(const char *tag, char out[TOKEN_MAX])
 	if (sodium_init() < 0 || taglen + TOKEN_RANDOM_LEN + 1 > TOKEN_MAX)
 		return -1;
 	randombytes_buf(r, sizeof(r));
-	memcpy(out, tag, taglen);
+	/* the tag, then the base64 text with its NUL */
+	snprintf(out, TOKEN_MAX, "%s", tag);
 	sodium_bin2base64(out + taglen, TOKEN_MAX - taglen, r, sizeof(r),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(r, sizeof(r));

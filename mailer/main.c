@@ -89,7 +89,7 @@ from_address(const char *from, char *out, size_t cap)
 static int
 compose(struct message *m, const char *to, const char *subject, const char *body, int64_t id)
 {
-	char date[64], msgid[128], host[128] = "localhost";
+	char date[64], msgid[192], host[128] = "localhost";
 	unsigned char r[8];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -102,7 +102,7 @@ compose(struct message *m, const char *to, const char *subject, const char *body
 	if (at != NULL)
 		snprintf(host, sizeof(host), "%.*s", (int)strcspn(at + 1, ">"), at + 1);
 	randombytes_buf(r, sizeof(r));
-	snprintf(msgid, sizeof(msgid), "<%" PRId64 ".%02x%02x%02x%02x%02x%02x%02x%02x@%s>", id, r[0],
+	snprintf(msgid, sizeof(msgid), "<%" PRId64 ".%02x%02x%02x%02x%02x%02x%02x%02x@%.100s>", id, r[0],
 	    r[1], r[2], r[3], r[4], r[5], r[6], r[7], host);
 	/* the body's lines get CRLF; a line starting with '.' is left to libcurl, which escapes it */
 	if ((out = malloc(1024 + strlen(subject) + strlen(to) + strlen(cfg.mail_from) + 2 * strlen(body))) == NULL)
@@ -183,7 +183,7 @@ send_one(struct db *db, const char *password)
 {
 	PGresult *res = db_exec(db, &q_claim, NULL);
 	struct message m = { 0 };
-	char id[24], err[512] = "", wait[24];
+	char id[24], err[512] = "";
 	int attempts;
 
 	if (res == NULL)
@@ -206,6 +206,7 @@ send_one(struct db *db, const char *password)
 		log_info("mail %s (%s) sent", id, PQgetvalue(res, 0, 4));
 		PQclear(r2);
 	} else {
+		char wait[24];
 		const char *p[] = { id, err, wait };
 		PGresult *r2;
 
@@ -240,7 +241,6 @@ wait_mail(struct db *db)
 {
 	PGconn *conn = db_conn(db);
 	struct pollfd pfd;
-	PGnotify *n;
 
 	if (conn == NULL || PQsocket(conn) < 0) {
 		sleep(POLL_S);
@@ -248,9 +248,12 @@ wait_mail(struct db *db)
 	}
 	pfd.fd = PQsocket(conn);
 	pfd.events = POLLIN;
-	if (poll(&pfd, 1, POLL_S * 1000) > 0 && PQconsumeInput(conn))
+	if (poll(&pfd, 1, POLL_S * 1000) > 0 && PQconsumeInput(conn)) {
+		PGnotify *n;
+
 		while ((n = PQnotifies(conn)) != NULL)
 			PQfreemem(n);
+	}
 }
 
 /* The SMTP password from its file (trailing newline removed), or "" when none is configured. */
@@ -308,10 +311,8 @@ main(int argc, char **argv)
 		log_fatal("out of memory");
 	log_info("kbook-mailer started: sending through %s", cfg.smtp_url);
 	while (!stopping) {
-		int rc;
-
 		listen_mail(db, &gen);
-		while (!stopping && (rc = send_one(db, password)) == 1)
+		while (!stopping && send_one(db, password) == 1)
 			;
 		if (stopping)
 			break;
