@@ -11,10 +11,12 @@
 //           -> log in -> create a key (shown once, copied) -> the data API answers it -> the
 //           usage and chart move -> edit its name and cap -> revoke (cancel, then confirm) -> the
 //           API refuses it -> account page: log out every other session -> log out.
-// forgot:   an unconfirmed account: its banner and its key refused (403 email_unconfirmed); forgot
-//           password -> the reset link from the mail -> new password (mismatch error first) -> the
-//           old one refused, the new one works, the link dead -> delete the account (a wrong
-//           password first) -> it cannot log in.
+// forgot:   an unconfirmed account: its banner and its key refused (403 email_unconfirmed); "resend
+//           the link" -> the new mail's link confirms -> the same key works; forgot password ->
+//           the reset link from the mail -> new password (mismatch error first) -> the old one
+//           refused, the new one works, the link dead -> change the password on the account page
+//           (a wrong current one first) -> delete the account (a wrong password first) -> its
+//           key refused, it cannot log in.
 // keyboard: log in, create a key, close the dialog, open and cancel a revoke, switch the chart,
 //           all with the keyboard alone, every focused control with a visible focus ring.
 // phone:    every page at 390 px wide: nothing wider than the screen.
@@ -301,9 +303,22 @@ async function forgot(browser) {
 	await page.locator('#secret-dialog[open]').waitFor();
 	const secret = (await text(page, '#secret-value')).trim();
 	await page.locator('#secret-done').click();
-	const r = await api('GET', '/v1/markets', { key: secret });
+	let r = await api('GET', '/v1/markets', { key: secret });
 	out('unconfirmed: the data API refuses its key', [403, 'email_unconfirmed'], [r.status, r.data?.error?.code]);
 	await shot(page, 'dashboard-unconfirmed');
+	// "Resend the link" on the banner: a new mail, whose link confirms; then the same key works
+	const t1 = Date.now() - 1000;
+	await page.locator('#resend').click();
+	await page.locator('.toast').first().waitFor();
+	const confirmLink = await mailLink(email, 'confirm', t1);
+	out('resend: a new confirmation mail', true, Boolean(confirmLink));
+	await page.goto(confirmLink);
+	await page.locator('#ok-view').waitFor();
+	r = await api('GET', '/v1/markets', { key: secret });
+	out('confirmed: the key made before works now', 200, r.status);
+	await page.goto(`${BASE}/dashboard`);
+	await page.locator('#keys-table').waitFor();
+	out('confirmed: no banner any more', false, await visible(page, '#unconfirmed'));
 	await page.locator('#logout').click();
 	await page.waitForURL(/\/login/);
 
@@ -347,8 +362,22 @@ async function forgot(browser) {
 	await page.waitForURL(`${BASE}/dashboard`);
 	out('the new password logs in', `${BASE}/dashboard`, page.url());
 
-	// delete the account: the password is asked
+	// change the password on the account page: a wrong current one first
+	const third = 'third password 33';
 	await page.goto(`${BASE}/account`);
+	await page.locator('#p-email:not(:has(.skeleton))').waitFor();
+	await page.fill('#old-password', 'not it at all');
+	await page.fill('#new-password', third);
+	await page.locator('#pw-save').click();
+	await page.waitForFunction(() => document.querySelector('#old-password-error')?.textContent.length > 0);
+	out('change password: a wrong current password is refused inline', 'This is not your current password.', await text(page, '#old-password-error'));
+	await page.fill('#old-password', fresh);
+	await page.locator('#pw-save').click();
+	await page.locator('.toast').first().waitFor();
+	out('change password: done', true, (await text(page, '.toast')).startsWith('Password changed'));
+	out('change password: the new one logs in', 200, (await api('POST', '/v1/session', { body: { email, password: third } })).status);
+
+	// delete the account: the password is asked
 	await page.locator('#delete-open').click();
 	await page.locator('#delete-dialog[open]').waitFor();
 	await page.fill('#del-password', 'not my password');
@@ -356,11 +385,12 @@ async function forgot(browser) {
 	await page.waitForFunction(() => document.querySelector('#del-password-error')?.textContent.length > 0);
 	out('delete: a wrong password is refused inline', 'This is not your password.', await text(page, '#del-password-error'));
 	await shot(page, 'delete-dialog');
-	await page.fill('#del-password', fresh);
+	await page.fill('#del-password', third);
 	await page.locator('#delete-confirm').click();
 	await page.waitForURL(/\/login\?deleted=1/);
 	out('delete: back on the login page, told so', true, (await text(page, '#notice')).includes('deleted'));
-	const again = await api('POST', '/v1/session', { body: { email, password: fresh } });
+	out('deleted: its key is refused', 401, (await api('GET', '/v1/markets', { key: secret })).status);
+	const again = await api('POST', '/v1/session', { body: { email, password: third } });
 	out('deleted: the account cannot log in', 401, again.status);
 	await ctx.close();
 }
