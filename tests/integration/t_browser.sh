@@ -14,6 +14,22 @@ if [ ! -x /usr/bin/chromium ]; then
 	exit 1
 fi
 
+echo "the pages at their clean paths, under the site's CSP"
+for p in / /signup /login /confirm /forgot /reset /dashboard /account /docs/; do
+	out=$(curl -s -o /dev/null -D - -w '%{http_code}' "$TEST_URL$p" | tr -d '\r')
+	check "$p: 200" 200 "${out##*$'\n'}"
+	check_match "$p: text/html" $'\n[Cc]ontent-[Tt]ype: text/html' "$out"
+	check_match "$p: the CSP allows nothing but the site itself" $'\n[Cc]ontent-[Ss]ecurity-[Pp]olicy: default-src \'self\';' "$out"
+done
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$TEST_URL/pricing")
+check "/pricing: to the landing page's plans" "301 $TEST_URL/#pricing" "$out"
+for f in "$TEST_ROOT"/static/*.html "$TEST_ROOT"/static/docs/*.html; do
+	check "${f#"$TEST_ROOT"/}: no inline script, style or event handler" 0 \
+		"$(grep -ciE '<script>|<script [^>]*>[^<]|<style|style=| on[a-z]+=' "$f")"
+	check "${f#"$TEST_ROOT"/}: loads nothing from another host" 0 \
+		"$(grep -ciE '(src|href)="(https?:)?//' "$f")"
+done
+
 shots=$TEST_TMP/screenshots
 mkdir -p "$shots"
 while IFS=$'\t' read -r name exp act; do
