@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "account.h"
 #include "config.h"
@@ -44,9 +45,14 @@ mailq_add(struct db *db, const char *to, enum mail_kind kind, const char *token)
 	const char *params[] = { to, mails[kind].subject, body, mails[kind].kind, limit };
 	PGresult *res;
 
-	if (token != NULL)
-		snprintf(link, sizeof(link), "%s/%s?token=%s", cfg.public_url,
+	if (token != NULL) {
+		size_t n = strlen(cfg.public_url);
+
+		while (n > 0 && cfg.public_url[n - 1] == '/') /* "https://host/" names the same site */
+			n--;
+		snprintf(link, sizeof(link), "%.*s/%s?token=%s", (int)n, cfg.public_url,
 		    kind == MAIL_RESET ? "reset" : "confirm", token);
+	}
 	snprintf(body, sizeof(body), "%s%s%s", mails[kind].head, link, mails[kind].tail);
 	snprintf(limit, sizeof(limit), "%d", MAILQ_PER_HOUR);
 	if ((res = db_exec(db, &q_add, params)) == NULL)

@@ -8,6 +8,8 @@ retried while the SMTP server is down, and nothing partial written when a step f
 usage: accounts_check.py   (environment: TEST_URL, TEST_PG, TEST_STACK, TEST_ROOT)
 Prints one line per check; exits 1 when any failed.
 """
+import ctypes
+import ctypes.util
 import email
 import glob
 import http.client
@@ -166,6 +168,18 @@ def count(table, where="true"):
 
 
 PW = "correct horse battery"
+ws_key = "dGhlIHNhbXBsZSBub25jZQ=="
+
+
+def feed_status(key):
+    s = socket.create_connection((HOST, PORT), timeout=5)
+    s.sendall(("GET /v1/feed HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nX-API-Key: %s\r\n\r\n" % (ws_key, key)).encode())
+    line = s.recv(4096).split(b"\r\n")[0].decode()
+    s.close()
+    return int(line.split()[1])
+
+
 
 print("plans")
 r = call("GET", "/v1/plans")
@@ -271,6 +285,7 @@ early = r.json["secret"]
 r = call("GET", "/v1/markets", headers={"X-API-Key": early})
 check("the data API refuses an unconfirmed account's key: 403 email_unconfirmed",
       (403, "email_unconfirmed"), (r.status, r.code))
+check("feedd refuses it too (403)", 403, feed_status(early))
 
 for name, tok, code in [("forged", "A" * 43, "invalid_token"), ("malformed", "x", "invalid_token"),
                         ("empty", "", "invalid_token"), ("too long", "A" * 300, "invalid_parameter")]:
@@ -437,18 +452,6 @@ check_true("last_used_at set", kk["last_used_at"] is not None)
 check("used_this_period counts its credits", 1, kk["used_this_period"])
 
 print("revocation reaches the data API and feedd at once")
-ws_key = "dGhlIHNhbXBsZSBub25jZQ=="
-
-
-def feed_status(key):
-    s = socket.create_connection((HOST, PORT), timeout=5)
-    s.sendall(("GET /v1/feed HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nX-API-Key: %s\r\n\r\n" % (ws_key, key)).encode())
-    line = s.recv(4096).split(b"\r\n")[0].decode()
-    s.close()
-    return int(line.split()[1])
-
-
 check("feedd accepts the live key (101)", 101, feed_status(secret))
 r = s1.send("DELETE", "/v1/account/keys/%d" % k1["id"])
 check("revoke 200", 200, r.status)
@@ -642,6 +645,21 @@ r = call("POST", "/v1/session", {"email": "dave@example.com", "password": PW}, s
 check("31 failures from one address block it: 429", (429, "too_many_attempts"), (r.status, r.code))
 r = call("POST", "/v1/session", {"email": "dave@example.com", "password": PW}, source="127.0.0.1")
 check("another address is not blocked", 200, r.status)
+
+print("a hash of weaker argon2id parameters is redone at login")
+sod = ctypes.CDLL(ctypes.util.find_library("sodium"))
+sod.sodium_init()
+weak = ctypes.create_string_buffer(128)
+pwb = PW.encode()
+# crypto_pwhash_str_alg(out, pw, len, opslimit 1, memlimit 8 MiB, crypto_pwhash_ALG_ARGON2ID13 = 2)
+rc = sod.crypto_pwhash_str_alg(weak, pwb, ctypes.c_ulonglong(len(pwb)), ctypes.c_ulonglong(1),
+                               ctypes.c_size_t(8 << 20), ctypes.c_int(2))
+check("libsodium made a weaker hash", (0, True), (rc, weak.value.startswith(b"$argon2id$v=19$m=8192,t=1,p=1$")))
+psql("UPDATE accounts SET password_hash = '%s' WHERE email = 'dave@example.com'" % weak.value.decode())
+check("login with the weaker hash", 200, login("dave@example.com", PW)[0].status)
+check("the hash is now today's (m = 19 MiB, t = 2)", "$argon2id$v=19$m=19456,t=2,p=1$",
+      psql("SELECT left(password_hash, 31) FROM accounts WHERE email = 'dave@example.com'"))
+check("and still verifies", 200, login("dave@example.com", PW)[0].status)
 
 print("delete the account")
 _, e1 = login(a, PW_A)
