@@ -1,6 +1,6 @@
 // The link of the confirmation mail: /confirm?token=... POSTs the token at once (a mail scanner
 // that only fetches the page confirms nothing: it runs no script). A bad link offers a new one.
-import { api, describe } from './api.js';
+import { api, currentSession, describe } from './api.js';
 import { $, busy, checkEmail, formError, revalidate, toast } from './ui.js';
 
 function show(id) {
@@ -20,9 +20,16 @@ if (!token) {
 		await api('POST', '/v1/account/confirm', { token });
 		show('#ok-view');
 	} catch (e) {
-		if (e.code !== 'invalid_token')
-			$('#bad-text').textContent = describe(e);
-		show('#bad-view');
+		// A link opened twice: if this browser is logged in to a confirmed account, say so.
+		const s = e.code === 'invalid_token' ? await currentSession().catch(() => null) : null;
+		if (s && s.account.email_confirmed) {
+			$('#ok-title').textContent = 'Email already confirmed';
+			show('#ok-view');
+		} else {
+			if (e.code !== 'invalid_token')
+				$('#bad-text').textContent = describe(e);
+			show('#bad-view');
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ function showUsage(u) {
 	setStat('forecast', fmtNum(p.forecast_used), runsOut
 		? el('span', { class: 'badge badge-warn', text: `Runs out around ${fmtDay(runsOut)}` })
 		: (p.forecast_used > 0 ? 'at the last 7 days\u2019 rate: within the allowance' : 'no use yet this period'));
-	setStat('ends', fmtDate(new Date(new Date(p.end).getTime() - 1)), `resets ${fmtIn(p.end)}, ${fmtTime(p.end)}`);
+	setStat('ends', fmtDay(new Date(new Date(p.end).getTime() - 1)), `credits reset ${fmtIn(p.end)}, ${fmtTime(p.end)}`);
 
 	showChart();
 	showChartTable(u);

@@ -185,6 +185,11 @@ async function journey(browser) {
 	out('dashboard: credits used 0', '0', await text(page, '#used-value'));
 	out('dashboard: the email is confirmed (no banner)', false, await visible(page, '#unconfirmed'));
 	await shot(page, 'dashboard-empty');
+	await page.goto(link);
+	await page.locator('#ok-view').waitFor();
+	out('the confirmation link again, logged in: "already confirmed"', 'Email already confirmed', await text(page, '#ok-title'));
+	await page.goto(`${BASE}/dashboard`);
+	await page.locator('#keys-box .empty').waitFor();
 
 	// create a key: shown once, copied
 	await page.fill('#key-name', 'journey key');
