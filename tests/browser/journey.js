@@ -133,8 +133,15 @@ async function journey(browser) {
 	const email = `journey-${RUN}@example.com`;
 	const password = 'a quiet lighthouse 42';
 
-	// the landing page
+	// the landing page: first with GET /v1/plans failing (the page's error state and its retry)
+	await page.route('**/v1/plans', (r) => r.fulfill({ status: 503, contentType: 'application/json',
+		body: '{"error":{"code":"service_unavailable","message":"down","status":503}}' }));
 	await page.goto(`${BASE}/`);
+	await page.locator('#plans .alert').waitFor();
+	out('landing, plans unavailable: an error with a retry', true, (await text(page, '#plans .alert')).includes('could not load'));
+	await shot(page, 'landing-plans-error', false);
+	await page.unroute('**/v1/plans');
+	await page.locator('#plans .alert button').click();
 	await page.locator('#plans .plan').first().waitFor();
 	const plans = (await api('GET', '/v1/plans')).data.plans.map((p) => p.name);
 	out('landing: a card per plan of GET /v1/plans, in order', plans,
