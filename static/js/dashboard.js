@@ -181,7 +181,9 @@ function keyRow(k) {
 		el('td', { 'data-label': 'Cap', class: 'num', text: cap ? fmtNum(cap) : 'None' }),
 		el('td', { 'data-label': 'Status' }, revoked
 			? el('span', { class: 'badge badge-bad', title: fmtTime(k.revoked_at), text: 'Revoked' })
-			: el('span', { class: 'badge badge-ok', text: 'Active' })),
+			: cap && k.used_this_period >= cap
+				? el('span', { class: 'badge badge-warn', title: 'Refused (429 key_cap_reached) until the period ends or the cap is raised', text: 'Cap reached' })
+				: el('span', { class: 'badge badge-ok', text: 'Active' })),
 		actions);
 }
 

@@ -247,21 +247,24 @@ async function journey(browser) {
 	await page.fill('#edit-cap', '0');
 	await page.locator('#edit-save').click();
 	out('edit: a cap of 0 is refused inline', true, (await text(page, '#edit-cap-error')).length > 0);
-	await page.fill('#edit-cap', '500');
+	await page.fill('#edit-cap', String(cost));
 	await shot(page, 'key-edit');
 	await page.locator('#edit-save').click();
 	await page.locator('#edit-dialog').waitFor({ state: 'hidden' });
 	await page.waitForFunction(() => document.querySelector('#keys-table tbody tr .key-name')?.textContent === 'journey key 2');
-	out('edit: the new name and cap in the table', ['journey key 2', '500'],
+	out('edit: the new name and cap in the table', ['journey key 2', String(cost)],
 		[await row.locator('.key-name').innerText(), await row.locator('td[data-label="Cap"]').innerText()]);
 	const listed = (await page.evaluate(() => fetch('/v1/account/keys').then((x) => x.json()))).keys[0];
-	out('edit: the API has them too', ['journey key 2', 500], [listed.name, listed.monthly_cap]);
+	out('edit: the API has them too', ['journey key 2', cost], [listed.name, listed.monthly_cap]);
+	out('a cap equal to the credits used: "Cap reached"', 'Cap reached', await row.locator('td[data-label="Status"]').innerText());
+	r = await api('GET', '/v1/markets', { key: secret });
+	out('at its cap the key is refused', [429, 'key_cap_reached'], [r.status, r.data?.error?.code]);
 
 	// revoke: cancel first, then confirm
 	await row.getByRole('button', { name: /^Revoke key/ }).click();
 	await page.locator('#revoke-dialog[open]').waitFor();
 	await page.locator('#revoke-cancel').click();
-	out('revoke cancelled: the key stays active', 'Active', await row.locator('td[data-label="Status"]').innerText());
+	out('revoke cancelled: the key stays', 'Cap reached', await row.locator('td[data-label="Status"]').innerText());
 	await row.getByRole('button', { name: /^Revoke key/ }).click();
 	await page.locator('#revoke-dialog[open]').waitFor();
 	await shot(page, 'key-revoke-confirm');
