@@ -661,6 +661,28 @@ check("the hash is now today's (m = 19 MiB, t = 2)", "$argon2id$v=19$m=19456,t=2
       psql("SELECT left(password_hash, 31) FROM accounts WHERE email = 'dave@example.com'"))
 check("and still verifies", 200, login("dave@example.com", PW)[0].status)
 
+print("a step that fails mid-way leaves nothing behind (its transaction rolls back)")
+# the mail of each step is its last write: a constraint refusing it makes the step fail late
+psql("ALTER TABLE mail_outbox ADD CONSTRAINT t_accounts_fail CHECK (to_addr NOT LIKE 'fail%%') NOT VALID")
+r = call("POST", "/v1/account/signup", {"email": "fail1@example.com", "password": PW})
+check("sign-up whose mail cannot be queued: 503", (503, "service_unavailable"), (r.status, r.code))
+check("no account, no link left", (0, 0), (count("accounts", "email = 'fail1@example.com'"),
+      count("account_tokens t JOIN accounts a ON a.id = t.account_id", "a.email = 'fail1@example.com'")))
+psql("ALTER TABLE mail_outbox DROP CONSTRAINT t_accounts_fail")
+sf = signup_confirmed("fail2@example.com", PW)
+_, sf2 = login("fail2@example.com", PW)
+kf = sf.send("POST", "/v1/account/keys", {"name": "kept"}).json["secret"]
+psql("ALTER TABLE mail_outbox ADD CONSTRAINT t_accounts_fail CHECK (to_addr NOT LIKE 'fail%%') NOT VALID")
+r = sf.send("POST", "/v1/account/password", {"old_password": PW, "new_password": "other pass phrase 9"})
+check("password change whose notice cannot be queued: 503", 503, r.status)
+check("the old password still works", 200, login("fail2@example.com", PW)[0].status)
+check("the other session still lives", 200, sf2.get("/v1/session").status)
+r = sf.send("POST", "/v1/account/delete", {"password": PW})
+check("deletion whose mail cannot be queued: 503", 503, r.status)
+check("the key still works", 200, call("GET", "/v1/markets", headers={"X-API-Key": kf}).status)
+check("the account is still there", 1, count("accounts", "email = 'fail2@example.com' AND deleted_at IS NULL"))
+psql("ALTER TABLE mail_outbox DROP CONSTRAINT t_accounts_fail")
+
 print("delete the account")
 _, e1 = login(a, PW_A)
 r = e1.send("POST", "/v1/account/keys", {"name": "to die"})
