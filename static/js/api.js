@@ -3,6 +3,13 @@
 // login answer and GET /v1/session carry. Errors become ApiError with the API's stable code.
 
 let csrfToken = null;
+let sessionLost = null;
+
+// A signed-in page's handler for a session that ended under it (logged out elsewhere, expired):
+// the 401 of any later call runs it once.
+export function onSessionLost(fn) {
+	sessionLost = fn;
+}
 
 export class ApiError extends Error {
 	constructor(status, code, message, retryAfter, requestId) {
@@ -30,7 +37,7 @@ const MESSAGES = {
 export function describe(err) {
 	if (err.code === 'too_many_attempts') {
 		const s = Number(err.retryAfter);
-		const wait = s > 0 ? (s >= 120 ? `${Math.ceil(s / 60)} minutes` : `${s} seconds`) : 'a while';
+		const wait = s >= 120 ? `${Math.ceil(s / 60)} minutes` : s === 1 ? '1 second' : s > 0 ? `${s} seconds` : 'a while';
 		return `Too many attempts. Try again in ${wait}.`;
 	}
 	return MESSAGES[err.code] || err.message || 'Something went wrong. Try again.';
@@ -64,6 +71,11 @@ export async function api(method, path, body) {
 	}
 	if (!r.ok) {
 		const e = (data && data.error) || {};
+		if (r.status === 401 && sessionLost && (e.code === 'session_required' || e.code === 'session_expired')) {
+			const fn = sessionLost;
+			sessionLost = null;
+			fn();
+		}
 		throw new ApiError(r.status, e.code || `http_${r.status}`, e.message || `HTTP ${r.status}`,
 			r.headers.get('Retry-After'), data && data.request_id);
 	}

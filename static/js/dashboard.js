@@ -158,7 +158,7 @@ async function loadUsage() {
 		showUsage(usage);
 	} catch (e) {
 		if (e.status === 401)
-			return location.replace('/login?next=/dashboard');
+			return; // the session ended: api.js's handler goes to the login page
 		$('#usage-error').replaceChildren(el('div', { class: 'alert alert-bad', role: 'alert' },
 			el('span', { class: 'icon', 'aria-hidden': 'true', text: '!' }),
 			el('div', { class: 'alert-body' }, el('strong', { text: 'Usage could not load.' }), el('p', { text: describe(e) }))));
@@ -210,6 +210,8 @@ async function loadKeys() {
 		keys = (await api('GET', '/v1/account/keys')).keys;
 		showKeys();
 	} catch (e) {
+		if (e.status === 401)
+			return;
 		$('#keys-box').replaceChildren(el('div', { class: 'card-body' }, el('div', { class: 'alert alert-bad', role: 'alert' },
 			el('span', { class: 'icon', 'aria-hidden': 'true', text: '!' }),
 			el('div', { class: 'alert-body' }, el('strong', { text: 'Your keys could not load.' }), el('p', { text: describe(e) })))));

@@ -17,13 +17,14 @@ const notices = {
 	reset: ['ok', 'Password changed. Log in with your new password.'],
 	deleted: ['info', 'Your account is deleted and its keys are revoked.'],
 	changed: ['ok', 'Password changed. Log in again with the new one.'],
+	expired: ['info', 'Your session ended (logged out elsewhere, or it expired). Log in again.'],
 };
 for (const [k, [kind, text]] of Object.entries(notices))
 	if (params.has(k))
 		$('#notice').append(el('div', { class: `alert alert-${kind}`, role: 'status' },
 			el('span', { class: 'icon', 'aria-hidden': 'true', text: kind === 'ok' ? '✓' : 'i' }),
 			el('div', { class: 'alert-body', text })));
-if (params.has('next'))
+if (params.has('next') && !params.has('expired'))
 	$('#notice').append(el('div', { class: 'alert alert-info', role: 'status' },
 		el('span', { class: 'icon', 'aria-hidden': 'true', text: 'i' }),
 		el('div', { class: 'alert-body', text: 'Log in to continue.' })));

@@ -1,6 +1,6 @@
 // What every page shares: toasts, busy buttons, inline field errors, the formats of numbers and
 // times, and the signed-in header (session check, log out).
-import { api, currentSession, describe, forgetSession } from './api.js';
+import { api, currentSession, describe, forgetSession, onSessionLost } from './api.js';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
@@ -200,6 +200,7 @@ export async function requireSession() {
 		// The page is going away: nothing more of it runs.
 		await new Promise(() => {});
 	}
+	onSessionLost(() => location.assign(`/login?expired=1&next=${encodeURIComponent(location.pathname)}`));
 	const who = $('#nav-email');
 	if (who)
 		who.textContent = s.account.email;

@@ -93,7 +93,13 @@ async function api(method, p, { key, body, headers = {} } = {}) {
 		h['Content-Type'] = 'application/json';
 		h.Origin = ORIGIN;
 	}
-	const r = await fetch(BASE + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+	let r;
+	for (let i = 0; i < 10; i++) {
+		r = await fetch(BASE + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+		if (r.status !== 429 || !r.headers.get('retry-after') || p.startsWith('/v1/markets'))
+			break;
+		await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after')) + 200));
+	}
 	let data = null;
 	try {
 		data = await r.json();
@@ -104,6 +110,25 @@ async function api(method, p, { key, body, headers = {} } = {}) {
 }
 
 const text = (page, sel) => page.locator(sel).first().innerText();
+
+// Submits `form` (clicks the selector `submit`, or runs it when a function); when the page
+// answers "Too many attempts" (the API throttles password checks from an address after wrong
+// ones: 429 with Retry-After), waits as a person would and submits again. Resolves once `done`
+// (a selector, or a predicate run in the page) holds.
+async function submitPatiently(page, form, submit, done) {
+	for (let i = 0; i < 10; i++) {
+		await (typeof submit === 'function' ? submit() : page.locator(submit).click());
+		const what = await Promise.race([
+			(typeof done === 'string' ? page.locator(done).first().waitFor() : page.waitForFunction(done)).then(() => 'done'),
+			page.waitForFunction((f) => /Too many attempts/.test(document.querySelector(`${f} .form-error`)?.textContent || ''), form,
+				{ timeout: 30000 }).then(() => 'throttled'),
+		]);
+		if (what === 'done')
+			return;
+		const s = /in (\d+) second/.exec(await text(page, `${form} .form-error`));
+		await page.waitForTimeout(1000 * (s ? Number(s[1]) : 1) + 200);
+	}
+}
 const visible = (page, sel) => page.locator(sel).first().isVisible();
 
 // Focus moves by Tab alone until `sel` has it; each stop must show a focus ring.
@@ -184,7 +209,7 @@ async function journey(browser) {
 	await shot(page, 'login');
 	await page.fill('#email', email);
 	await page.fill('#password', password);
-	await page.locator('#login button[type=submit]').click();
+	await submitPatiently(page, '#login', '#login button[type=submit]', () => location.pathname === '/dashboard');
 	await page.waitForURL(`${BASE}/dashboard`);
 	await page.locator('#keys-box .empty').waitFor();
 	out('dashboard: no keys yet, an empty state with a call to action', 'No API keys yet', await text(page, '#keys-box h3'));
@@ -309,7 +334,7 @@ async function forgot(browser) {
 	await page.goto(`${BASE}/login`);
 	await page.fill('#email', email);
 	await page.fill('#password', old);
-	await page.locator('#login button[type=submit]').click();
+	await submitPatiently(page, '#login', '#login button[type=submit]', () => location.pathname === '/dashboard');
 	await page.waitForURL(`${BASE}/dashboard`);
 	await page.locator('#unconfirmed').waitFor();
 	out('unconfirmed: the dashboard asks to confirm the email', true, (await text(page, '#unconfirmed')).includes('Confirm your email'));
@@ -368,12 +393,12 @@ async function forgot(browser) {
 	await page.goto(`${BASE}/login`);
 	await page.fill('#email', email);
 	await page.fill('#password', old);
-	await page.locator('#login button[type=submit]').click();
-	await page.locator('#login .form-error .alert').waitFor();
+	await submitPatiently(page, '#login', '#login button[type=submit]',
+		() => /do not match/.test(document.querySelector('#login .form-error')?.textContent || ''));
 	out('the old password is refused', true, (await text(page, '#login .form-error')).includes('do not match'));
 	await shot(page, 'login-refused');
 	await page.fill('#password', fresh);
-	await page.locator('#login button[type=submit]').click();
+	await submitPatiently(page, '#login', '#login button[type=submit]', () => location.pathname === '/dashboard');
 	await page.waitForURL(`${BASE}/dashboard`);
 	out('the new password logs in', `${BASE}/dashboard`, page.url());
 
@@ -387,8 +412,7 @@ async function forgot(browser) {
 	await page.waitForFunction(() => document.querySelector('#old-password-error')?.textContent.length > 0);
 	out('change password: a wrong current password is refused inline', 'This is not your current password.', await text(page, '#old-password-error'));
 	await page.fill('#old-password', fresh);
-	await page.locator('#pw-save').click();
-	await page.locator('.toast').first().waitFor();
+	await submitPatiently(page, '#password-form', '#pw-save', '.toast');
 	out('change password: done', true, (await text(page, '.toast')).startsWith('Password changed'));
 	out('change password: the new one logs in', 200, (await api('POST', '/v1/session', { body: { email, password: third } })).status);
 
@@ -401,7 +425,7 @@ async function forgot(browser) {
 	out('delete: a wrong password is refused inline', 'This is not your password.', await text(page, '#del-password-error'));
 	await shot(page, 'delete-dialog');
 	await page.fill('#del-password', third);
-	await page.locator('#delete-confirm').click();
+	await submitPatiently(page, '#delete-form', '#delete-confirm', () => location.search.includes('deleted=1'));
 	await page.waitForURL(/\/login\?deleted=1/);
 	out('delete: back on the login page, told so', true, (await text(page, '#notice')).includes('deleted'));
 	out('deleted: its key is refused', 401, (await api('GET', '/v1/markets', { key: secret })).status);
@@ -422,7 +446,7 @@ async function keyboard(browser, { email, password }) {
 	await page.keyboard.type(email);
 	out('keyboard: Tab reaches the password field', true, await tabTo(page, '#password', noRing));
 	await page.keyboard.type(password);
-	await page.keyboard.press('Enter');
+	await submitPatiently(page, '#login', () => page.keyboard.press('Enter'), () => location.pathname === '/dashboard');
 	await page.waitForURL(`${BASE}/dashboard`);
 	await page.locator('#keys-table').waitFor();
 	out('keyboard: Tab reaches the key name', true, await tabTo(page, '#key-name', noRing));
@@ -480,7 +504,7 @@ async function phone(browser, { email, password }) {
 	await page.goto(`${BASE}/login`);
 	await page.fill('#email', email);
 	await page.fill('#password', password);
-	await page.locator('#login button[type=submit]').click();
+	await submitPatiently(page, '#login', '#login button[type=submit]', () => location.pathname === '/dashboard');
 	await page.waitForURL(`${BASE}/dashboard`);
 	for (const p of ['/dashboard', '/account']) {
 		await page.goto(BASE + p);
@@ -491,6 +515,17 @@ async function phone(browser, { email, password }) {
 			wide.push(`${p} ${w}px`);
 	}
 	out('phone (390 px): no page is wider than the screen', [], wide);
+	// The session ends elsewhere (a script logs out every other session): the page's next call
+	// sends to the login page, which says why.
+	await page.goto(`${BASE}/dashboard`);
+	await page.locator('#keys-table').waitFor();
+	const s = await api('POST', '/v1/session', { body: { email, password, bearer: true } });
+	const rv = await api('POST', '/v1/session/others/revoke', { headers: { Authorization: `Bearer ${s.data.session_token}` } });
+	out('a script logs out every other session', 200, rv.status);
+	await page.locator('#refresh').click();
+	await page.waitForURL(/\/login\?expired=1/);
+	out('the dashboard, its session gone: to the login page, told why', true, (await text(page, '#notice')).includes('session ended'));
+	await shot(page, 'phone-session-ended');
 	await ctx.close();
 }
 
