@@ -26,7 +26,7 @@ check_match "/openapi.json content type" '^application/json' "$(hdr Content-Type
 check_match "/openapi.json X-Request-Id" '^[0-9a-f]{32}$' "$(hdr X-Request-Id)"
 check "/openapi.json is valid JSON" 0 "$(jq -e . "$TEST_TMP/openapi.json" >/dev/null 2>&1; echo $?)"
 check_match "openapi version is 3.1.x" '^3\.1\.[0-9]+$' "$(jq -r .openapi "$TEST_TMP/openapi.json" 2>/dev/null)"
-for doc in /docs/:text/html /docs/docs.css:text/css /llms.txt:text/plain /llms-full.txt:text/plain; do
+for doc in /docs/:text/html /site.css:text/css /llms.txt:text/plain /llms-full.txt:text/plain; do
 	get "${doc%%:*}" "$TEST_TMP/doc"
 	check "${doc%%:*} status" 200 "$STATUS"
 	check_match "${doc%%:*} content type" "^${doc#*:}" "$(hdr Content-Type)"
@@ -261,6 +261,6 @@ done < <(jq -r '.errors[] | [.code, (.status | tostring)] | @tsv' "$TEST_TMP/rou
 check "docs page has no <script>" 0 "$(grep -ci '<script' "$TEST_TMP/docs.html")"
 check "docs page has no inline <style> or style=" 0 "$(grep -ciE '<style|style=' "$TEST_TMP/docs.html")"
 check "docs page loads nothing external" 0 "$(grep -ciE 'src="(https?:)?//|<link[^>]*href="(https?:)?//' "$TEST_TMP/docs.html")"
-check "docs page uses docs.css" 1 "$(grep -c 'href="/docs/docs.css"' "$TEST_TMP/docs.html")"
+check "docs page uses the site's one stylesheet" 1 "$(grep -c 'href="/site.css"' "$TEST_TMP/docs.html")"
 
 finish
