@@ -118,6 +118,17 @@ hsrv_header(struct hsrv_req *r, const char *name, char *buf, size_t cap)
 	return n;
 }
 
+int
+hsrv_token(struct hsrv_req *r, enum lws_token_indexes tok, char *buf, size_t cap)
+{
+	int n = lws_hdr_total_length(r->wsi, tok);
+
+	if (n <= 0 || (size_t)n >= cap)
+		return -1;
+	n = lws_hdr_copy(r->wsi, buf, (int)cap, tok);
+	return n < 0 ? -1 : n;
+}
+
 void
 hsrv_set_user(struct hsrv_req *r, void *user)
 {
@@ -159,7 +170,7 @@ hsrv_reply_json(struct hsrv_req *r, int status, struct json_object *body)
 		hsrv_reply(r, 500, "application/json", "{}", 2);
 		return;
 	}
-	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	hsrv_reply(r, status, "application/json", text, strlen(text));
 	json_object_put(body);
 }
@@ -313,12 +324,8 @@ hsrv_dispatch(const struct hsrv_conf *conf, struct hsrv_req *r)
 		conf->error(r, 413);
 		return;
 	}
-	if (conf->admit != NULL && !conf->admit(r, rt)) {
-		if (!r->replied)
-			conf->error(r, 500);
-		return;
-	}
-	rt->handler(r);
+	if (conf->admit == NULL || conf->admit(r, rt))
+		rt->handler(r);
 	if (!r->replied)
 		conf->error(r, 500);
 	if (conf->after != NULL)

@@ -35,7 +35,7 @@ struct hsrv_conf {
 	size_t n_routes;
 	/* Before the handler: return false after replying to refuse the request. May be NULL. */
 	bool (*admit)(struct hsrv_req *r, const struct hsrv_route *rt);
-	/* After the handler (the reply is set). May be NULL. */
+	/* After the handler, or after admit refused (the reply is set either way). May be NULL. */
 	void (*after)(struct hsrv_req *r, const struct hsrv_route *rt);
 	/* Sets the program's error reply for status 404, 405, 413 or 500. */
 	void (*error)(struct hsrv_req *r, int status);
@@ -82,6 +82,8 @@ const char *hsrv_body(const struct hsrv_req *r, size_t *len);
  * bytes, NUL-terminated). Returns its length, or -1 when absent or longer than cap - 1.
  */
 int hsrv_header(struct hsrv_req *r, const char *name, char *buf, size_t cap);
+/* Copies a request header lws knows by token (WSI_TOKEN_HTTP_AUTHORIZATION, ...); as above. */
+int hsrv_token(struct hsrv_req *r, enum lws_token_indexes tok, char *buf, size_t cap);
 /* Program data for this request (set by admit, read by handlers and after). */
 void hsrv_set_user(struct hsrv_req *r, void *user);
 void *hsrv_user(const struct hsrv_req *r);

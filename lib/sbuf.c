@@ -101,3 +101,30 @@ sbuf_json_str(struct sbuf *b, const char *s)
 	b->p[b->len++] = '"';
 	b->p[b->len] = '\0';
 }
+
+void
+sbuf_html_str(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			sbuf_str(b, "&amp;");
+			break;
+		case '<':
+			sbuf_str(b, "&lt;");
+			break;
+		case '>':
+			sbuf_str(b, "&gt;");
+			break;
+		case '"':
+			sbuf_str(b, "&quot;");
+			break;
+		case '\'':
+			sbuf_str(b, "&#39;");
+			break;
+		default:
+			sbuf_add(b, s, 1);
+			break;
+		}
+	}
+}

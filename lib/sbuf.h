@@ -23,5 +23,7 @@ void sbuf_str(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string, quotes included, escaping as log_json_escape does. */
 void sbuf_json_str(struct sbuf *b, const char *s);
+/* Appends s escaped for HTML text and attribute values (& < > " '). */
+void sbuf_html_str(struct sbuf *b, const char *s);
 
 #endif
