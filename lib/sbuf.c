@@ -51,6 +51,9 @@ sbuf_free(struct sbuf *b)
 void
 sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
+	/* nothing to add (s may be NULL then, as lws passes an empty body chunk) */
+	if (n == 0)
+		return;
 	if (!sbuf_grow(b, n))
 		return;
 	memcpy(b->p + b->len, s, n);

@@ -469,6 +469,15 @@ ss_checkout_pay(struct hsrv_req *r)
 }
 
 void
+ss_checkout_sweep(void)
+{
+	struct json_object *all = ss_store_all(SS_CHECKOUT);
+
+	for (size_t i = 0; i < json_object_array_length(all); i++)
+		co_maybe_expire(json_object_array_get_idx(all, i));
+}
+
+void
 ss_checkout_free(void)
 {
 	json_object_put(co_items);

@@ -22,6 +22,7 @@ ss_clock_advance(int64_t seconds)
 		return;
 	clock_offset += seconds;
 	ss_billing_run();
+	ss_checkout_sweep();
 }
 
 int64_t

@@ -96,6 +96,17 @@ dl_push(struct dl_item *it)
 	pthread_cond_signal(&dl.cv);
 }
 
+bool
+ss_deliver_has_endpoint(void)
+{
+	bool yes;
+
+	pthread_mutex_lock(&dl.mu);
+	yes = dl.url != NULL;
+	pthread_mutex_unlock(&dl.mu);
+	return yes;
+}
+
 void
 ss_deliver_enqueue(const char *event_id, const char *body, size_t len)
 {

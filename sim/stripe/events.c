@@ -24,7 +24,7 @@ ss_event_emit(const char *type, struct json_object *obj, struct json_object *pre
 		json_object_object_add(data, "previous_attributes", previous);
 	json_object_object_add(evt, "data", data);
 	json_object_object_add(evt, "pending_webhooks",
-	    json_object_new_int(ss_opt.webhook_url != NULL ? 1 : 0));
+	    json_object_new_int(ss_deliver_has_endpoint() ? 1 : 0));
 	json_object_object_add(req, "id", ss_request_id()[0] != '\0' ?
 	    json_object_new_string(ss_request_id()) : NULL);
 	json_object_object_add(req, "idempotency_key", ss_request_idem_key()[0] != '\0' ?

@@ -140,6 +140,8 @@ struct json_object *ss_event_emit(const char *type, struct json_object *obj,
 
 int ss_deliver_start(void);
 void ss_deliver_stop(void);
+/* True when an endpoint is configured (the events' pending_webhooks). */
+bool ss_deliver_has_endpoint(void);
 /* Queues one delivery of the event body (copied) for event id. */
 void ss_deliver_enqueue(const char *event_id, const char *body, size_t len);
 /* Sets the endpoint (url and secret copied; NULL keeps the current one). */
@@ -250,6 +252,8 @@ void ss_checkout_expire(struct hsrv_req *r);
 void ss_checkout_page(struct hsrv_req *r);
 void ss_checkout_pay(struct hsrv_req *r);
 void ss_checkout_free(void);
+/* Expires every open session past its expires_at (the clock moved). */
+void ss_checkout_sweep(void);
 void ss_subscriptions_create(struct hsrv_req *r);
 void ss_subscriptions_get(struct hsrv_req *r);
 void ss_subscriptions_list(struct hsrv_req *r);

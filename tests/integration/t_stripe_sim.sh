@@ -4,7 +4,7 @@
 # the official npm stripe library pointed at the sim (tests/stripe/stripe_lib.js: objects,
 # lists, meter events and summaries, every error as its StripeError class, the library's own
 # retries), the hosted Checkout page completed by POSTing its card form (declined, then paid,
-# redirected with the session id), the portal page, the sim clock renewing subscriptions
+# redirected with the session id) and in chromium (playwright-core), the portal page, the sim clock renewing subscriptions
 # (invoice.paid, metered payg usage billed, invoice.payment_failed with a failing card), and
 # webhooks to a local receiver: retries with backoff, duplicate/reorder/delay faults, a dead
 # endpoint not slowing the API, and every delivery verified by stripe.webhooks.constructEvent.
@@ -36,6 +36,16 @@ SPORT=$(free_port)
 SSPID=$!
 wait_port "$SPORT" 20
 U=http://127.0.0.1:$SPORT
+# alive: stops the test at once (failing) when stripe-sim has died, rather than let every later
+# check time out against a closed port
+alive() {
+	if ! kill -0 "$SSPID" 2>/dev/null; then
+		check "stripe-sim is still running" yes no
+		tail -40 "$KBOOK_TMP/stripe-sim.log"
+		finish
+		exit 1
+	fi
+}
 api() { curl -s -u "$KEY:" "$@"; }
 code() { curl -s -o /dev/null -w '%{http_code}' -u "$KEY:" "$@"; }
 
@@ -58,6 +68,7 @@ check "an unknown parameter is 400 with its name" "bogus" "$(api -d bogus=1 "$U/
 check "bracket notation reaches metadata" "7 x" \
 	"$(api -d 'metadata[account_id]=7' -d 'metadata[k]=x' "$U/v1/customers" | py 'print(d["metadata"]["account_id"], d["metadata"]["k"])')"
 
+alive
 echo "# idempotency"
 first=$(api -H 'Idempotency-Key: idem-1' -d email=i@example.com "$U/v1/customers")
 hdrs=$KBOOK_TMP/idem.h
@@ -72,6 +83,7 @@ check "another endpoint with the key: 400 idempotency_error" "idempotency_error"
 check "a validation error is not saved: the key works once fixed" 200 \
 	"$(code -H 'Idempotency-Key: idem-2' -d bogus=1 "$U/v1/customers" >/dev/null; code -H 'Idempotency-Key: idem-2' -d email=k@example.com "$U/v1/customers")"
 
+alive
 echo "# faults"
 curl -s -X POST "$U/_sim/fault?kind=429&path=/v1/customers&count=2" >/dev/null
 check "429 fault" "429 429 200" "$(code "$U/v1/customers") $(code "$U/v1/customers") $(code "$U/v1/customers")"
@@ -103,11 +115,13 @@ check "... and arrived whole" 1 "$(py 'print(int(d["id"].startswith("cus_")))' <
 check "... then the key replays it" "$(py 'print(d["id"])' <"$KBOOK_TMP/slow.json")" \
 	"$(api -H 'Idempotency-Key: f-slow' -d email=slow@example.com "$U/v1/customers" | py 'print(d["id"])')"
 
+alive
 echo "# the official library"
 node "$KBOOK_ROOT/tests/stripe/stripe_lib.js" api "$SPORT" "$KEY" >"$KBOOK_TMP/node.out" 2>&1
 check "stripe_lib.js api exits 0" 0 "$?"
 sim_record <"$KBOOK_TMP/node.out"
 
+alive
 echo "# hosted checkout"
 cs=$(api -d mode=subscription -d 'line_items[0][price]=price_kbook_project' -d 'line_items[0][quantity]=1' \
 	-d customer_email=buyer@example.com -d client_reference_id=77 \
@@ -140,6 +154,14 @@ check "checkout.session.completed was emitted" 1 \
 	"$(api "$U/v1/events?type=checkout.session.completed" | py 'print(sum(e["data"]["object"]["id"]=="'"$cs_id"'" for e in d["data"]))')"
 check "a completed page says so" 1 "$(curl -s "$cs_url" | grep -c 'is complete')"
 
+alive
+echo "# the hosted pages in chromium"
+require_node_modules playwright-core
+node "$KBOOK_ROOT/tests/stripe/checkout_browser.js" "$SPORT" "$KEY" >"$KBOOK_TMP/browser.out" 2>&1
+check "checkout_browser.js exits 0" 0 "$?"
+sim_record <"$KBOOK_TMP/browser.out"
+
+alive
 echo "# the sim clock"
 curl -s -X POST "$U/_sim/clock?advance=$((32 * 86400))" >/dev/null
 inv=$(api "$U/v1/invoices?subscription=$sub&limit=1")
@@ -159,6 +181,7 @@ check "invoice.payment_failed was emitted" 1 \
 	"$(api "$U/v1/events?type=invoice.payment_failed" | py 'print(sum(e["data"]["object"]["id"]=="'"$failed"'" for e in d["data"]))')"
 check "the subscription is past_due" past_due "$(api "$U/v1/subscriptions/$sub" | py 'print(d["status"])')"
 
+alive
 echo "# payg: metered usage billed at renewal"
 cs=$(api -d mode=subscription -d 'line_items[0][price]=price_kbook_payg' -d customer_email=payg@example.com \
 	--data-urlencode 'success_url=http://127.0.0.1:9/ok' "$U/v1/checkout/sessions")
@@ -179,6 +202,7 @@ curl -s -X POST "$U/_sim/clock?advance=$((32 * 86400))" >/dev/null
 check "the renewal bills 1500 credits at 0.8 cents" "paid 1200 1500" \
 	"$(api "$U/v1/invoices?subscription=$psub&limit=1" | py 'i=d["data"][0]; print(i["status"], i["amount_paid"], i["lines"]["data"][0]["quantity"])')"
 
+alive
 echo "# portal"
 ps_url=$(api -d customer="$pcust" --data-urlencode 'return_url=http://127.0.0.1:9/account' "$U/v1/billing_portal/sessions" | py 'print(d["url"])')
 check "the portal lists the subscription" 1 "$(curl -s "$ps_url" | grep -c "id=\"$psub\"")"
@@ -190,6 +214,7 @@ check "cancel from the portal: at period end" "303 True" \
 	"$(curl -s -o /dev/null -w '%{http_code}' -d action=cancel -d subscription="$psub" "$ps_url") $(api "$U/v1/subscriptions/$psub" | py 'print(d["cancel_at_period_end"])')"
 check "the page then offers to renew" 1 "$(curl -s "$ps_url" | grep -c 'Renew plan')"
 
+alive
 echo "# webhooks"
 wait_idle() {
 	local i
@@ -248,6 +273,7 @@ node "$KBOOK_ROOT/tests/stripe/stripe_lib.js" verify "$HOOKS" "$SECRET" >"$KBOOK
 check "stripe_lib.js verify exits 0" 0 "$?"
 sim_record <"$KBOOK_TMP/verify.out"
 
+alive
 kill -TERM "$SSPID"
 wait "$SSPID"
 check "stripe-sim exits cleanly on SIGTERM" 0 "$?"
