@@ -28,6 +28,7 @@ static const struct {
 	{ "wsout", test_wsout_add },
 	{ "stripe_sig", test_stripe_sig_add },
 	{ "form", test_form_add },
+	{ "sbuf", test_sbuf_add },
 };
 
 int

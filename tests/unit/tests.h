@@ -19,5 +19,6 @@ int test_collrule_add(void);
 int test_wsout_add(void);
 int test_stripe_sig_add(void);
 int test_form_add(void);
+int test_sbuf_add(void);
 
 #endif
