@@ -294,10 +294,11 @@ api_auth(struct hsrv_req *r)
 		k = hdr + 7;
 	} else if (strncmp(hdr, "Basic ", 6) == 0) {
 		size_t bin_len = 0;
-		char *colon;
 
 		if (sodium_base642bin((unsigned char *)key, sizeof(key) - 1, hdr + 6, strlen(hdr + 6),
 		    NULL, &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
+			char *colon;
+
 			key[bin_len] = '\0';
 			colon = strchr(key, ':');
 			if (colon != NULL)
@@ -345,7 +346,9 @@ api_listed(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 
-	for (const char *p = list; p != NULL && *p != '\0';) {
+	if (list == NULL)
+		return false;
+	for (const char *p = list; *p != '\0';) {
 		size_t w = strcspn(p, " ");
 
 		if (w == n && strncmp(p, name, n) == 0)
@@ -374,17 +377,22 @@ api_parse(struct hsrv_req *r)
 	}
 	/* the query string too (also on POST), added after the body's values */
 	if (api_call.params != NULL) {
-		for (int i = 0; i < hsrv_n_args(r) && why == NULL; i++) {
+		for (int i = 0; i < hsrv_n_args(r); i++) {
 			const char *name, *value;
 
 			hsrv_arg_at(r, i, &name, &value);
 			if (*name != '\0' && form_set(api_call.params, name, strlen(name), value,
-			    strlen(value), &why) < 0)
+			    strlen(value), &why) < 0) {
+				free(why_param);
 				why_param = strdup(name);
+				break;
+			}
 		}
 	}
-	if (why == NULL)
+	if (why == NULL) {
+		free(why_param);
 		return true;
+	}
 	ss_error(r, 400, "invalid_request_error", NULL, why_param, "Invalid request: %s", why);
 	free(why_param);
 	return false;
@@ -551,11 +559,8 @@ ss_api_error(struct hsrv_req *r, int status)
 {
 	switch (status) {
 	case 404:
-		ss_error(r, 404, "invalid_request_error", NULL, NULL,
-		    "Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can "
-		    "help at https://support.stripe.com/.", hsrv_method(r), hsrv_path(r));
-		break;
 	case 405:
+		/* Stripe answers an unknown method on a known path as an unknown URL */
 		ss_error(r, 404, "invalid_request_error", NULL, NULL,
 		    "Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can "
 		    "help at https://support.stripe.com/.", hsrv_method(r), hsrv_path(r));

@@ -488,11 +488,11 @@ ss_billing_run(void)
 	int64_t now = ss_now();
 
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		struct json_object *sub = json_object_array_get_idx(all, i), *data;
+		struct json_object *sub = json_object_array_get_idx(all, i);
 
 		for (int guard = 0; guard < 1200; guard++) {
 			const char *st = ss_jstr(sub, "status");
-			struct json_object *it;
+			struct json_object *it, *data;
 			int64_t start, end;
 
 			if (strcmp(st, "active") != 0 && strcmp(st, "past_due") != 0)
@@ -541,7 +541,7 @@ ss_subscription_switch(struct json_object *sub, struct json_object *price)
 {
 	struct json_object *data = bill_items(sub), *prev, *old, *it;
 	int64_t now = ss_now(), end = ss_add_months(now, 1), start;
-	bool old_metered, paid;
+	bool old_metered;
 
 	if (price == NULL || json_object_array_length(data) == 0)
 		return -1;
@@ -560,7 +560,7 @@ ss_subscription_switch(struct json_object *sub, struct json_object *price)
 	json_object_object_add(sub, "billing_cycle_anchor", json_object_new_int64(now));
 	ss_event_emit("customer.subscription.updated", sub, prev);
 	if (!bill_is_metered(price)) {
-		paid = bill_invoice(sub, "subscription_update", true, now, end, false, now, now, NULL);
+		bool paid = bill_invoice(sub, "subscription_update", true, now, end, false, now, now, NULL);
 		prev = json_object_new_object();
 		bill_set_status(sub, paid ? "active" : "past_due", prev);
 		if (json_object_object_length(prev) > 0)

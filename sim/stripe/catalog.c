@@ -180,7 +180,7 @@ ss_prices_create(struct hsrv_req *r)
 	const char *decimal = ss_param(r, "unit_amount_decimal"), *lookup = ss_param(r, "lookup_key");
 	const char *interval = NULL, *usage = NULL, *meter = NULL;
 	char amount_text[32];
-	int64_t amount = -1, count = 1;
+	int64_t amount = -1;
 
 	if (currency == NULL) {
 		ss_missing_param(r, "currency");
@@ -224,6 +224,8 @@ ss_prices_create(struct hsrv_req *r)
 		return;
 	}
 	if (json_object_object_get_ex(params, "recurring", &rec)) {
+		int64_t count = 1;
+
 		interval = ss_jstr(rec, "interval");
 		usage = ss_jstr(rec, "usage_type");
 		meter = ss_jstr(rec, "meter");

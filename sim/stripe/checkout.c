@@ -394,14 +394,14 @@ co_success_url(const char *tmpl, const char *id, struct sbuf *b)
 void
 ss_checkout_pay(struct hsrv_req *r)
 {
-	struct json_object *s = co_find(r, false), *cust, *items = NULL, *md = NULL, *sub, *inv = NULL;
+	struct json_object *s = co_find(r, false), *cust, *items = NULL, *md = NULL, *inv = NULL;
 	struct json_object *details;
 	const char *number = ss_param(r, "cardNumber"), *email = ss_param(r, "email");
 	const char *name = ss_param(r, "billingName"), *cvc = ss_param(r, "cardCvc");
 	const char *expiry = ss_param(r, "cardExpiry"), *brand;
 	enum ss_card_outcome outcome;
 	struct sbuf url = { 0 };
-	char last4[5], key[80];
+	char last4[5];
 
 	if (s == NULL)
 		return;
@@ -447,6 +447,9 @@ ss_checkout_pay(struct hsrv_req *r)
 	    json_object_new_string(name) : NULL);
 	json_object_object_add(s, "customer_details", details);
 	if (strcmp(ss_jstr(s, "mode"), "subscription") == 0) {
+		struct json_object *sub;
+		char key[80];
+
 		json_object_object_get_ex(co_items, ss_jstr(s, "id"), &items);
 		snprintf(key, sizeof(key), "%s.metadata", ss_jstr(s, "id"));
 		json_object_object_get_ex(co_items, key, &md);

@@ -114,7 +114,6 @@ ss_ctl_fault(struct hsrv_req *r)
 	const char *method = ss_param(r, "method");
 	int64_t count = 1, ms = 2000;
 	struct json_object *o;
-	char match[160];
 
 	if (strcmp(hsrv_method(r), "GET") == 0) {
 		hsrv_reply_json(r, 200, ss_fault_report());
@@ -139,6 +138,8 @@ ss_ctl_fault(struct hsrv_req *r)
 		}
 		ss_deliver_fault(k, (uint32_t)count, ms);
 	} else {
+		char match[160];
+
 		snprintf(match, sizeof(match), "%s%s%s", method != NULL ? method : "",
 		    method != NULL ? " " : "", path != NULL ? path : "/v1/");
 		if (ss_fault_arm(kind, match, (uint32_t)count, ms) < 0) {

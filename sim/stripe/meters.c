@@ -17,7 +17,7 @@
 #include "ss.h"
 
 #define METER_DEDUP_S 86400
-#define METER_PAST_S (35 * 86400)
+#define METER_PAST_S (INT64_C(35) * 86400)
 #define METER_FUTURE_S 300
 
 struct meter_event {
