@@ -4,7 +4,6 @@
  * serves Stripe's API, the hosted pages and the control routes, and runs the libwebsockets loop
  * until SIGINT or SIGTERM.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "cliflag.h"
 #include "log.h"
 #include "ss.h"
 
@@ -63,18 +63,7 @@ ss_usage(FILE *f)
 static int
 ss_num(const char *name, const char *arg, int64_t min, int64_t max, int64_t *dst)
 {
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "stripe-sim: --%s must be an integer in %lld..%lld\n", name,
-		    (long long)min, (long long)max);
-		return -1;
-	}
-	*dst = v;
-	return 0;
+	return cliflag_int("stripe-sim", name, arg, min, max, dst);
 }
 
 /* Parses argv into ss_opt. Returns 0, 1 when --help was asked, -1 on a bad flag. */
