@@ -64,6 +64,16 @@ check "an unknown URL is 404 invalid_request_error" "404 invalid_request_error" 
 	"$(curl -s -w ' %{http_code}' -u "$KEY:" "$U/v1/nothing" | sed 's/^\(.*\) \([0-9]*\)$/\2 \1/' | { read -r c j; echo "$c $(echo "$j" | py 'print(d["error"]["type"])')"; })"
 check "a malformed body is 400" 400 "$(code -d 'metadata[a=1' "$U/v1/customers")"
 check "a bad escape is 400" 400 "$(code -d 'email=%zz' "$U/v1/customers")"
+check "a body over 1 MiB is 413, not a 5xx" 413 \
+	"$(head -c 1100000 /dev/zero | tr '\0' 'a' | sed 's/^/email=/' | code --data-binary @- "$U/v1/customers")"
+check "a JSON body is not Stripe's format: 400" 400 \
+	"$(code -H 'Content-Type: application/json' --data-binary '{"email":"a@b.c"}' "$U/v1/customers")"
+check "limit=abc is 400 parameter_invalid_integer" "400 parameter_invalid_integer" \
+	"$(api -w ' %{http_code}' "$U/v1/customers?limit=abc" | "$PY" -c 'import json,sys; t=sys.stdin.read(); b,c=t.rsplit(" ",1); print(c, json.loads(b)["error"]["code"])')"
+check "limit=101 is 400" 400 "$(code "$U/v1/customers?limit=101")"
+check "a malformed query is 400" 400 "$(code "$U/v1/customers?expand%5B%5D=a&expand%5Bx%5D=b")"
+check "a missing required param is 400 parameter_missing" "parameter_missing mode" \
+	"$(api -d 'success_url=http://x/' "$U/v1/checkout/sessions" | py 'print(d["error"]["code"], d["error"]["param"])')"
 check "an unknown parameter is 400 with its name" "bogus" "$(api -d bogus=1 "$U/v1/customers" | py 'print(d["error"]["param"])')"
 check "bracket notation reaches metadata" "7 x" \
 	"$(api -d 'metadata[account_id]=7' -d 'metadata[k]=x' "$U/v1/customers" | py 'print(d["metadata"]["account_id"], d["metadata"]["k"])')"
