@@ -288,6 +288,23 @@ kill -TERM "$SSPID"
 wait "$SSPID"
 check "stripe-sim exits cleanly on SIGTERM" 0 "$?"
 SSPID=
+
+echo "# start-up flags"
+"$KBOOK_BIN/stripe-sim" --fault bogus:/v1/ 2>/dev/null
+check "an unknown --fault kind exits 2" 2 "$?"
+"$KBOOK_BIN/stripe-sim" --webhook-secret nope 2>/dev/null
+check "a secret without whsec_ exits 2" 2 "$?"
+SPORT=$(free_port)
+"$KBOOK_BIN/stripe-sim" --port "$SPORT" --fault '429:/v1/customers:1' 2>>"$KBOOK_TMP/stripe-sim.log" &
+SSPID=$!
+wait_port "$SPORT" 20
+U=http://127.0.0.1:$SPORT
+check "--fault 429:/v1/customers:1 refuses the first request only" "429 200" \
+	"$(code "$U/v1/customers") $(code "$U/v1/customers")"
+kill -TERM "$SSPID"
+wait "$SSPID"
+check "the second stripe-sim exits cleanly" 0 "$?"
+SSPID=
 check "no sanitizer report in the stripe-sim log" 0 \
 	"$(grep -c -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$KBOOK_TMP/stripe-sim.log")"
 finish
