@@ -109,18 +109,18 @@ check "lost fault: 500 but done" "500 1" \
 	"$(code -H 'Idempotency-Key: f-lost' -d email=flost@example.com "$U/v1/customers") $(api "$U/v1/customers?email=flost@example.com" | py 'print(len(d["data"]))')"
 check "... the retry replays, still one" "200 1" \
 	"$(code -H 'Idempotency-Key: f-lost' -d email=flost@example.com "$U/v1/customers") $(api "$U/v1/customers?email=flost@example.com" | py 'print(len(d["data"]))')"
-curl -s -X POST "$U/_sim/fault?kind=slow&path=/v1/customers&method=POST&ms=1500" >/dev/null
+curl -s -X POST "$U/_sim/fault?kind=slow&path=/v1/customers&method=POST&ms=3000" >/dev/null
 t0=$(date +%s%N)
 api -o "$KBOOK_TMP/slow.json" -H 'Idempotency-Key: f-slow' -d email=slow@example.com "$U/v1/customers" &
 slow_pid=$!
 sleep 0.4
-check "while the slow answer is pending, the same key is 409" 409 \
-	"$(code -H 'Idempotency-Key: f-slow' -d email=slow@example.com "$U/v1/customers")"
-t1=$(date +%s%N)
-check "... and other requests are served at once" 1 "$(( (t1 - t0) / 1000000 < 1200 ))"
+c409=$(code -H 'Idempotency-Key: f-slow' -d email=slow@example.com "$U/v1/customers")
+pending=$(kill -0 "$slow_pid" 2>/dev/null && echo yes || echo no)
+check "while the slow answer is pending, the same key is 409" 409 "$c409"
+check "... answered while the slow one is still held (the loop is not blocked)" yes "$pending"
 wait "$slow_pid"
 t2=$(date +%s%N)
-check "the slow answer took about 1.5 s" 1 "$(( (t2 - t0) / 1000000 >= 1400 ))"
+check "the slow answer took about 3 s" 1 "$(( (t2 - t0) / 1000000 >= 2900 ))"
 check "... and arrived whole" 1 "$(py 'print(int(d["id"].startswith("cus_")))' <"$KBOOK_TMP/slow.json")"
 check "... then the key replays it" "$(py 'print(d["id"])' <"$KBOOK_TMP/slow.json")" \
 	"$(api -H 'Idempotency-Key: f-slow' -d email=slow@example.com "$U/v1/customers" | py 'print(d["id"])')"
