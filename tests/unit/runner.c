@@ -29,6 +29,7 @@ static const struct {
 	{ "stripe_sig", test_stripe_sig_add },
 	{ "form", test_form_add },
 	{ "sbuf", test_sbuf_add },
+	{ "accounts", test_accounts_add },
 };
 
 int

@@ -20,5 +20,6 @@ int test_wsout_add(void);
 int test_stripe_sig_add(void);
 int test_form_add(void);
 int test_sbuf_add(void);
+int test_accounts_add(void);
 
 #endif
