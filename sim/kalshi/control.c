@@ -36,9 +36,9 @@ static const struct {
 
 /* A decimal integer argument (optionally negative): 1 when present and valid, 0 absent, -1 bad. */
 static int
-ctl_int(struct sim_req *r, const char *name, int64_t *out)
+ctl_int(struct hsrv_req *r, const char *name, int64_t *out)
 {
-	const char *v = sim_req_arg(r, name);
+	const char *v = hsrv_arg(r, name);
 	char *end;
 	long long x;
 
@@ -76,9 +76,9 @@ ctl_levels(const struct book *b, enum book_side side)
 }
 
 void
-sim_ctl_book(struct sim_req *r)
+sim_ctl_book(struct hsrv_req *r)
 {
-	const char *t = sim_req_arg(r, "ticker");
+	const char *t = hsrv_arg(r, "ticker");
 	struct sim_market *m;
 	int64_t now = sim_now_us(), at = now;
 	struct book *b = NULL;
@@ -115,7 +115,7 @@ sim_ctl_book(struct sim_req *r)
 	json_object_object_add(o, "yes_dollars_fp", ctl_levels(b, BOOK_YES));
 	json_object_object_add(o, "no_dollars_fp", ctl_levels(b, BOOK_NO));
 	book_free(b);
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 static struct json_object *
@@ -140,7 +140,7 @@ ctl_conn_json(const struct sim_conn *c)
 }
 
 void
-sim_ctl_stats(struct sim_req *r)
+sim_ctl_stats(struct hsrv_req *r)
 {
 	struct json_object *o = json_object_new_object(), *types = json_object_new_object(),
 	    *conns = json_object_new_array(), *rest = json_object_new_object(),
@@ -175,11 +175,11 @@ sim_ctl_stats(struct sim_req *r)
 	for (const struct sim_conn *c = sim_w.conns; c != NULL; c = c->next)
 		json_object_array_add(conns, ctl_conn_json(c));
 	json_object_object_add(o, "connections", conns);
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_ctl_flow(struct sim_req *r)
+sim_ctl_flow(struct hsrv_req *r)
 {
 	int64_t rate = 0, steps = 0;
 	int has_rate = ctl_int(r, "rate", &rate), has_steps = ctl_int(r, "steps", &steps);
@@ -199,13 +199,13 @@ sim_ctl_flow(struct sim_req *r)
 	json_object_object_add(o, "steps", json_object_new_int64((int64_t)done));
 	json_object_object_add(o, "changes", json_object_new_int64((int64_t)sim_w.st.changes));
 	json_object_object_add(o, "now_us", json_object_new_int64(sim_now_us()));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_ctl_fault(struct sim_req *r)
+sim_ctl_fault(struct hsrv_req *r)
 {
-	const char *type = sim_req_arg(r, "type"), *why = "";
+	const char *type = hsrv_arg(r, "type"), *why = "";
 	int64_t conn = 0, sid = 0, count = 1;
 	struct json_object *o;
 	int n;
@@ -224,14 +224,14 @@ sim_ctl_fault(struct sim_req *r)
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "connections", json_object_new_int(n));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_ctl_lifecycle(struct sim_req *r)
+sim_ctl_lifecycle(struct hsrv_req *r)
 {
-	const char *t = sim_req_arg(r, "ticker"), *to = sim_req_arg(r, "to");
-	const char *create = sim_req_arg(r, "create");
+	const char *t = hsrv_arg(r, "ticker"), *to = hsrv_arg(r, "to");
+	const char *create = hsrv_arg(r, "create");
 	struct sim_market *m = NULL;
 	struct json_object *o;
 
@@ -264,5 +264,5 @@ sim_ctl_lifecycle(struct sim_req *r)
 	o = json_object_new_object();
 	json_object_object_add(o, "ticker", json_object_new_string(m->ticker));
 	json_object_object_add(o, "status", json_object_new_string(sim_mstatus_name(m->status)));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }

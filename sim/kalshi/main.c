@@ -4,13 +4,13 @@
  * serves REST, the control endpoints and the WebSocket, and runs the libwebsockets loop until
  * SIGINT or SIGTERM.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliflag.h"
 #include "kauth.h"
 #include "log.h"
 #include "sim.h"
@@ -99,20 +99,13 @@ static int
 sim_set_num(int opt, const char *arg)
 {
 	for (size_t i = 0; i < sizeof(sim_num_flags) / sizeof(sim_num_flags[0]); i++) {
-		char *end;
-		long long v;
+		int64_t v;
 
 		if (sim_num_flags[i].opt != opt)
 			continue;
-		errno = 0;
-		v = strtoll(arg, &end, 10);
-		if (errno != 0 || end == arg || *end != '\0' || v < sim_num_flags[i].min ||
-		    v > sim_num_flags[i].max) {
-			fprintf(stderr, "kalshi-sim: --%s must be an integer in %lld..%lld\n",
-			    sim_num_flags[i].name, (long long)sim_num_flags[i].min,
-			    (long long)sim_num_flags[i].max);
+		if (cliflag_int("kalshi-sim", sim_num_flags[i].name, arg, sim_num_flags[i].min,
+		    sim_num_flags[i].max, &v) < 0)
 			return -1;
-		}
 		switch (sim_num_flags[i].size) {
 		case sizeof(uint32_t):
 			*(uint32_t *)sim_num_flags[i].dst = (uint32_t)v;

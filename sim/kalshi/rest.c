@@ -135,9 +135,9 @@ sim_rest_market_json(const struct sim_market *m)
 
 /* Parses a non-negative decimal integer argument; -1 when absent, -2 when malformed. */
 static int64_t
-rest_int_arg(struct sim_req *r, const char *name)
+rest_int_arg(struct hsrv_req *r, const char *name)
 {
-	const char *v = sim_req_arg(r, name);
+	const char *v = hsrv_arg(r, name);
 	int64_t x = 0;
 
 	if (v == NULL || *v == '\0')
@@ -177,7 +177,7 @@ struct rest_filter {
 
 /* Reads the filters of GET /markets. Replies 400 and returns -1 on a bad one. */
 static int
-rest_filter_parse(struct sim_req *r, struct rest_filter *f)
+rest_filter_parse(struct hsrv_req *r, struct rest_filter *f)
 {
 	static const struct {
 		const char *name;
@@ -191,7 +191,7 @@ rest_filter_parse(struct sim_req *r, struct rest_filter *f)
 		{ "max_settled_ts", offsetof(struct rest_filter, max_settled) },
 		{ "min_updated_ts", offsetof(struct rest_filter, min_updated) },
 	};
-	const char *st = sim_req_arg(r, "status"), *mve = sim_req_arg(r, "mve_filter");
+	const char *st = hsrv_arg(r, "status"), *mve = hsrv_arg(r, "mve_filter");
 
 	memset(f, 0, sizeof(*f));
 	if (st != NULL && *st != '\0') {
@@ -217,9 +217,9 @@ rest_filter_parse(struct sim_req *r, struct rest_filter *f)
 		return -1;
 	}
 	f->mve = mve == NULL ? 0 : strcmp(mve, "only") == 0 ? 1 : 2;
-	f->event_ticker = sim_req_arg(r, "event_ticker");
-	f->series_ticker = sim_req_arg(r, "series_ticker");
-	f->tickers = sim_req_arg(r, "tickers");
+	f->event_ticker = hsrv_arg(r, "event_ticker");
+	f->series_ticker = hsrv_arg(r, "series_ticker");
+	f->tickers = hsrv_arg(r, "tickers");
 	return 0;
 }
 
@@ -256,11 +256,11 @@ rest_filter_match(const struct rest_filter *f, const struct sim_market *m)
 
 /* Reads limit (default def, 1..max) and cursor (< n). Replies 400 and returns -1 when bad. */
 static int
-rest_page_args(struct sim_req *r, int64_t def, int64_t max, uint32_t n, int64_t *limit,
+rest_page_args(struct hsrv_req *r, int64_t def, int64_t max, uint32_t n, int64_t *limit,
     uint32_t *start)
 {
 	int64_t l = rest_int_arg(r, "limit"), c;
-	const char *cur = sim_req_arg(r, "cursor");
+	const char *cur = hsrv_arg(r, "cursor");
 
 	if (l == -1)
 		l = def;
@@ -282,7 +282,7 @@ rest_page_args(struct sim_req *r, int64_t def, int64_t max, uint32_t n, int64_t 
 }
 
 void
-sim_rest_markets(struct sim_req *r)
+sim_rest_markets(struct hsrv_req *r)
 {
 	struct rest_filter f;
 	struct json_object *o, *arr;
@@ -308,13 +308,13 @@ sim_rest_markets(struct sim_req *r)
 	}
 	rest_add(o, "markets", arr);
 	rest_add(o, "cursor", json_object_new_string(cursor));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_rest_market(struct sim_req *r)
+sim_rest_market(struct hsrv_req *r)
 {
-	const char *t = sim_req_param(r, 0);
+	const char *t = hsrv_seg(r, 0);
 	struct sim_market *m = sim_market_find(t, strlen(t));
 	struct json_object *o;
 
@@ -329,7 +329,7 @@ sim_rest_market(struct sim_req *r)
 	}
 	o = json_object_new_object();
 	rest_add(o, "market", sim_rest_market_json(m));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 static struct json_object *
@@ -359,9 +359,9 @@ rest_levels(const struct sim_market *m, enum book_side side, size_t depth)
 }
 
 void
-sim_rest_orderbook(struct sim_req *r)
+sim_rest_orderbook(struct hsrv_req *r)
 {
-	const char *t = sim_req_param(r, 0);
+	const char *t = hsrv_seg(r, 0);
 	struct sim_market *m = sim_market_find(t, strlen(t));
 	int64_t depth = rest_int_arg(r, "depth");
 	struct json_object *o, *ob;
@@ -379,7 +379,7 @@ sim_rest_orderbook(struct sim_req *r)
 	rest_add(ob, "yes_dollars", rest_levels(m, BOOK_YES, depth < 0 ? 0 : (size_t)depth));
 	rest_add(ob, "no_dollars", rest_levels(m, BOOK_NO, depth < 0 ? 0 : (size_t)depth));
 	rest_add(o, "orderbook_fp", ob);
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 /* open while any market trades or may trade, settled once all are finalized, closed otherwise. */
@@ -425,17 +425,17 @@ rest_event_json(const struct sim_event *e, bool nested)
 }
 
 static bool
-rest_true_arg(struct sim_req *r, const char *name)
+rest_true_arg(struct hsrv_req *r, const char *name)
 {
-	const char *v = sim_req_arg(r, name);
+	const char *v = hsrv_arg(r, name);
 
 	return v != NULL && strcmp(v, "true") == 0;
 }
 
 void
-sim_rest_events(struct sim_req *r)
+sim_rest_events(struct hsrv_req *r)
 {
-	const char *st = sim_req_arg(r, "status"), *series = sim_req_arg(r, "series_ticker");
+	const char *st = hsrv_arg(r, "status"), *series = hsrv_arg(r, "series_ticker");
 	bool nested = rest_true_arg(r, "with_nested_markets");
 	struct json_object *o, *arr;
 	int64_t limit, got = 0;
@@ -468,13 +468,13 @@ sim_rest_events(struct sim_req *r)
 	}
 	rest_add(o, "events", arr);
 	rest_add(o, "cursor", json_object_new_string(cursor));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_rest_event(struct sim_req *r)
+sim_rest_event(struct hsrv_req *r)
 {
-	const struct sim_event *e = sim_event_find(sim_req_param(r, 0));
+	const struct sim_event *e = sim_event_find(hsrv_seg(r, 0));
 	bool nested = rest_true_arg(r, "with_nested_markets");
 	struct json_object *o, *arr;
 
@@ -488,13 +488,13 @@ sim_rest_event(struct sim_req *r)
 	for (uint32_t i = 0; !nested && i < e->n_markets; i++)
 		json_object_array_add(arr, sim_rest_market_json(&sim_w.markets[e->first_market + i]));
 	rest_add(o, "markets", arr);
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_rest_series(struct sim_req *r)
+sim_rest_series(struct hsrv_req *r)
 {
-	const struct sim_series *s = sim_series_find(sim_req_param(r, 0));
+	const struct sim_series *s = sim_series_find(hsrv_seg(r, 0));
 	struct json_object *o, *so;
 
 	if (s == NULL) {
@@ -513,16 +513,16 @@ sim_rest_series(struct sim_req *r)
 	rest_add(so, "fee_type", json_object_new_string("quadratic"));
 	rest_add(so, "fee_multiplier", json_object_new_int(1));
 	rest_add(o, "series", so);
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }
 
 void
-sim_rest_balance(struct sim_req *r)
+sim_rest_balance(struct hsrv_req *r)
 {
 	struct json_object *o = json_object_new_object();
 
 	rest_add(o, "balance", json_object_new_int64(1000000));
 	rest_add(o, "portfolio_value", json_object_new_int64(0));
 	rest_add(o, "updated_ts", json_object_new_int64(sim_now_us() / 1000000));
-	sim_req_reply(r, 200, o);
+	hsrv_reply_json(r, 200, o);
 }

@@ -20,6 +20,7 @@
 #include "book.h"
 #include "rng.h"
 #include "cmd.h"
+#include "hsrv.h"
 
 #include <libwebsockets.h>
 struct kauth_key;
@@ -344,45 +345,34 @@ enum sim_auth sim_auth_check(struct lws *wsi, const char *method, const char *pa
 
 /* ---- per-session data of the one protocol --------------------------------------------------- */
 
-struct sim_http_resp;
 struct sim_pss {
-	struct sim_http_resp *resp;   /* owned by http.c: the reply being written */
+	struct hsrv_sess http;        /* owned by lib/hsrv: the request being answered */
 	struct sim_conn *conn;        /* owned by ws.c: set once the WebSocket is established */
 };
 
 /* ---- http.c, rest.c, control.c -------------------------------------------------------------- */
 
-struct sim_req;
+/* The HTTP reasons of the protocol callback (lib/hsrv with the sim's route table). */
 int sim_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
     size_t len);
-/*
- * Writes a whole small reply (headers and JSON body) in one lws_write; used to refuse a
- * WebSocket upgrade. Returns 0, or -1 when the write failed.
- */
-int sim_http_write_simple(struct lws *wsi, int status, const char *body);
-/* Query parameter name of the current request, URL-decoded, or NULL. Borrowed until the reply. */
-const char *sim_req_arg(struct sim_req *r, const char *name);
-const char *sim_req_param(struct sim_req *r, int i);  /* path segment matched by '*' */
-/* Sets the reply: status and a JSON body (takes ownership of body). */
-void sim_req_reply(struct sim_req *r, int status, struct json_object *body);
-void sim_req_error(struct sim_req *r, int status, const char *code, const char *message);
-bool sim_req_signed(struct sim_req *r);
+/* Sets a Kalshi error reply {"error":{"code","message"}}. */
+void sim_req_error(struct hsrv_req *r, int status, const char *code, const char *message);
 
-void sim_rest_markets(struct sim_req *r);
-void sim_rest_market(struct sim_req *r);
-void sim_rest_orderbook(struct sim_req *r);
-void sim_rest_events(struct sim_req *r);
-void sim_rest_event(struct sim_req *r);
-void sim_rest_series(struct sim_req *r);
-void sim_rest_balance(struct sim_req *r);
+void sim_rest_markets(struct hsrv_req *r);
+void sim_rest_market(struct hsrv_req *r);
+void sim_rest_orderbook(struct hsrv_req *r);
+void sim_rest_events(struct hsrv_req *r);
+void sim_rest_event(struct hsrv_req *r);
+void sim_rest_series(struct hsrv_req *r);
+void sim_rest_balance(struct hsrv_req *r);
 /* A market as Kalshi's REST API shows it. Caller owns the result. */
 struct json_object *sim_rest_market_json(const struct sim_market *m);
 
-void sim_ctl_book(struct sim_req *r);
-void sim_ctl_stats(struct sim_req *r);
-void sim_ctl_flow(struct sim_req *r);
-void sim_ctl_fault(struct sim_req *r);
-void sim_ctl_lifecycle(struct sim_req *r);
+void sim_ctl_book(struct hsrv_req *r);
+void sim_ctl_stats(struct hsrv_req *r);
+void sim_ctl_flow(struct hsrv_req *r);
+void sim_ctl_fault(struct hsrv_req *r);
+void sim_ctl_lifecycle(struct hsrv_req *r);
 
 /* ---- faults.c ------------------------------------------------------------------------------- */
 

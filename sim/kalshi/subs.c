@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "sbuf.h"
 #include "fixed.h"
 #include "log.h"
 #include "sim.h"
 
-static struct sim_buf subs_out;
+static struct sbuf subs_out;
 static uint32_t subs_epoch;   /* see subs_resolve */
 
 /* ---- membership ----------------------------------------------------------------------------- */
@@ -137,43 +137,43 @@ sim_subs_drop_all(struct sim_conn *c)
 /* ---- message building ----------------------------------------------------------------------- */
 
 static void
-subs_id(struct sim_buf *b, const struct sim_cmd *cmd)
+subs_id(struct sbuf *b, const struct sim_cmd *cmd)
 {
 	if (cmd != NULL && cmd->has_id)
-		sim_buf_printf(b, "\"id\":%lld,", (long long)cmd->id);
+		sbuf_printf(b, "\"id\":%lld,", (long long)cmd->id);
 }
 
 /* Appends a price or size value, as a string or (fault) as a JSON number. */
 static void
-subs_fx(struct sim_buf *b, const struct sim_conn *c, bool price, int64_t v)
+subs_fx(struct sbuf *b, const struct sim_conn *c, bool price, int64_t v)
 {
 	char t[FX_BUFSZ];
 	size_t n = price ? fx_format_price(v, t) : fx_format_size(v, t);
 
 	if (c->f_numbers) {
-		sim_buf_add(b, t, n);
+		sbuf_add(b, t, n);
 		return;
 	}
-	sim_buf_add(b, "\"", 1);
-	sim_buf_add(b, t, n);
-	sim_buf_add(b, "\"", 1);
+	sbuf_add(b, "\"", 1);
+	sbuf_add(b, t, n);
+	sbuf_add(b, "\"", 1);
 }
 
 static void
 subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *ticker)
 {
-	struct sim_buf *b = &subs_out;
+	struct sbuf *b = &subs_out;
 
-	sim_buf_reset(b);
-	sim_buf_str(b, "{");
+	sbuf_reset(b);
+	sbuf_str(b, "{");
 	subs_id(b, cmd);
-	sim_buf_printf(b, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code,
+	sbuf_printf(b, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code,
 	    sim_err_msg(code));
 	if (ticker != NULL) {
-		sim_buf_str(b, ",\"market_ticker\":");
-		sim_buf_json_str(b, ticker);
+		sbuf_str(b, ",\"market_ticker\":");
+		sbuf_json_str(b, ticker);
 	}
-	sim_buf_str(b, "}}");
+	sbuf_str(b, "}}");
 	if (!b->failed)
 		sim_ws_queue(c, b->p, b->len, SIM_MT_ERROR, false);
 }
@@ -222,7 +222,7 @@ subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 }
 
 static void
-subs_levels(struct sim_buf *b, const struct sim_conn *c, const struct sim_market *m,
+subs_levels(struct sbuf *b, const struct sim_conn *c, const struct sim_market *m,
     enum book_side side, bool yes_price, const char *key, bool *first)
 {
 	size_t n = book_levels(m->book, side);
@@ -236,20 +236,20 @@ subs_levels(struct sim_buf *b, const struct sim_conn *c, const struct sim_market
 		return;
 	}
 	n = book_copy_levels(m->book, side, lv, n);
-	sim_buf_printf(b, "%s\"%s\":[", *first ? "" : ",", key);
+	sbuf_printf(b, "%s\"%s\":[", *first ? "" : ",", key);
 	*first = false;
 	for (size_t i = 0; i < n; i++) {
 		/* with use_yes_price, NO levels show as YES prices: reverse to stay ascending */
 		const struct book_level *l = yes_price && side == BOOK_NO ? &lv[n - 1 - i] : &lv[i];
 		int64_t p = yes_price && side == BOOK_NO ? m->notional - l->price : l->price;
 
-		sim_buf_str(b, i == 0 ? "[" : ",[");
+		sbuf_str(b, i == 0 ? "[" : ",[");
 		subs_fx(b, c, true, p);
-		sim_buf_str(b, ",");
+		sbuf_str(b, ",");
 		subs_fx(b, c, false, l->size);
-		sim_buf_str(b, "]");
+		sbuf_str(b, "]");
 	}
-	sim_buf_str(b, "]");
+	sbuf_str(b, "]");
 	free(lv);
 }
 
@@ -257,16 +257,16 @@ subs_levels(struct sim_buf *b, const struct sim_conn *c, const struct sim_market
 static int
 subs_snapshot(struct sim_sub *s, const struct sim_market *m)
 {
-	struct sim_buf *b = &subs_out;
+	struct sbuf *b = &subs_out;
 	bool first = false;
 
-	sim_buf_reset(b);
-	sim_buf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
+	sbuf_reset(b);
+	sbuf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
 	    "\"market_ticker\":\"%s\",\"market_id\":\"%s\"", s->sid, (unsigned long long)++s->seq,
 	    m->ticker, m->id);
 	subs_levels(b, s->conn, m, BOOK_YES, s->use_yes_price, "yes_dollars_fp", &first);
 	subs_levels(b, s->conn, m, BOOK_NO, s->use_yes_price, "no_dollars_fp", &first);
-	sim_buf_str(b, "}}");
+	sbuf_str(b, "}}");
 	return subs_emit(s, SIM_MT_SNAPSHOT, true);
 }
 
@@ -282,17 +282,17 @@ sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t
 	/* backwards: a subscription killed here is swapped with the last, already served one */
 	for (uint32_t i = m->n_subs; i > 0; i--) {
 		struct sim_sub *s = m->subs[i - 1];
-		struct sim_buf *b = &subs_out;
+		struct sbuf *b = &subs_out;
 		int64_t p = s->use_yes_price && side == BOOK_NO ? m->notional - price : price;
 
-		sim_buf_reset(b);
-		sim_buf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
+		sbuf_reset(b);
+		sbuf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
 		    "\"market_ticker\":\"%s\",\"market_id\":\"%s\",\"price_dollars\":", s->sid,
 		    (unsigned long long)++s->seq, m->ticker, m->id);
 		subs_fx(b, s->conn, true, p);
-		sim_buf_str(b, ",\"delta_fp\":");
+		sbuf_str(b, ",\"delta_fp\":");
 		subs_fx(b, s->conn, false, delta);
-		sim_buf_printf(b, ",\"side\":\"%s\",\"ts\":\"%s\",\"ts_ms\":%lld}}",
+		sbuf_printf(b, ",\"side\":\"%s\",\"ts\":\"%s\",\"ts_ms\":%lld}}",
 		    side == BOOK_YES ? "yes" : "no", ts, (long long)(t_us / 1000));
 		subs_emit(s, SIM_MT_DELTA, true);
 	}
@@ -308,15 +308,15 @@ sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, 
 		struct sim_sub *s = c->subs, *next;
 
 		for (; s != NULL; s = next) {
-			struct sim_buf *b = &subs_out;
+			struct sbuf *b = &subs_out;
 
 			next = s->next;
 			if (s->channel != ch)
 				continue;
-			sim_buf_reset(b);
-			sim_buf_printf(b, "{\"type\":\"%s\",\"sid\":%u,\"msg\":", type, s->sid);
-			sim_buf_add(b, msg_json, len);
-			sim_buf_str(b, "}");
+			sbuf_reset(b);
+			sbuf_printf(b, "{\"type\":\"%s\",\"sid\":%u,\"msg\":", type, s->sid);
+			sbuf_add(b, msg_json, len);
+			sbuf_str(b, "}");
 			subs_emit(s, mt, true);
 		}
 	}
@@ -326,12 +326,12 @@ int
 sim_subs_kill(struct sim_conn *c, uint32_t sid, int code)
 {
 	struct sim_sub *s = subs_find(c, sid);
-	struct sim_buf *b = &subs_out;
+	struct sbuf *b = &subs_out;
 
 	if (s == NULL)
 		return -1;
-	sim_buf_reset(b);
-	sim_buf_printf(b, "{\"type\":\"error\",\"sid\":%u,\"msg\":{\"code\":%d,\"msg\":\"%s\"}}",
+	sbuf_reset(b);
+	sbuf_printf(b, "{\"type\":\"error\",\"sid\":%u,\"msg\":{\"code\":%d,\"msg\":\"%s\"}}",
 	    sid, code, sim_err_msg(code));
 	if (!b->failed)
 		sim_ws_queue(c, b->p, b->len, SIM_MT_ERROR, false);
@@ -416,7 +416,7 @@ subs_cmd_subscribe(struct sim_conn *c, const struct sim_cmd *cmd)
 	/* every subscribed reply first, then the snapshots */
 	for (int ch = 0; ch < SIM_CH_COUNT; ch++) {
 		struct sim_sub *s;
-		struct sim_buf *b = &subs_out;
+		struct sbuf *b = &subs_out;
 
 		if (!(cmd->channels & (1u << ch)))
 			continue;
@@ -425,10 +425,10 @@ subs_cmd_subscribe(struct sim_conn *c, const struct sim_cmd *cmd)
 			subs_error(c, cmd, SIM_E_INTERNAL, NULL);
 			goto out;
 		}
-		sim_buf_reset(b);
-		sim_buf_str(b, "{");
+		sbuf_reset(b);
+		sbuf_str(b, "{");
 		subs_id(b, cmd);
-		sim_buf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\",\"sid\":%u}}",
+		sbuf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\",\"sid\":%u}}",
 		    sim_channel_name((enum sim_channel)ch), s->sid);
 		sim_ws_queue(c, b->p, b->len, SIM_MT_SUBSCRIBED, false);
 		if (ch == SIM_CH_ORDERBOOK)
@@ -453,16 +453,16 @@ out:
 static void
 subs_update_ok(struct sim_sub *s, const struct sim_cmd *cmd)
 {
-	struct sim_buf *b = &subs_out;
+	struct sbuf *b = &subs_out;
 
-	sim_buf_reset(b);
-	sim_buf_str(b, "{");
+	sbuf_reset(b);
+	sbuf_str(b, "{");
 	subs_id(b, cmd);
-	sim_buf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
+	sbuf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
 	    s->sid, (unsigned long long)++s->seq);
 	for (uint32_t i = 0; i < s->n_markets; i++)
-		sim_buf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_w.markets[s->markets[i]].ticker);
-	sim_buf_str(b, "]}}");
+		sbuf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_w.markets[s->markets[i]].ticker);
+	sbuf_str(b, "]}}");
 	subs_emit(s, SIM_MT_OK, false);
 }
 
@@ -542,16 +542,16 @@ subs_cmd_unsubscribe(struct sim_conn *c, const struct sim_cmd *cmd)
 {
 	for (size_t i = 0; i < cmd->n_sids; i++) {
 		struct sim_sub *s = subs_find(c, cmd->sids[i]);
-		struct sim_buf *b = &subs_out;
+		struct sbuf *b = &subs_out;
 
 		if (s == NULL) {
 			subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
 			continue;
 		}
-		sim_buf_reset(b);
-		sim_buf_str(b, "{");
+		sbuf_reset(b);
+		sbuf_str(b, "{");
 		subs_id(b, cmd);
-		sim_buf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"unsubscribed\"}", s->sid,
+		sbuf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"unsubscribed\"}", s->sid,
 		    (unsigned long long)++s->seq);
 		subs_emit(s, SIM_MT_UNSUBSCRIBED, false);
 		subs_free(c, s);
@@ -561,19 +561,19 @@ subs_cmd_unsubscribe(struct sim_conn *c, const struct sim_cmd *cmd)
 static void
 subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
 {
-	struct sim_buf *b = &subs_out;
+	struct sbuf *b = &subs_out;
 	bool first = true;
 
-	sim_buf_reset(b);
-	sim_buf_str(b, "{");
+	sbuf_reset(b);
+	sbuf_str(b, "{");
 	subs_id(b, cmd);
-	sim_buf_str(b, "\"type\":\"ok\",\"msg\":[");
+	sbuf_str(b, "\"type\":\"ok\",\"msg\":[");
 	for (struct sim_sub *s = c->subs; s != NULL; s = s->next) {
-		sim_buf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%u}", first ? "" : ",",
+		sbuf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%u}", first ? "" : ",",
 		    sim_channel_name(s->channel), s->sid);
 		first = false;
 	}
-	sim_buf_str(b, "]}");
+	sbuf_str(b, "]}");
 	if (!b->failed)
 		sim_ws_queue(c, b->p, b->len, SIM_MT_OK, false);
 }

@@ -284,13 +284,13 @@ ws_confirm_upgrade(struct lws *wsi, const char *proto)
 
 	if (proto == NULL || strcmp(proto, "websocket") != 0 || n <= 0 || strcmp(uri, WS_PATH) != 0) {
 		sim_w.st.ws_refused++;
-		return sim_http_write_simple(wsi, 404,
+		return hsrv_write_simple(wsi, 404,
 		    "{\"error\":{\"code\":\"not_found\",\"message\":\"not found\"}}") < 0 ? -1 : 1;
 	}
 	if (sim_auth_check(wsi, "GET", WS_PATH, &why) != SIM_AUTH_OK) {
 		log_info("websocket upgrade refused: %s", why);
 		sim_w.st.ws_refused++;
-		return sim_http_write_simple(wsi, 401,
+		return hsrv_write_simple(wsi, 401,
 		    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"authentication failed\"}}") < 0 ?
 		    -1 : 1;
 	}

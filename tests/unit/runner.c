@@ -27,6 +27,9 @@ static const struct {
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
 	{ "accounts", test_accounts_add },
+	{ "stripe_sig", test_stripe_sig_add },
+	{ "form", test_form_add },
+	{ "sbuf", test_sbuf_add },
 };
 
 int

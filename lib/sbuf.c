@@ -1,5 +1,5 @@
 /*
- * buf: growable text buffers for the messages the sim sends. Growth doubles, so building a
+ * sbuf: growable text buffers for the messages the sims send. Growth doubles, so building a
  * message costs amortized O(length); one buffer is reused for every message of a burst.
  */
 #include <stdarg.h>
@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "sbuf.h"
 #include "log.h"
 
 static bool
-sim_buf_grow(struct sim_buf *b, size_t need)
+sbuf_grow(struct sbuf *b, size_t need)
 {
 	size_t cap = b->cap == 0 ? 1024 : b->cap;
 	char *p;
@@ -33,7 +33,7 @@ sim_buf_grow(struct sim_buf *b, size_t need)
 }
 
 void
-sim_buf_reset(struct sim_buf *b)
+sbuf_reset(struct sbuf *b)
 {
 	b->len = 0;
 	b->failed = false;
@@ -42,16 +42,19 @@ sim_buf_reset(struct sim_buf *b)
 }
 
 void
-sim_buf_free(struct sim_buf *b)
+sbuf_free(struct sbuf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
 void
-sim_buf_add(struct sim_buf *b, const char *s, size_t n)
+sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
-	if (!sim_buf_grow(b, n))
+	/* nothing to add (s may be NULL then, as lws passes an empty body chunk) */
+	if (n == 0)
+		return;
+	if (!sbuf_grow(b, n))
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -59,18 +62,18 @@ sim_buf_add(struct sim_buf *b, const char *s, size_t n)
 }
 
 void
-sim_buf_str(struct sim_buf *b, const char *s)
+sbuf_str(struct sbuf *b, const char *s)
 {
-	sim_buf_add(b, s, strlen(s));
+	sbuf_add(b, s, strlen(s));
 }
 
 void
-sim_buf_printf(struct sim_buf *b, const char *fmt, ...)
+sbuf_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (!sim_buf_grow(b, 256))
+	if (!sbuf_grow(b, 256))
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
@@ -80,7 +83,7 @@ sim_buf_printf(struct sim_buf *b, const char *fmt, ...)
 		return;
 	}
 	if ((size_t)n >= b->cap - b->len) {
-		if (!sim_buf_grow(b, (size_t)n))
+		if (!sbuf_grow(b, (size_t)n))
 			return;
 		va_start(ap, fmt);
 		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
@@ -90,14 +93,41 @@ sim_buf_printf(struct sim_buf *b, const char *fmt, ...)
 }
 
 void
-sim_buf_json_str(struct sim_buf *b, const char *s)
+sbuf_json_str(struct sbuf *b, const char *s)
 {
 	size_t n = strlen(s) * 6 + 3;
 
-	if (!sim_buf_grow(b, n))
+	if (!sbuf_grow(b, n))
 		return;
 	b->p[b->len++] = '"';
 	b->len += log_json_escape(b->p + b->len, b->cap - b->len, s);
 	b->p[b->len++] = '"';
 	b->p[b->len] = '\0';
+}
+
+void
+sbuf_html_str(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			sbuf_str(b, "&amp;");
+			break;
+		case '<':
+			sbuf_str(b, "&lt;");
+			break;
+		case '>':
+			sbuf_str(b, "&gt;");
+			break;
+		case '"':
+			sbuf_str(b, "&quot;");
+			break;
+		case '\'':
+			sbuf_str(b, "&#39;");
+			break;
+		default:
+			sbuf_add(b, s, 1);
+			break;
+		}
+	}
 }

@@ -1,0 +1,26 @@
+/*
+ * cliflag: integer command-line flags (see cliflag.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cliflag.h"
+
+int
+cliflag_int(const char *prog, const char *name, const char *arg, int64_t min, int64_t max,
+    int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "%s: --%s must be an integer in %lld..%lld\n", prog, name,
+		    (long long)min, (long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
