@@ -103,5 +103,10 @@ void h_keys_list(struct req *req);
 void h_keys_create(struct req *req);
 void h_keys_patch(struct req *req);
 void h_keys_revoke(struct req *req);
+void h_billing_get(struct req *req);
+void h_billing_checkout(struct req *req);
+void h_billing_portal(struct req *req);
+void h_billing_payg(struct req *req);
+void h_stripe_webhook(struct req *req);
 
 #endif
