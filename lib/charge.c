@@ -269,6 +269,25 @@ charge_key(struct db *db, const char *hash_hex, int cost, const char *route, str
 }
 
 int
+charge_estimate(struct db *db, const char *hash_hex, int cost, struct charge *out)
+{
+	char c[16];
+	const char *params[] = { hash_hex, c };
+	PGresult *res;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(c, sizeof(c), "%d", cost);
+	if ((res = db_exec(db, &q_refusal, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		out->code = "invalid_api_key";
+	else if (refusal(res, out) != 0)
+		out->code = "ok";
+	PQclear(res);
+	return 0;
+}
+
+int
 charge_refund(struct db *db, struct charge *ch, int cost, const char *route)
 {
 	char acc[24], key[24], c[16];

@@ -389,6 +389,28 @@ check("... from the ledger and its outbox row alike", ("1000|1000|3", "3"),
       (period(P.id), psql("SELECT sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id)))
 r = P.get("/v1/account/billing")
 check("billing status: overage so far and its price", (3, 0.02), (r.json["period"]["overage"], r.json["period"]["overage_usd"]))
+print("price first: X-Credits-Estimate answers the cost and what would remain, free and uncounted")
+est = lambda sess, path="/v1/markets?limit=1": call("GET", path, headers={"X-API-Key": sess.key, "X-Credits-Estimate": "true"})
+before = psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
+              " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id)
+outbox_before = psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)
+r = est(P, "/v1/markets/ANY/orderbook?at=1700000000")
+check("payg past the allowance: would be served as overage", (200, 5, "served", 0, 5, 8),
+      (r.status, (r.json or {}).get("cost"), (r.json or {}).get("would_be"), (r.json or {}).get("remaining_after"),
+       (r.json or {}).get("overage_credits"), (r.json or {}).get("overage_after")))
+for _ in range(70):
+    est(P)
+check("70 estimates (past the payg rate of 60/min): nothing charged, counted or queued", (before, outbox_before),
+      (psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
+            " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id),
+       psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)))
+r = est(F)
+check("free with nothing left: would be 429 credits_exhausted", (200, "credits_exhausted", 0),
+      (r.status, (r.json or {}).get("would_be"), (r.json or {}).get("remaining_after")))
+r = est(F, "/v1/markets?limit=0")
+check("the call's parameters are still checked", (400, "invalid_parameter"), (r.status, r.code))
+r = call("GET", "/v1/markets", headers={"X-API-Key": "kb_live_" + "A" * 32, "X-Credits-Estimate": "true"})
+check("an unknown key: 401 invalid_api_key", (401, "invalid_api_key"), (r.status, r.code))
 r = P.post("/v1/account/billing/payg", {"enabled": False})
 check("payg off: back to free", "free", (r.json or {}).get("plan"))
 r = data(P)
