@@ -80,7 +80,11 @@ h_stripe_webhook(struct req *req)
 		req_send_error(req, ERR_INVALID_SIGNATURE, "no Stripe-Signature header");
 		return;
 	}
-	r = stripe_sig_verify(sig, strlen(sig), req->body != NULL ? req->body : "", req->body_len,
+	if (req->body == NULL || req->body_len == 0) {
+		req_send_error(req, ERR_INVALID_SIGNATURE, "no body: nothing is signed");
+		return;
+	}
+	r = stripe_sig_verify(sig, strlen(sig), req->body, req->body_len,
 	    secrets, n, (int64_t)time(NULL), STRIPE_SIG_TOLERANCE);
 	explicit_bzero(sbuf, sizeof(sbuf));
 	if (r != STRIPE_SIG_OK) {
@@ -92,7 +96,7 @@ h_stripe_webhook(struct req *req)
 		return;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	ev = req->body_len > 0 ? json_tokener_parse_ex(tok, req->body, (int)req->body_len) : NULL;
+	ev = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
 	if (ev == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != req->body_len || !event_ok(ev) ||
 	    strlen(req->body) != req->body_len) {

@@ -58,13 +58,14 @@ stripe_form_add(struct sbuf *b, const char *name, const char *value)
 	sbuf_str(b, name);
 	sbuf_add(b, "=", 1);
 	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
-		char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    *p == '-' || *p == '_' || *p == '.' || *p == '~')
 			sbuf_add(b, (const char *)p, 1);
-		else
+		else {
+			char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
 			sbuf_add(b, enc, 3);
+		}
 	}
 }
 
