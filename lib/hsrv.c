@@ -1,9 +1,11 @@
 /*
  * hsrv: HTTP requests and replies on a libwebsockets loop (see hsrv.h). The request is read in
  * LWS_CALLBACK_HTTP (and LWS_CALLBACK_HTTP_BODY for a body), dispatched once it is complete,
- * and the reply written from LWS_CALLBACK_HTTP_WRITEABLE: the headers in one write, then the
- * body in chunks of HSRV_CHUNK, so a large reply never blocks the loop and one slow reader
- * does not hold the others.
+ * and the reply written: its headers in one write at once (as kalshi-sim always did; answering
+ * them a loop turn later made its lifecycle test's race with the lifecycle timer lose more often
+ * on a loaded machine), or when a held reply's timer fires, then the body from
+ * LWS_CALLBACK_HTTP_WRITEABLE in chunks of HSRV_CHUNK, so a large reply never blocks the loop
+ * and one slow reader does not hold the others.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +334,57 @@ hsrv_dispatch(const struct hsrv_conf *conf, struct hsrv_req *r)
 		conf->after(r, rt);
 }
 
+/*
+ * Writes the reply's status line and headers (one lws_write), then asks for WRITEABLE for the
+ * body, or completes the transaction when there is none. Returns -1 to close the connection.
+ */
+static int
+hsrv_send_headers(struct hsrv_sess *s, struct lws *wsi)
+{
+	struct hsrv_req *r = s->req;
+	unsigned char hbuf[LWS_PRE + HSRV_HDR_SPACE + 512], *start = hbuf + LWS_PRE, *p = start,
+	    *end = hbuf + sizeof(hbuf) - 1;
+
+	if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, r->out_len, &p, end))
+		return -1;
+	for (size_t off = 0; off < r->hdrs_len;) {
+		const char *name = r->hdrs + off, *value = name + strlen(name) + 1;
+		char hname[128];
+		size_t nl = strlen(name);
+
+		if (nl + 2 > sizeof(hname))
+			return -1;
+		memcpy(hname, name, nl);
+		hname[nl] = ':';
+		hname[nl + 1] = '\0';
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)hname,
+		    (const unsigned char *)value, (int)strlen(value), &p, end))
+			return -1;
+		off = (size_t)(value - r->hdrs) + strlen(value) + 1;
+	}
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	r->headers_sent = true;
+	if (r->out_len == 0) {
+		hsrv_req_free(s);
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/*
+ * After dispatch: the headers go out at once, as in lws's minimal HTTP server (the first write
+ * of a transaction may happen in LWS_CALLBACK_HTTP); a held reply waits for its timer.
+ */
+static int
+hsrv_dispatched(struct hsrv_sess *s, struct lws *wsi)
+{
+	if (s->req->waiting)
+		return 0;
+	return hsrv_send_headers(s, wsi);
+}
+
 /* LWS_CALLBACK_HTTP: a new request. Returns -1 to close the connection. */
 static int
 hsrv_begin(const struct hsrv_conf *conf, struct hsrv_sess *s, struct lws *wsi)
@@ -360,9 +413,7 @@ hsrv_begin(const struct hsrv_conf *conf, struct hsrv_sess *s, struct lws *wsi)
 			return 0;
 	}
 	hsrv_dispatch(conf, r);
-	if (!r->waiting)
-		lws_callback_on_writable(wsi);
-	return 0;
+	return hsrv_dispatched(s, wsi);
 }
 
 /* LWS_CALLBACK_HTTP_WRITEABLE: the headers, then the next chunk. -1 closes the connection. */
@@ -376,38 +427,8 @@ hsrv_continue(struct hsrv_sess *s, struct lws *wsi)
 
 	if (r == NULL || !r->dispatched || r->waiting)
 		return 0;
-	if (!r->headers_sent) {
-		unsigned char hbuf[LWS_PRE + HSRV_HDR_SPACE + 512], *start = hbuf + LWS_PRE,
-		    *p = start, *end = hbuf + sizeof(hbuf) - 1;
-
-		if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, r->out_len,
-		    &p, end))
-			return -1;
-		for (size_t off = 0; off < r->hdrs_len;) {
-			const char *name = r->hdrs + off, *value = name + strlen(name) + 1;
-			char hname[128];
-			size_t nl = strlen(name);
-
-			if (nl + 2 > sizeof(hname))
-				return -1;
-			memcpy(hname, name, nl);
-			hname[nl] = ':';
-			hname[nl + 1] = '\0';
-			if (lws_add_http_header_by_name(wsi, (const unsigned char *)hname,
-			    (const unsigned char *)value, (int)strlen(value), &p, end))
-				return -1;
-			off = (size_t)(value - r->hdrs) + strlen(value) + 1;
-		}
-		if (lws_finalize_write_http_header(wsi, start, &p, end))
-			return -1;
-		r->headers_sent = true;
-		if (r->out_len == 0) {
-			hsrv_req_free(s);
-			return lws_http_transaction_completed(wsi) ? -1 : 0;
-		}
-		lws_callback_on_writable(wsi);
-		return 0;
-	}
+	if (!r->headers_sent)
+		return hsrv_send_headers(s, wsi);
 	n = r->out_len - r->out_off;
 	if (n > HSRV_CHUNK)
 		n = HSRV_CHUNK;
@@ -454,9 +475,7 @@ hsrv_callback(const struct hsrv_conf *conf, struct hsrv_sess *s, struct lws *wsi
 		if (s->req->body.failed)
 			s->req->body_too_big = true;
 		hsrv_dispatch(conf, s->req);
-		if (!s->req->waiting)
-			lws_callback_on_writable(wsi);
-		return 0;
+		return hsrv_dispatched(s, wsi);
 	case LWS_CALLBACK_TIMER:
 		if (s->req != NULL && s->req->waiting) {
 			s->req->waiting = false;

@@ -3,9 +3,9 @@
  * program gives one route table and three hooks; hsrv collects the request (method, path,
  * query, body up to a limit), finds the route (the program's error hook answers 404 and 405),
  * lets the program's admit hook refuse it (auth, rate limits, faults), runs the handler, lets
- * the after hook see the reply (stripe-sim's idempotency store), and writes the reply from the
- * WRITEABLE callback, one lws_write per callback: headers first, then the body in 64 KiB
- * chunks. A reply can be held back (hsrv_delay) without blocking the loop.
+ * the after hook see the reply (stripe-sim's idempotency store), and writes the reply: the
+ * headers at once (or when a held reply is due), then the body from the WRITEABLE callback in
+ * 64 KiB chunks, one lws_write per callback. A reply can be held back (hsrv_delay) without blocking the loop.
  *
  * Ownership: a request and its reply live in the session data (struct hsrv_sess) from
  * LWS_CALLBACK_HTTP until the reply is written or the connection closes; every pointer an

@@ -62,16 +62,18 @@ pg_start() {
 # kbook local stack
 listen_addresses = ''
 unix_socket_permissions = 0777
-shared_preload_libraries = 'pg_partman_bgw'
-pg_partman_bgw.dbname = 'kbook'
-pg_partman_bgw.role = 'kbook'
-pg_partman_bgw.interval = 3600
 fsync = on
 max_connections = 200
 # a quarter of the memory (at most 8 GB) keeps the indexes and the recent history in Postgres's
 # own cache: reading a page from the kernel's cache instead costs a copy and a buffer eviction
 shared_buffers = $(awk '/^MemTotal:/ { mb = int($2 / 4096); print (mb > 8192 ? 8192 : (mb < 128 ? 128 : mb)) "MB" }' /proc/meminfo)
 CONF
+	fi
+	# Partition maintenance is the collector's (sql/011); a cluster made before then still names
+	# pg_partman's background worker, which must not run beside it.
+	if grep -q '^pg_partman_bgw\.' "$dir/pg/postgresql.conf"; then
+		as_svc sed -i -e '/^shared_preload_libraries = .pg_partman_bgw.$/d' -e '/^pg_partman_bgw\./d' \
+			"$dir/pg/postgresql.conf"
 	fi
 	# A crashed earlier run can leave postmaster.pid behind: remove it when no server owns it.
 	if [ -f "$dir/pg/postmaster.pid" ] && ! as_svc "$PG_BIN/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then

@@ -274,6 +274,52 @@ ss_reply_list(struct hsrv_req *r, struct json_object *items, const char *url)
 	json_object_put(o);
 }
 
+const char *
+ss_jpath(struct json_object *o, const char *path)
+{
+	char seg[64];
+
+	while (o != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)strtoul(seg, NULL, 10));
+		else if (!json_object_object_get_ex(o, seg, &o))
+			return NULL;
+		path += n + (path[n] == '.' ? 1 : 0);
+	}
+	return o != NULL && json_object_is_type(o, json_type_string) ? json_object_get_string(o) :
+	    NULL;
+}
+
+void
+ss_reply_filtered(struct hsrv_req *r, enum ss_kind k, const struct ss_filter *filters,
+    size_t n_filters, bool (*keep)(struct hsrv_req *r, struct json_object *o), const char *url)
+{
+	struct json_object *all = ss_store_all(k), *sel = json_object_new_array();
+
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		struct json_object *o = json_object_array_get_idx(all, i);
+		bool ok = keep == NULL || keep(r, o);
+
+		for (size_t f = 0; f < n_filters && ok; f++) {
+			const char *want = ss_param(r, filters[f].param);
+			const char *have = ss_jpath(o, filters[f].path);
+
+			if (want != NULL && (have == NULL || strcmp(want, have) != 0))
+				ok = false;
+		}
+		if (ok)
+			json_object_array_add(sel, json_object_get(o));
+	}
+	ss_reply_list(r, sel, url);
+	json_object_put(sel);
+}
+
 /* Checks "Authorization: Bearer sk_test_..." (or Basic with the key as user). */
 static bool
 api_auth(struct hsrv_req *r)

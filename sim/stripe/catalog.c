@@ -297,37 +297,29 @@ ss_prices_get(struct hsrv_req *r)
 		ss_reply(r, p);
 }
 
+/* active=false lists none (every price here is active); lookup_keys[]: any of them */
+static bool
+catalog_price_keep(struct hsrv_req *r, struct json_object *p)
+{
+	struct json_object *keys = NULL;
+	const char *lk = ss_jstr(p, "lookup_key"), *active = ss_param(r, "active");
+
+	if (active != NULL && strcmp(active, "false") == 0)
+		return false;
+	if (!json_object_object_get_ex(ss_params(r), "lookup_keys", &keys))
+		return true;
+	if (lk == NULL || !json_object_is_type(keys, json_type_array))
+		return false;
+	for (size_t j = 0; j < json_object_array_length(keys); j++)
+		if (strcmp(lk, json_object_get_string(json_object_array_get_idx(keys, j))) == 0)
+			return true;
+	return false;
+}
+
 void
 ss_prices_list(struct hsrv_req *r)
 {
-	struct json_object *all = ss_store_all(SS_PRICE), *sel = json_object_new_array();
-	struct json_object *keys = NULL;
-	const char *product = ss_param(r, "product"), *type = ss_param(r, "type");
-	const char *active = ss_param(r, "active");
+	static const struct ss_filter f[] = { { "product", "product" }, { "type", "type" } };
 
-	json_object_object_get_ex(ss_params(r), "lookup_keys", &keys);
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		struct json_object *p = json_object_array_get_idx(all, i);
-		const char *lk = ss_jstr(p, "lookup_key");
-		bool keep = true;
-
-		if (product != NULL && strcmp(product, ss_jstr(p, "product")) != 0)
-			keep = false;
-		if (type != NULL && strcmp(type, ss_jstr(p, "type")) != 0)
-			keep = false;
-		if (active != NULL && strcmp(active, "false") == 0)
-			keep = false;
-		if (keep && keys != NULL) {
-			keep = false;
-			if (json_object_is_type(keys, json_type_array))
-				for (size_t j = 0; j < json_object_array_length(keys); j++)
-					if (lk != NULL && strcmp(lk, json_object_get_string(
-					    json_object_array_get_idx(keys, j))) == 0)
-						keep = true;
-		}
-		if (keep)
-			json_object_array_add(sel, json_object_get(p));
-	}
-	ss_reply_list(r, sel, "/v1/prices");
-	json_object_put(sel);
+	ss_reply_filtered(r, SS_PRICE, f, sizeof(f) / sizeof(f[0]), catalog_price_keep, "/v1/prices");
 }

@@ -239,26 +239,13 @@ ss_checkout_get(struct hsrv_req *r)
 void
 ss_checkout_list(struct hsrv_req *r)
 {
-	struct json_object *all = ss_store_all(SS_CHECKOUT), *sel = json_object_new_array();
-	const char *cust = ss_param(r, "customer"), *sub = ss_param(r, "subscription");
-	const char *status = ss_param(r, "status");
+	static const struct ss_filter f[] = {
+		{ "customer", "customer" }, { "subscription", "subscription" }, { "status", "status" },
+		{ "payment_intent", "payment_intent" },
+	};
 
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		struct json_object *s = json_object_array_get_idx(all, i);
-
-		co_maybe_expire(s);
-		if (cust != NULL && (ss_jstr(s, "customer") == NULL ||
-		    strcmp(cust, ss_jstr(s, "customer")) != 0))
-			continue;
-		if (sub != NULL && (ss_jstr(s, "subscription") == NULL ||
-		    strcmp(sub, ss_jstr(s, "subscription")) != 0))
-			continue;
-		if (status != NULL && strcmp(status, ss_jstr(s, "status")) != 0)
-			continue;
-		json_object_array_add(sel, json_object_get(s));
-	}
-	ss_reply_list(r, sel, "/v1/checkout/sessions");
-	json_object_put(sel);
+	ss_checkout_sweep();
+	ss_reply_filtered(r, SS_CHECKOUT, f, sizeof(f) / sizeof(f[0]), NULL, "/v1/checkout/sessions");
 }
 
 void

@@ -193,24 +193,19 @@ ss_customers_delete(struct hsrv_req *r)
 	hsrv_reply_json(r, 200, stub);
 }
 
+static bool
+cust_not_deleted(struct hsrv_req *r, struct json_object *c)
+{
+	(void)r;
+	return json_object_object_get(c, "deleted") == NULL;
+}
+
 void
 ss_customers_list(struct hsrv_req *r)
 {
-	struct json_object *all = ss_store_all(SS_CUSTOMER), *sel = json_object_new_array(), *d;
-	const char *email = ss_param(r, "email");
+	static const struct ss_filter f[] = { { "email", "email" } };
 
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		struct json_object *c = json_object_array_get_idx(all, i);
-		const char *e = ss_jstr(c, "email");
-
-		if (json_object_object_get_ex(c, "deleted", &d))
-			continue;
-		if (email != NULL && (e == NULL || strcmp(e, email) != 0))
-			continue;
-		json_object_array_add(sel, json_object_get(c));
-	}
-	ss_reply_list(r, sel, "/v1/customers");
-	json_object_put(sel);
+	ss_reply_filtered(r, SS_CUSTOMER, f, 1, cust_not_deleted, "/v1/customers");
 }
 
 void

@@ -50,28 +50,26 @@ ss_events_get(struct hsrv_req *r)
 	ss_reply(r, e);
 }
 
+/* types[]: any of them */
+static bool
+events_types(struct hsrv_req *r, struct json_object *e)
+{
+	struct json_object *types = NULL;
+	const char *t = ss_jstr(e, "type");
+
+	if (!json_object_object_get_ex(ss_params(r), "types", &types) ||
+	    !json_object_is_type(types, json_type_array))
+		return true;
+	for (size_t j = 0; j < json_object_array_length(types); j++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(types, j)), t) == 0)
+			return true;
+	return false;
+}
+
 void
 ss_events_list(struct hsrv_req *r)
 {
-	struct json_object *all = ss_store_all(SS_EVENT), *sel = json_object_new_array(), *types = NULL;
-	const char *type = ss_param(r, "type");
-	size_t n = json_object_array_length(all);
+	static const struct ss_filter f[] = { { "type", "type" } };
 
-	json_object_object_get_ex(ss_params(r), "types", &types);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(all, i);
-		const char *t = ss_jstr(e, "type");
-		bool keep = type == NULL || strcmp(type, t) == 0;
-
-		if (keep && types != NULL && json_object_is_type(types, json_type_array)) {
-			keep = false;
-			for (size_t j = 0; j < json_object_array_length(types); j++)
-				if (strcmp(json_object_get_string(json_object_array_get_idx(types, j)), t) == 0)
-					keep = true;
-		}
-		if (keep)
-			json_object_array_add(sel, json_object_get(e));
-	}
-	ss_reply_list(r, sel, "/v1/events");
-	json_object_put(sel);
+	ss_reply_filtered(r, SS_EVENT, f, 1, events_types, "/v1/events");
 }

@@ -113,6 +113,20 @@ void ss_reply(struct hsrv_req *r, struct json_object *o);
  * ending_before parameters. Replies 400 on a bad limit.
  */
 void ss_reply_list(struct hsrv_req *r, struct json_object *items, const char *url);
+/* One list filter: a query parameter and the dotted path of the field it must equal. */
+struct ss_filter {
+	const char *param;
+	const char *path;     /* "customer", "parent.subscription_details.subscription", ... */
+};
+/*
+ * The list reply of kind k at url: the objects whose field at each filter's path equals that
+ * parameter (when the request gives it) and that keep (NULL = all) accepts, paged as
+ * ss_reply_list does.
+ */
+void ss_reply_filtered(struct hsrv_req *r, enum ss_kind k, const struct ss_filter *filters,
+    size_t n_filters, bool (*keep)(struct hsrv_req *r, struct json_object *o), const char *url);
+/* The string at a dotted path of o ("items.data.0.price.id"), or NULL. */
+const char *ss_jpath(struct json_object *o, const char *path);
 /* Parses an integer parameter: 1 present and valid, 0 absent, -1 malformed (already replied). */
 int ss_param_int(struct hsrv_req *r, const char *name, int64_t min, int64_t max, int64_t *out);
 /* Parses a boolean parameter "true"/"false": 1, 0 absent, -1 malformed (already replied). */

@@ -116,28 +116,26 @@ ss_subscriptions_get(struct hsrv_req *r)
 		ss_reply(r, s);
 }
 
+/* status: the given one, "all", or (absent) every status but canceled, as Stripe lists */
+static bool
+subs_status(struct hsrv_req *r, struct json_object *s)
+{
+	const char *want = ss_param(r, "status"), *st = ss_jstr(s, "status");
+
+	if (want == NULL)
+		return strcmp(st, "canceled") != 0;
+	return strcmp(want, "all") == 0 || strcmp(want, st) == 0;
+}
+
 void
 ss_subscriptions_list(struct hsrv_req *r)
 {
-	struct json_object *all = ss_store_all(SS_SUBSCRIPTION), *sel = json_object_new_array();
-	const char *cust = ss_param(r, "customer"), *status = ss_param(r, "status");
-	const char *price = ss_param(r, "price");
+	static const struct ss_filter f[] = {
+		{ "customer", "customer" }, { "price", "items.data.0.price.id" },
+	};
 
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		struct json_object *s = json_object_array_get_idx(all, i), *p = ss_subscription_price(s);
-		const char *st = ss_jstr(s, "status");
-
-		if (cust != NULL && strcmp(cust, ss_jstr(s, "customer")) != 0)
-			continue;
-		if (status == NULL ? strcmp(st, "canceled") == 0 :
-		    strcmp(status, "all") != 0 && strcmp(status, st) != 0)
-			continue;
-		if (price != NULL && (p == NULL || strcmp(price, ss_jstr(p, "id")) != 0))
-			continue;
-		json_object_array_add(sel, json_object_get(s));
-	}
-	ss_reply_list(r, sel, "/v1/subscriptions");
-	json_object_put(sel);
+	ss_reply_filtered(r, SS_SUBSCRIPTION, f, sizeof(f) / sizeof(f[0]), subs_status,
+	    "/v1/subscriptions");
 }
 
 void
@@ -215,24 +213,11 @@ ss_invoices_get(struct hsrv_req *r)
 void
 ss_invoices_list(struct hsrv_req *r)
 {
-	struct json_object *all = ss_store_all(SS_INVOICE), *sel = json_object_new_array();
-	const char *cust = ss_param(r, "customer"), *sub = ss_param(r, "subscription");
-	const char *status = ss_param(r, "status");
+	static const struct ss_filter f[] = {
+		{ "customer", "customer" },
+		{ "subscription", "parent.subscription_details.subscription" },
+		{ "status", "status" },
+	};
 
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		struct json_object *inv = json_object_array_get_idx(all, i), *par = NULL, *sd = NULL;
-
-		json_object_object_get_ex(inv, "parent", &par);
-		json_object_object_get_ex(par, "subscription_details", &sd);
-		if (cust != NULL && strcmp(cust, ss_jstr(inv, "customer")) != 0)
-			continue;
-		if (sub != NULL && (ss_jstr(sd, "subscription") == NULL ||
-		    strcmp(sub, ss_jstr(sd, "subscription")) != 0))
-			continue;
-		if (status != NULL && strcmp(status, ss_jstr(inv, "status")) != 0)
-			continue;
-		json_object_array_add(sel, json_object_get(inv));
-	}
-	ss_reply_list(r, sel, "/v1/invoices");
-	json_object_put(sel);
+	ss_reply_filtered(r, SS_INVOICE, f, sizeof(f) / sizeof(f[0]), NULL, "/v1/invoices");
 }

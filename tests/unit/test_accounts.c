@@ -3,6 +3,7 @@
  * (argon2id hashing, verification, rehash of weaker hashes, the new-password rules) and token
  * (shape, randomness, constant-time comparison).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -29,7 +30,7 @@ test_email(void)
 		"x(comment)@example.com", "x@example.com\r\nBcc: y@example.com", "\xc3\xa9@example.com",
 		"x@\xc3\xa9xample.com", "x@[127.0.0.1]", "x;y@example.com",
 	};
-	char out[EMAIL_MAX + 1], longl[100], longd[300];
+	char out[EMAIL_MAX + 1], buf[400], as[100], ds[100];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		CU_ASSERT_EQUAL_FATAL(email_normalize(good[i][0], out), 0);
@@ -38,27 +39,23 @@ test_email(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CU_ASSERT_EQUAL(email_normalize(bad[i], out), -1);
 	/* 64 bytes of local part pass, 65 do not; labels of 63 pass, 64 do not; 254 bytes in all */
-	memset(longl, 'a', 64);
-	strcpy(longl + 64, "@example.com");
-	CU_ASSERT_EQUAL(email_normalize(longl, out), 0);
-	memset(longl, 'a', 65);
-	strcpy(longl + 65, "@example.com");
-	CU_ASSERT_EQUAL(email_normalize(longl, out), -1);
-	memset(longd, 0, sizeof(longd));
-	strcpy(longd, "x@");
-	memset(longd + 2, 'd', 63);
-	strcpy(longd + 65, ".com");
-	CU_ASSERT_EQUAL(email_normalize(longd, out), 0);
-	longd[65] = 'd';
-	strcpy(longd + 66, ".com");
-	CU_ASSERT_EQUAL(email_normalize(longd, out), -1);
-	/* 255 bytes: over the limit even when every label is fine */
-	strcpy(longd, "x@");
-	for (int i = 0; i < 6; i++)
-		strcat(longd, "ddddddddddddddddddddddddddddddddddddddddd.");
-	strcat(longd, "com");
-	CU_ASSERT_TRUE(strlen(longd) > EMAIL_MAX);
-	CU_ASSERT_EQUAL(email_normalize(longd, out), -1);
+	memset(as, 'a', sizeof(as));
+	memset(ds, 'd', sizeof(ds));
+	snprintf(buf, sizeof(buf), "%.*s@example.com", 64, as);
+	CU_ASSERT_EQUAL(email_normalize(buf, out), 0);
+	snprintf(buf, sizeof(buf), "%.*s@example.com", 65, as);
+	CU_ASSERT_EQUAL(email_normalize(buf, out), -1);
+	snprintf(buf, sizeof(buf), "x@%.*s.com", 63, ds);
+	CU_ASSERT_EQUAL(email_normalize(buf, out), 0);
+	snprintf(buf, sizeof(buf), "x@%.*s.com", 64, ds);
+	CU_ASSERT_EQUAL(email_normalize(buf, out), -1);
+	/* 255 bytes: over the limit even when every label is fine; 254 pass */
+	snprintf(buf, sizeof(buf), "x@%.*s.%.*s.%.*s.%.*s.com", 63, ds, 63, ds, 63, ds, 57, ds);
+	CU_ASSERT_EQUAL(strlen(buf), 255);
+	CU_ASSERT_EQUAL(email_normalize(buf, out), -1);
+	snprintf(buf, sizeof(buf), "x@%.*s.%.*s.%.*s.%.*s.com", 63, ds, 63, ds, 63, ds, 56, ds);
+	CU_ASSERT_EQUAL(strlen(buf), EMAIL_MAX);
+	CU_ASSERT_EQUAL(email_normalize(buf, out), 0);
 }
 
 static void
@@ -95,7 +92,7 @@ test_passwd(void)
 	CU_ASSERT_FALSE(passwd_verify(NULL, "correct horse battery"));
 	CU_ASSERT_FALSE(passwd_needs_rehash(h));
 	/* a hash of weaker parameters verifies and asks to be redone */
-	CU_ASSERT_EQUAL_FATAL(crypto_pwhash_str_alg(weak, "old password 1", 14, 1, 8u * 1024u * 1024u,
+	CU_ASSERT_EQUAL_FATAL(crypto_pwhash_str_alg(weak, "old password 1", 14, 1, (size_t)8 * 1024 * 1024,
 	    crypto_pwhash_ALG_ARGON2ID13), 0);
 	CU_ASSERT_TRUE(passwd_verify(weak, "old password 1"));
 	CU_ASSERT_TRUE(passwd_needs_rehash(weak));
