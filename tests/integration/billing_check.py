@@ -500,5 +500,29 @@ check("... and never tried again", "1", psql("SELECT attempts FROM billing_outbo
 proc.send_signal(signal.SIGTERM)
 check("the sender stops on SIGTERM with status 0", 0, proc.wait(10))
 
+print("the money path in Chromium (tests/browser/billing_money.js)")
+M = "money@example.com"
+r = call("POST", "/v1/account/signup", {"email": M, "password": PW})
+m = wait_for(lambda: mails_to(M), 20)[0]
+tok = re.search(r"/confirm\?token=([A-Za-z0-9_-]+)", m.get_payload(decode=True).decode()).group(1)
+out = subprocess.run(["node", os.path.join(os.environ["TEST_ROOT"], "tests", "browser", "billing_money.js"), URL, SIM, M, tok],
+                     capture_output=True, text=True, timeout=240)
+lines = out.stdout.splitlines()
+for ln in lines:
+    if ln.startswith("CHECK\t"):
+        _, name, exp, act = ln.split("\t", 3)
+        check("browser: " + name, json.loads(exp), json.loads(act))
+    elif ln.startswith("#"):
+        print(ln)
+check("billing_money.js exits 0", 0, out.returncode)
+if out.returncode != 0:
+    print(out.stderr[-2000:])
+mid = int(psql("SELECT id FROM accounts WHERE email = '%s'" % M))
+mcus = psql("SELECT stripe_customer_id FROM accounts WHERE id = %d" % mid)
+sim("POST", "/_sim/card?customer=%s&card=4000000000000341" % mcus)
+sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
+check("browser account: its failed renewal puts it back on free, past_due", "free|past_due",
+      wait_for(lambda: account_row(mid) == "free|past_due" and account_row(mid), 30) or account_row(mid))
+
 print("  %d checks, %d failed" % (checks, fails))
 raise SystemExit(1 if fails or not checks else 0)
