@@ -23,17 +23,21 @@ async function main() {
 		const page = await browser.newPage();
 		await page.goto(`${site}/`);
 		// the site's own API calls, from the page (cookie, Origin and Sec-Fetch-Site as a browser sends them)
-		const api = (method, path, body) => page.evaluate(async ([m, p, b]) => {
-			const h = { 'Content-Type': 'application/json' };
-			if (window.kbCsrf)
-				h['X-CSRF-Token'] = window.kbCsrf;
-			const r = await fetch(p, { method: m, headers: h, body: b === undefined ? undefined : JSON.stringify(b),
-				credentials: 'same-origin' });
-			const j = r.status === 204 ? null : await r.json();
-			if (j && j.csrf_token)
-				window.kbCsrf = j.csrf_token;
-			return { status: r.status, json: j };
-		}, [method, path, body]);
+		// (the CSRF token of the login answer is kept here: the page is left for Stripe's and back)
+		let csrf = null;
+		const api = async (method, path, body) => {
+			const out = await page.evaluate(async ([m, p, b, c]) => {
+				const h = { 'Content-Type': 'application/json' };
+				if (c)
+					h['X-CSRF-Token'] = c;
+				const r = await fetch(p, { method: m, headers: h, body: b === undefined ? undefined : JSON.stringify(b),
+					credentials: 'same-origin' });
+				return { status: r.status, json: r.status === 204 ? null : await r.json() };
+			}, [method, path, body, csrf]);
+			if (out.json && out.json.csrf_token)
+				csrf = out.json.csrf_token;
+			return out;
+		};
 		check('the confirmation link works', 200, (await api('POST', '/v1/account/confirm', { token })).status);
 		const login = await api('POST', '/v1/session', { email, password: 'correct horse battery' });
 		check('log in from the site', 200, login.status);
@@ -69,6 +73,7 @@ async function main() {
 		check('the account is project, active, with 4 000 credits', 'project active 4000',
 			`${b.json.plan} ${b.json.subscription_status} ${b.json.period.allowance}`);
 		const key = await api('POST', '/v1/account/keys', { name: 'money' });
+		check('a key made from the site after the trip to Stripe', 201, key.status);
 		const spend = await page.evaluate(async (k) => {
 			let last = null;
 			for (let i = 0; i < 3; i++)
