@@ -523,6 +523,11 @@ sim("POST", "/_sim/card?customer=%s&card=4000000000000341" % mcus)
 sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
 check("browser account: its failed renewal puts it back on free, past_due", "free|past_due",
       wait_for(lambda: account_row(mid) == "free|past_due" and account_row(mid), 30) or account_row(mid))
+msub = psql("SELECT stripe_subscription_id FROM accounts WHERE id = %d" % mid)
+r = sim("DELETE", "/v1/subscriptions/" + msub)
+check("the subscription cancelled at Stripe", 200, r.status)
+check("... customer.subscription.deleted: free, canceled", "free|canceled",
+      wait_for(lambda: account_row(mid) == "free|canceled" and account_row(mid), 30) or account_row(mid))
 
 print("  %d checks, %d failed" % (checks, fails))
 raise SystemExit(1 if fails or not checks else 0)
