@@ -63,16 +63,19 @@ caller_set(struct req *req, const struct charge *ch, int64_t now)
 	req->caller.rate_reset_s = seconds_until(ch->rate_reset_us, now);
 }
 
-int
-auth_charge(struct req *req)
+bool
+auth_wants_estimate(const struct req *req)
 {
-	const struct route *rt = req->route;
+	const char *v = req_env(req, "HTTP_X_CREDITS_ESTIMATE");
+
+	return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* Authenticates the key of the request into hex; answers 401 and returns -1 when it cannot. */
+static int
+key_hex(struct req *req, char hex[2 + 2 * APIKEY_HASH_LEN + 1])
+{
 	const char *key = request_key(req);
-	char hex[2 + 2 * APIKEY_HASH_LEN + 1];
-	struct charge ch;
-	struct db_call *rider = NULL;
-	enum api_err err;
-	int64_t now = kt_now();
 
 	if (key == NULL) {
 		req_send_error(req, ERR_MISSING_API_KEY,
@@ -84,6 +87,67 @@ auth_charge(struct req *req)
 		return -1;
 	}
 	apikey_hash_hex(key, hex);
+	return 0;
+}
+
+void
+auth_estimate(struct req *req)
+{
+	const struct route *rt = req->route;
+	char hex[2 + 2 * APIKEY_HASH_LEN + 1];
+	struct json_object *o;
+	struct charge ch;
+	enum api_err err;
+	int64_t over;
+
+	if (key_hex(req, hex) != 0)
+		return;
+	if (charge_estimate(req->db, hex + 2, rt->cost, &ch) != 0) {
+		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "cannot check the API key now; retry shortly");
+		return;
+	}
+	err = strcmp(ch.code, "ok") == 0 ? ERR__COUNT : api_err_from_code(ch.code);
+	if (err == ERR_INVALID_API_KEY || err == ERR_REVOKED_API_KEY || err == ERR_ACCOUNT_DISABLED ||
+	    err == ERR_EMAIL_UNCONFIRMED) {
+		req_send_error(req, err, "%s", err == ERR_REVOKED_API_KEY ? "the API key was revoked" :
+		    err == ERR_ACCOUNT_DISABLED ? "the account is disabled" :
+		    err == ERR_EMAIL_UNCONFIRMED ? "the account's email is not confirmed yet" :
+		    "the API key is not valid");
+		return;
+	}
+	/* the credits past the allowance this call would add (a payg plan serves them as overage) */
+	over = ch.used + rt->cost > ch.allowance ? ch.used + rt->cost - ch.allowance : 0;
+	if (over > rt->cost)
+		over = rt->cost;
+	o = json_object_new_object();
+	json_object_object_add(o, "estimate", json_object_new_boolean(1));
+	json_object_object_add(o, "route", json_object_new_string(rt->pattern));
+	json_object_object_add(o, "cost", json_object_new_int64(rt->cost));
+	json_object_object_add(o, "plan", json_object_new_string(ch.plan));
+	json_object_object_add(o, "would_be", json_object_new_string(err == ERR__COUNT ? "served" : ch.code));
+	json_object_object_add(o, "allowance", json_object_new_int64(ch.allowance));
+	json_object_object_add(o, "used", json_object_new_int64(ch.used));
+	json_object_object_add(o, "remaining", json_object_new_int64(ch.allowance - ch.used));
+	json_object_object_add(o, "remaining_after", json_object_new_int64(err == ERR__COUNT ?
+	    ch.allowance - ch.used - (rt->cost - over) : ch.allowance - ch.used));
+	json_object_object_add(o, "overage_credits", json_object_new_int64(err == ERR__COUNT ? over : 0));
+	json_object_object_add(o, "overage_after", json_object_new_int64(ch.overage + (err == ERR__COUNT ? over : 0)));
+	json_object_object_add(o, "rate_remaining", json_object_new_int64(ch.rate_remaining));
+	req_send_json(req, 200, o);
+}
+
+int
+auth_charge(struct req *req)
+{
+	const struct route *rt = req->route;
+	char hex[2 + 2 * APIKEY_HASH_LEN + 1];
+	struct charge ch;
+	struct db_call *rider = NULL;
+	enum api_err err;
+	int64_t now = kt_now();
+
+	if (key_hex(req, hex) != 0)
+		return -1;
 	if (rt->prefetch != NULL && rt->prefetch(req) == 0)
 		rider = &req->prefetch;
 	if (charge_key_with(req->db, hex + 2, rt->cost, rt->pattern, rider, &ch) != 0) {

@@ -103,6 +103,10 @@ route_dispatch(struct req *req)
 	req->route = found;
 	if (route_check_params(found, req) != 0)
 		return;
+	if (found->auth == AUTH_KEY && auth_wants_estimate(req)) {
+		auth_estimate(req);
+		return;
+	}
 	if (found->auth == AUTH_KEY) {
 		if (auth_charge(req) != 0)
 			return;

@@ -45,6 +45,10 @@ static const struct {
 	[ERR_KEY_NOT_FOUND] = { "key_not_found", 404 },
 	[ERR_KEY_REVOKED] = { "key_revoked", 409 },
 	[ERR_TOO_MANY_KEYS] = { "too_many_keys", 409 },
+	[ERR_INVALID_SIGNATURE] = { "invalid_signature", 400 },
+	[ERR_BILLING_UNAVAILABLE] = { "billing_unavailable", 503 },
+	[ERR_ALREADY_SUBSCRIBED] = { "already_subscribed", 409 },
+	[ERR_NO_BILLING_ACCOUNT] = { "no_billing_account", 409 },
 };
 
 static const struct {

@@ -16,11 +16,12 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
-
+#include <curl/curl.h>
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "route.h"
+#include "stripe_api.h"
 
 #define MAX_WORKERS 256
 
@@ -200,6 +201,11 @@ main(int argc, char **argv)
 	(void)setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
 	if (FCGX_IsCGI())
 		log_fatal("not started on a FastCGI socket: run kbook-api under spawn-fcgi");
+	/* Stripe's secret key, read once before the fork (billing routes answer 503 without it) */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		log_fatal("cannot initialise libcurl");
+	if (stripe_api_init() == 0)
+		log_info("billing: Stripe at %s", cfg.stripe_api_base);
 	install_signals();
 	rc = supervise((int)cfg.api_workers);
 	config_free();

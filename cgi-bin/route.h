@@ -65,6 +65,14 @@ int route_check_params(const struct route *rt, struct req *req);
 
 /* Authenticates and charges an AUTH_KEY call; answers and returns -1 when refused. */
 int auth_charge(struct req *req);
+/* The request asks for its price only (header X-Credits-Estimate: true or 1). */
+bool auth_wants_estimate(const struct req *req);
+/*
+ * Answers the price of the call instead of making it (Databento's get_cost): after the key's
+ * checks, 200 with the cost, what would remain and the overage it would add, without charging,
+ * counting against the rate limit or running the handler.
+ */
+void auth_estimate(struct req *req);
 /* Gives back what auth_charge took, for a call that failed afterwards. */
 void auth_refund(struct req *req);
 
@@ -103,5 +111,10 @@ void h_keys_list(struct req *req);
 void h_keys_create(struct req *req);
 void h_keys_patch(struct req *req);
 void h_keys_revoke(struct req *req);
+void h_billing_get(struct req *req);
+void h_billing_checkout(struct req *req);
+void h_billing_portal(struct req *req);
+void h_billing_payg(struct req *req);
+void h_stripe_webhook(struct req *req);
 
 #endif

@@ -111,6 +111,17 @@ const struct route routes[] = {
 	  "rename a key or set or remove its monthly credit cap", NULL },
 	{ "DELETE", "/v1/account/keys/{id}", h_keys_revoke, AUTH_SESSION, 0, NULL,
 	  "revoke a key: the data API and the feed refuse it at once", NULL },
+	/* billing (sql/015): Stripe Checkout, the portal, pay-as-you-go; same pool as the accounts */
+	{ "GET", "/v1/account/billing", h_billing_get, AUTH_SESSION, 0, NULL,
+	  "the plan, subscription, this period's credits and overage with its price", NULL },
+	{ "POST", "/v1/account/billing/checkout", h_billing_checkout, AUTH_SESSION, 0, NULL,
+	  "a Stripe Checkout page for the project plan's subscription: answers its url", NULL },
+	{ "POST", "/v1/account/billing/portal", h_billing_portal, AUTH_SESSION, 0, NULL,
+	  "a Stripe billing portal page for the account's customer: answers its url", NULL },
+	{ "POST", "/v1/account/billing/payg", h_billing_payg, AUTH_SESSION, 0, NULL,
+	  "turn pay-as-you-go overage on or off (body {\"enabled\": bool})", NULL },
+	{ "POST", "/v1/stripe/webhook", h_stripe_webhook, AUTH_NONE, 0, NULL,
+	  "Stripe's events (no session: the Stripe-Signature header is the authentication)", NULL },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -32,23 +32,31 @@
 #define CAP_USED "(CASE WHEN ak.cap_period = " PSTART " THEN ak.cap_used ELSE 0 END)"
 
 /* After k: the period row, made by the month's first call, else charged when rate and credits
- * allow; and the usage row of (key, route, day). */
+ * allow; a pay-as-you-go call's credits past the allowance (call_overage) become a row of the
+ * outbox kbook-billing sends to Stripe (sql/015), in the same statement: the ledger's overage and
+ * the outbox never disagree; and the usage row of (key, route, day). */
 #define CHARGE_C_U \
     " c AS (INSERT INTO credit_periods AS c" \
-    "  (account_id, period_start, period_end, allowance, used, overage, rate_window, rate_calls)" \
+    "  (account_id, period_start, period_end, allowance, used, overage, call_overage," \
+    "   rate_window, rate_calls)" \
     " SELECT k.account_id, k.pstart, k.pstart + interval '1 month', k.credits," \
-    "  least($2::int, k.credits), greatest($2::int - k.credits, 0), k.wstart, 1" \
+    "  least($2::int, k.credits), greatest($2::int - k.credits, 0)," \
+    "  greatest($2::int - k.credits, 0), k.wstart, 1" \
     " FROM k WHERE k.overage_ok OR $2::int <= k.credits" \
     " ON CONFLICT (account_id, period_start) DO UPDATE SET" \
     "  used = least(c.used + $2::int, c.allowance)," \
     "  overage = c.overage + greatest(c.used + $2::int - c.allowance, 0)," \
+    "  call_overage = greatest(c.used + $2::int - c.allowance, 0)," \
     "  rate_calls = CASE WHEN c.rate_window = excluded.rate_window" \
     "   THEN c.rate_calls + 1 ELSE 1 END," \
     "  rate_window = excluded.rate_window" \
     " WHERE (c.rate_window IS DISTINCT FROM excluded.rate_window" \
     "   OR c.rate_calls < (SELECT rate FROM k))" \
     "  AND ((SELECT overage_ok FROM k) OR c.used + $2::int <= c.allowance)" \
-    " RETURNING c.allowance, c.used, c.overage, c.period_end, c.rate_calls, c.rate_window)," \
+    " RETURNING c.allowance, c.used, c.overage, c.period_end, c.rate_calls, c.rate_window," \
+    "  c.call_overage)," \
+    " o AS (INSERT INTO billing_outbox (account_id, credits)" \
+    "  SELECT k.account_id, c.call_overage FROM k, c WHERE c.call_overage > 0)," \
     " u AS (INSERT INTO usage AS u" \
     "  SELECT k.key_id, $3, (now() AT TIME ZONE 'UTC')::date, 1, $2::int" \
     "  FROM k, c ON CONFLICT (key_id, route, day)" \
@@ -263,6 +271,25 @@ int
 charge_key(struct db *db, const char *hash_hex, int cost, const char *route, struct charge *out)
 {
 	return charge_key_with(db, hash_hex, cost, route, NULL, out);
+}
+
+int
+charge_estimate(struct db *db, const char *hash_hex, int cost, struct charge *out)
+{
+	char c[16];
+	const char *params[] = { hash_hex, c };
+	PGresult *res;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(c, sizeof(c), "%d", cost);
+	if ((res = db_exec(db, &q_refusal, params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		out->code = "invalid_api_key";
+	else if (refusal(res, out) != 0)
+		out->code = "ok";
+	PQclear(res);
+	return 0;
 }
 
 int

@@ -50,6 +50,13 @@ int charge_key(struct db *db, const char *hash_hex, int cost, const char *route,
 int charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route,
     struct db_call *rider, struct charge *out);
 
+/*
+ * What charge_key would do, without doing it (read only: no credits, no rate count, no usage):
+ * fills out as charge_key would ("ok" when the call would be charged) with the ledger as it is
+ * now. Returns 0, or -1 when Postgres cannot be asked.
+ */
+int charge_estimate(struct db *db, const char *hash_hex, int cost, struct charge *out);
+
 /* Gives back the credits of a charged call that failed (overage first, then the allowance) and
  * updates c to match. Returns 0 or -1 (logged). */
 int charge_refund(struct db *db, struct charge *c, int cost, const char *route);

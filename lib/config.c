@@ -138,6 +138,28 @@ static const struct config_var config_vars[] = {
 	{ "KBOOK_MAIL_RETRY_MAX_S", "3600", CT_INT, 1, 86400, CFG_MAILER,
 	  "longest wait between two attempts to send a mail (the wait doubles from 5 s up to this)",
 	  OFF(mail_retry_max_s) },
+	{ "KBOOK_STRIPE_API_BASE", "https://api.stripe.com", CT_STRING, 0, 0, CFG_API | CFG_BILLING,
+	  "base URL of Stripe's API (make run and the tests point it at stripe-sim)", OFF(stripe_api_base) },
+	{ "KBOOK_STRIPE_SECRET_KEY_FILE", "", CT_STRING, 0, 0, CFG_API | CFG_BILLING,
+	  "file holding the Stripe secret key sk_... (read at start; never logged; empty: billing is off)",
+	  OFF(stripe_secret_key_file) },
+	{ "KBOOK_STRIPE_WEBHOOK_SECRETS_FILE", "", CT_STRING, 0, 0, CFG_API,
+	  "file of the webhook endpoint's signing secrets whsec_..., one a line: an event signed with any of them is accepted (rotation)",
+	  OFF(stripe_webhook_secrets_file) },
+	{ "KBOOK_STRIPE_PRICE_PROJECT", "price_kbook_project", CT_STRING, 0, 0, CFG_API,
+	  "the Stripe price of the project plan's subscription", OFF(stripe_price_project) },
+	{ "KBOOK_STRIPE_METER_EVENT", "kbook_credits", CT_STRING, 0, 0, CFG_BILLING,
+	  "event_name of the meter that bills pay-as-you-go overage credits", OFF(stripe_meter_event) },
+	{ "KBOOK_BILLING_METRICS_PORT", "9473", CT_INT, 0, 65535, CFG_BILLING,
+	  "port of kbook-billing's /metrics and /healthz on 127.0.0.1 (0: none)", OFF(billing_metrics_port) },
+	{ "KBOOK_BILLING_BATCH", "50", CT_INT, 1, 1000, CFG_BILLING,
+	  "outbox rows kbook-billing claims at once", OFF(billing_batch) },
+	{ "KBOOK_BILLING_LEASE_S", "60", CT_INT, 1, 86400, CFG_BILLING,
+	  "seconds a claimed outbox row waits before another sender may send it again (a sender killed mid-batch)",
+	  OFF(billing_lease_s) },
+	{ "KBOOK_BILLING_RETRY_MAX_S", "300", CT_INT, 1, 86400, CFG_BILLING,
+	  "longest wait between two attempts to send a meter event (the wait doubles from 1 s up to this)",
+	  OFF(billing_retry_max_s) },
 	{ "KBOOK_HTTP_PORT", "8080", CT_INT, 1, 65535, CFG_STACK,
 	  "port nginx listens on (127.0.0.1) in make run", OFF(stack_http_port) },
 	{ "KBOOK_ACCOUNTS_WORKERS", "2", CT_INT, 1, 256, CFG_STACK,
@@ -247,7 +269,7 @@ config_print_markdown(FILE *out)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ CFG_API, "api" }, { CFG_COLLECTOR, "collector" }, { CFG_FEEDD, "feedd" },
-		{ CFG_ADMIN, "admin" }, { CFG_MAILER, "mailer" }, { CFG_STACK, "make run" },
+		{ CFG_ADMIN, "admin" }, { CFG_MAILER, "mailer" }, { CFG_BILLING, "billing" }, { CFG_STACK, "make run" },
 	};
 
 	fprintf(out, "| variable | default | read by | meaning |\n|---|---|---|---|\n");

@@ -21,6 +21,7 @@ enum config_prog {
 	CFG_ADMIN = 1 << 3,
 	CFG_STACK = 1 << 4, /* read by the scripts of make run, not by a C program */
 	CFG_MAILER = 1 << 5,
+	CFG_BILLING = 1 << 6,
 	CFG_ALL = 0xff,
 };
 
@@ -66,6 +67,15 @@ struct config {
 	char *smtp_tls;
 	char *mail_from;
 	int64_t mail_retry_max_s;
+	char *stripe_api_base;    /* billing: kbook-api's Stripe calls and kbook-billing */
+	char *stripe_secret_key_file;
+	char *stripe_webhook_secrets_file;
+	char *stripe_price_project;
+	char *stripe_meter_event;
+	int64_t billing_metrics_port;
+	int64_t billing_batch;
+	int64_t billing_lease_s;
+	int64_t billing_retry_max_s;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
 	int64_t stack_pg_port;
 	int64_t stack_sim_port;

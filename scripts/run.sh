@@ -53,6 +53,11 @@ if [ -z "${KBOOK_KALSHI_KEY_ID:-}" ]; then
 	source_line="kalshi-sim on http://127.0.0.1:$sim_port (no KBOOK_KALSHI_KEY_ID set)"
 fi
 collector_start "$dir"
+if [ -f "$dir/run/stripe.port" ] && [ "$KBOOK_STRIPE_SECRET_KEY_FILE" = "$dir/stripe/secret-key" ]; then
+	stripe_line="stripe-sim on http://127.0.0.1:$(cat "$dir/run/stripe.port") (test card 4242 4242 4242 4242); sender /metrics on 127.0.0.1:$(cat "$dir/run/billing-metrics.port")"
+else
+	stripe_line="${KBOOK_STRIPE_API_BASE:-https://api.stripe.com}"
+fi
 
 cat <<MSG
 
@@ -64,12 +69,13 @@ kbook is running: http://127.0.0.1:$http_port/
   database: psql "$(stack_conninfo "$dir" "$pg_port")"
   logs:     $dir/log/
   mail:     ${KBOOK_SMTP_URL:-the local SMTP sink: every mail is a file in $dir/mail/new/}
+  stripe:   $stripe_line
 Press Ctrl-C to stop.
 MSG
 
 # Stay in the foreground until Ctrl-C, or until a part of the stack dies.
 while :; do
-	for pidf in "$dir"/run/{api,api-accounts,mailer,smtp,nginx,feedd,sim,collector}.pid; do
+	for pidf in "$dir"/run/{api,api-accounts,mailer,smtp,nginx,feedd,sim,collector,stripe-sim,billing}.pid; do
 		[ -f "$pidf" ] || continue
 		if ! pid_alive "$(cat "$pidf" 2>/dev/null)"; then
 			echo "run: $(basename "$pidf" .pid) exited; see $dir/log/" >&2

@@ -209,6 +209,52 @@ sim_start() {
 
 sim_stop() { pidfile_kill "$1/run/sim.pid"; }
 
+# stripe_start DIR HTTPPORT: stripe-sim as the Stripe of make run and the tests when no Stripe key
+# is configured (KBOOK_STRIPE_SECRET_KEY_FILE unset): a test secret key and a webhook secret made
+# in DIR/stripe, the sim's webhook endpoint the stack's own /v1/stripe/webhook. Sets
+# KBOOK_STRIPE_API_BASE, KBOOK_STRIPE_SECRET_KEY_FILE and KBOOK_STRIPE_WEBHOOK_SECRETS_FILE (for
+# the account pool and kbook-billing) and writes the sim's port to DIR/run/stripe.port.
+stripe_start() {
+	local dir=$1 httpport=$2 port i
+	[ -n "${KBOOK_STRIPE_SECRET_KEY_FILE:-}" ] && return 0
+	[ -x "$dir/app/bin/stripe-sim" ] || return 0
+	mkdir -p "$dir/stripe"
+	echo "sk_test_kbook_local_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$dir/stripe/secret-key"
+	echo "whsec_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$dir/stripe/webhook-secrets"
+	chmod 600 "$dir/stripe/secret-key" "$dir/stripe/webhook-secrets"
+	[ "$(id -u)" -eq 0 ] && chown -R kbook: "$dir/stripe"
+	port=$(stack_free_port)
+	echo "$port" >"$dir/run/stripe.port"
+	svc_spawn "$dir" stripe-sim "$dir/app/bin/stripe-sim" --port "$port" \
+		--api-key "$(cat "$dir/stripe/secret-key")" \
+		--webhook-url "http://127.0.0.1:$httpport/v1/stripe/webhook" \
+		--webhook-secret "$(head -1 "$dir/stripe/webhook-secrets")" --retry-ms 500 --retry-max-ms 5000
+	export KBOOK_STRIPE_API_BASE=http://127.0.0.1:$port
+	export KBOOK_STRIPE_SECRET_KEY_FILE=$dir/stripe/secret-key
+	export KBOOK_STRIPE_WEBHOOK_SECRETS_FILE=$dir/stripe/webhook-secrets
+	for ((i = 0; i < 100; i++)); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/_sim/clock" && return 0
+		sleep 0.1
+	done
+	echo "stripe-sim did not start; see $dir/log/stripe-sim.log" >&2
+	return 1
+}
+
+stripe_stop() { pidfile_kill "$1/run/stripe-sim.pid"; }
+
+# billing_start DIR: kbook-billing, the sender of pay-as-you-go overage to Stripe, when a Stripe
+# key is configured; its /metrics port (free, unless KBOOK_BILLING_METRICS_PORT is set) is in
+# DIR/run/billing-metrics.port.
+billing_start() {
+	local dir=$1 port
+	[ -x "$dir/app/bin/kbook-billing" ] && [ -n "${KBOOK_STRIPE_SECRET_KEY_FILE:-}" ] || return 0
+	port=${KBOOK_BILLING_METRICS_PORT:-$(stack_free_port)}
+	echo "$port" >"$dir/run/billing-metrics.port"
+	KBOOK_BILLING_METRICS_PORT=$port svc_spawn "$dir" billing "$dir/app/bin/kbook-billing"
+}
+
+billing_stop() { pidfile_kill "$1/run/billing.pid"; }
+
 # collector_start DIR: kbook-collector with the environment's KBOOK_* settings, when built.
 collector_start() {
 	local dir=$1
@@ -284,6 +330,7 @@ stack_start() {
 	pg_start "$dir" "$pgport"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") "$STACK_ROOT/scripts/migrate.sh"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_start "$dir"
+	stripe_start "$dir" "$httpport"
 	KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
 		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_accounts_start "$dir"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") feedd_start "$dir"
@@ -299,6 +346,7 @@ stack_start() {
 	KBOOK_SMTP_URL=$smtp_url KBOOK_SMTP_TLS=$smtp_tls \
 		KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
 		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") mailer_start "$dir"
+	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") billing_start "$dir"
 	nginx_start "$dir" "$httpport"
 }
 
@@ -309,6 +357,8 @@ stack_stop() {
 	nginx_stop "$dir"
 	collector_stop "$dir"
 	sim_stop "$dir"
+	billing_stop "$dir"
+	stripe_stop "$dir"
 	mailer_stop "$dir"
 	smtp_stop "$dir"
 	feedd_stop "$dir"

@@ -26,10 +26,10 @@ static const struct {
 	{ "feed_cmd", test_feed_cmd_add },
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
+	{ "accounts", test_accounts_add },
 	{ "stripe_sig", test_stripe_sig_add },
 	{ "form", test_form_add },
 	{ "sbuf", test_sbuf_add },
-	{ "accounts", test_accounts_add },
 };
 
 int

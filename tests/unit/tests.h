@@ -17,9 +17,9 @@ int test_kmsg_add(void);
 int test_feed_cmd_add(void);
 int test_collrule_add(void);
 int test_wsout_add(void);
+int test_accounts_add(void);
 int test_stripe_sig_add(void);
 int test_form_add(void);
 int test_sbuf_add(void);
-int test_accounts_add(void);
 
 #endif

@@ -1,0 +1,533 @@
+"""t_billing: billing with Stripe through nginx, the accounts pool of kbook-api, Postgres,
+stripe-sim (the stack's Stripe) and kbook-billing (the overage sender)."""
+import email
+import glob
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+URL = os.environ["TEST_URL"]
+PG = os.environ["TEST_PG"]
+STACK = os.environ["TEST_STACK"]
+BIN = os.environ["TEST_BIN"]
+TMP = os.environ["TEST_TMP"]
+HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
+SIM = "http://127.0.0.1:%s" % open(os.path.join(STACK, "run", "stripe.port")).read().strip()
+SECRETS = os.path.join(STACK, "stripe", "webhook-secrets")
+SECRET = open(SECRETS).read().split()[0]
+MAILDIR = os.path.join(STACK, "mail", "new")
+
+checks = fails = 0
+
+
+def check(name, expected, actual):
+    global checks, fails
+    checks += 1
+    if expected == actual:
+        print("  ok   %s" % name)
+    else:
+        fails += 1
+        print("  FAIL %s: expected [%s], got [%s]" % (name, expected, actual))
+
+
+def check_true(name, cond, detail=""):
+    check(name + ("" if cond else " (%s)" % detail), True, bool(cond))
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.raw = status, headers, body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    @property
+    def code(self):
+        return ((self.json or {}).get("error") or {}).get("code")
+
+
+def call(method, path, body=None, headers=None, raw=None, base=None):
+    h = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    u = urllib.parse.urlsplit(base or URL)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    out = Resp(r.status, r.getheaders(), r.read())
+    c.close()
+    return out
+
+
+SK = open(os.path.join(STACK, "stripe", "secret-key")).read().strip()
+
+
+def sim(method, path, form=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    h = {"Content-Type": "application/x-www-form-urlencoded"} if data is not None else {}
+    if path.startswith("/v1/"):
+        h["Authorization"] = "Bearer " + SK
+    return call(method, path, raw=data, headers=h, base=SIM)
+
+
+def psql(sql):
+    return subprocess.run(["psql", "-X", "-q", "-tA", "-d", PG, "-c", sql], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def wait_for(fn, timeout=30, every=0.2):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(every)
+    return fn()
+
+
+def mails_to(addr):
+    out = []
+    for f in sorted(glob.glob(os.path.join(MAILDIR, "*.eml"))):
+        with open(f, "rb") as fh:
+            m = email.message_from_bytes(fh.read())
+        if m.get("X-Envelope-To") == addr:
+            out.append(m)
+    return out
+
+
+class Session:
+    def __init__(self, cookie, csrf, account_id):
+        self.cookie, self.csrf, self.id = cookie, csrf, account_id
+
+    def h(self, csrf=True):
+        h = {"Cookie": "__Host-kbook_session=" + self.cookie, "Origin": URL, "Sec-Fetch-Site": "same-origin"}
+        if csrf:
+            h["X-CSRF-Token"] = self.csrf
+        return h
+
+    def get(self, path):
+        return call("GET", path, headers=self.h(False))
+
+    def post(self, path, body=None, csrf=True):
+        return call("POST", path, body if body is not None else {}, headers=self.h(csrf))
+
+
+PW = "correct horse battery"
+
+
+def new_account(addr):
+    r = call("POST", "/v1/account/signup", {"email": addr, "password": PW})
+    assert r.status == 202, r.raw
+    m = wait_for(lambda: mails_to(addr), 20)[0]
+    tok = re.search(r"/confirm\?token=([A-Za-z0-9_-]+)", m.get_payload(decode=True).decode()).group(1)
+    assert call("POST", "/v1/account/confirm", {"token": tok}).status == 200
+    r = call("POST", "/v1/session", {"email": addr, "password": PW})
+    cookie = None
+    for k, v in r.headers:
+        mt = re.match(r"__Host-kbook_session=([^;]*)", v) if k.lower() == "set-cookie" else None
+        if mt:
+            cookie = mt.group(1)
+    s = Session(cookie, r.json["csrf_token"], int(r.json["account"]["id"]))
+    k = s.post("/v1/account/keys", {"name": "test"})
+    assert k.status == 201, k.raw
+    s.key = k.json["secret"]
+    return s
+
+
+def data(s, path="/v1/markets?limit=1"):
+    return call("GET", path, headers={"X-API-Key": s.key})
+
+
+def sign(body, secret=SECRET, t=None):
+    t = int(time.time()) if t is None else t
+    mac = hmac.new(secret.encode(), ("%d." % t).encode() + body, hashlib.sha256).hexdigest()
+    return "t=%d,v1=%s" % (t, mac)
+
+
+def hook(body, sig):
+    h = {"Content-Type": "application/json; charset=utf-8"}
+    if sig is not None:
+        h["Stripe-Signature"] = sig
+    return call("POST", "/v1/stripe/webhook", raw=body, headers=h)
+
+
+def event(eid, etype, obj, created=None):
+    return json.dumps({"id": eid, "object": "event", "type": etype, "api_version": "2025-08-27.basil",
+                       "created": int(time.time()) if created is None else created,
+                       "data": {"object": obj}}, separators=(",", ":")).encode()
+
+
+def account_row(aid):
+    return psql("SELECT plan || '|' || coalesce(subscription_status, '-') FROM accounts WHERE id = %d" % aid)
+
+
+def period(aid):
+    return psql("SELECT allowance || '|' || used || '|' || overage FROM credit_periods WHERE account_id = %d"
+                " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % aid)
+
+
+# ---------------------------------------------------------------------------------------------
+print("webhook: signatures (lib/stripe_sig, BILLING.md rules)")
+body = event("evt_unknown_1", "customer.tax_id.created", {"id": "txi_1"})
+r = hook(body, sign(body))
+check("a verified event of an unknown type is 2xx and ignored", (200, "ignored"), (r.status, (r.json or {}).get("outcome")))
+check("... and recorded for dedup", "ignored", psql("SELECT outcome FROM stripe_events WHERE id = 'evt_unknown_1'"))
+now = int(time.time())
+mac = hmac.new(SECRET.encode(), ("%d." % now).encode() + body, hashlib.sha256).hexdigest()
+malformed = {
+    "no header": None,
+    "empty header": "",
+    "only t": "t=%d" % now,
+    "only v1": "v1=%s" % mac,
+    "t not digits": "t=12a4,v1=%s" % mac,
+    "t empty": "t=,v1=%s" % mac,
+    "two t": "t=%d,t=%d,v1=%s" % (now, now, mac),
+    "space before v1": "t=%d, v1=%s" % (now, mac),
+    "uppercase hex": "t=%d,v1=%s" % (now, mac.upper()),
+    "short hex": "t=%d,v1=%s" % (now, mac[:63]),
+    "v0 only": "t=%d,v0=%s" % (now, mac),
+    "wrong secret": sign(body, "whsec_not_the_secret", now),
+    "garbage": "\x01\x02,,,===",
+    "very long": "t=%d,v1=%s" % (now, "a" * 5000),
+}
+for name, hdr in malformed.items():
+    b = event("evt_bad_" + re.sub(r"\W", "_", name), "invoice.paid", {"id": "in_x"})
+    if name not in ("no header", "empty header", "garbage", "very long", "wrong secret"):
+        hdr = hdr.replace(mac, hmac.new(SECRET.encode(), ("%d." % now).encode() + b, hashlib.sha256).hexdigest()) \
+            .replace(mac.upper(), hmac.new(SECRET.encode(), ("%d." % now).encode() + b, hashlib.sha256).hexdigest().upper())
+    r = hook(b, hdr)
+    check("malformed Stripe-Signature (%s): 400 invalid_signature" % name, (400, "invalid_signature"), (r.status, r.code))
+check("no malformed event was kept", "0", psql("SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_bad_%'"))
+b = event("evt_extra_keys", "customer.tax_id.created", {"id": "txi_2"})
+r = hook(b, sign(b) + ",v0=deadbeef,x=1,v1=" + "0" * 64)
+check("unknown keys, v0 and a second wrong v1 are ignored (any v1 may match)", 200, r.status)
+b = event("evt_old", "customer.tax_id.created", {"id": "txi_3"})
+check("a timestamp 301 s old is refused", 400, hook(b, sign(b, t=int(time.time()) - 301)).status)
+check("a timestamp 290 s old is accepted", 200, hook(b, sign(b, t=int(time.time()) - 290)).status)
+b = event("evt_future", "customer.tax_id.created", {"id": "txi_4"})
+check("a future timestamp is accepted (as Stripe's libraries do)", 200, hook(b, sign(b, t=int(time.time()) + 3600)).status)
+b = event("evt_onebyte", "customer.tax_id.created", {"id": "txi_5"})
+sig = sign(b)
+check("the body changed by one byte is refused", 400, hook(b.replace(b"txi_5", b"txi_6"), sig).status)
+check("a trailing newline added is refused", 400, hook(b + b"\n", sig).status)
+check("... the exact bytes pass", 200, hook(b, sig).status)
+b = b'{"not":"an event"}'
+check("a signed body that is not an event: 400 invalid_body", (400, "invalid_body"), (hook(b, sign(b)).status, hook(b, sign(b)).code))
+
+print("webhook: secret rotation (the secrets file is read at each event)")
+new_secret = "whsec_rotated_" + os.urandom(8).hex()
+orig = open(SECRETS).read()
+with open(SECRETS, "w") as f:
+    f.write(new_secret + "\n" + SECRET + "\n")
+b = event("evt_rot_new", "customer.tax_id.created", {"id": "txi_7"})
+check("signed with the new secret: accepted", 200, hook(b, sign(b, new_secret)).status)
+b = event("evt_rot_old", "customer.tax_id.created", {"id": "txi_8"})
+check("signed with the old one during the rotation: accepted", 200, hook(b, sign(b)).status)
+with open(SECRETS, "w") as f:
+    f.write(new_secret + "\n")
+b = event("evt_rot_gone", "customer.tax_id.created", {"id": "txi_9"})
+check("the old secret removed: refused", 400, hook(b, sign(b)).status)
+check("... the new one still works", 200, hook(b, sign(b, new_secret)).status)
+print("webhook: the BILLING.md known-answer vectors reach the route's verifier")
+vec = b'{"id":"evt_test_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1"}}}'
+vectors = (("whsec_test_secret", vec, "3f70d0e199687a181bd375130b4b4f3e0f1bf437ca10763267465d6c40d075d6"),
+           ("whsec_rotated_secret", vec, "99912f1fdda205a45ab2bb7857c34f935a6dbb8833774d7f24a7c812e8abe248"),
+           ("whsec_test_secret", vec + b"\n", "bc49f2c3b49f1f14e03e5e7e5662a12cccbe5157d072f87437a5e4b54e49cf76"))
+for secret, vbody, v1 in vectors:
+    with open(SECRETS, "w") as f:
+        f.write(secret + "\n")
+    r = hook(vbody, "t=1700000000,v1=" + v1)
+    check("vector %s %s: the HMAC matches, refused only as too old" % (secret, len(vbody)),
+          (400, "Stripe-Signature: timestamp outside the tolerance"),
+          (r.status, ((r.json or {}).get("error") or {}).get("message")))
+    r = hook(vbody, "t=1700000000,v1=" + v1.replace(v1[0], "0" if v1[0] != "0" else "1", 1))
+    check("... one hex digit changed: no match", "Stripe-Signature: no signature matches the payload",
+          ((r.json or {}).get("error") or {}).get("message"))
+with open(SECRETS, "w") as f:
+    f.write(orig)
+
+# ---------------------------------------------------------------------------------------------
+print("routes: session and CSRF")
+check("GET /v1/account/billing without a session: 401", 401, call("GET", "/v1/account/billing").status)
+A = new_account("bill-a@example.com")
+r = A.get("/v1/account/billing")
+check("billing status of a new account", ("free", False, False, 1000), (r.json["plan"], r.json["payg"],
+      r.json["billing_account"], r.json["period"]["allowance"]))
+check("... overage price from the plans table", 0.008, r.json["overage_usd_per_credit"])
+r = A.post("/v1/account/billing/checkout", csrf=False)
+check("checkout without the CSRF token: 403 csrf_failed", (403, "csrf_failed"), (r.status, r.code))
+r = call("POST", "/v1/account/billing/checkout", {}, headers=dict(A.h(), **{"Sec-Fetch-Site": "cross-site"}))
+check("checkout from another site: 403 csrf_failed", (403, "csrf_failed"), (r.status, r.code))
+r = A.post("/v1/account/billing/portal")
+check("portal before any billing account: 409 no_billing_account", (409, "no_billing_account"), (r.status, r.code))
+r = A.post("/v1/account/billing/payg", {"enabled": "yes"})
+check("payg with a non-boolean: 400 invalid_parameter", (400, "invalid_parameter"), (r.status, r.code))
+r = A.post("/v1/account/billing/payg", {"on": True})
+check("payg with an unknown member: 400 unknown_parameter", (400, "unknown_parameter"), (r.status, r.code))
+
+print("checkout: a declined card changes nothing; 4242 makes the project plan")
+r = A.post("/v1/account/billing/checkout")
+check("checkout answers Stripe's hosted page", 200, r.status)
+cs_url = (r.json or {}).get("url", "")
+check_true("... on stripe-sim", cs_url.startswith(SIM + "/c/pay/cs_"), cs_url)
+cus = psql("SELECT stripe_customer_id FROM accounts WHERE id = %d" % A.id)
+check_true("the account's Stripe customer was made first", cus.startswith("cus_"), cus)
+path = urllib.parse.urlsplit(cs_url).path
+pay = lambda card: sim("POST", path, {"email": "bill-a@example.com", "cardNumber": card, "cardExpiry": "12 / 34",
+                                       "cardCvc": "123", "billingName": "A"})
+r = pay("4000 0000 0000 0002")
+check("declined card: 402 on Stripe's page", 402, r.status)
+time.sleep(1)
+check("... and the account is still free", "free|-", account_row(A.id))
+r = pay("4242 4242 4242 4242")
+check("4242 pays: 303 back to the billing page", 303, r.status)
+check_true("... with the session id", (r.header("Location") or "").startswith(URL + "/billing?checkout=cs_"), r.header("Location"))
+check("the webhooks make the account project, active", "project|active",
+      wait_for(lambda: account_row(A.id) == "project|active" and account_row(A.id), 30) or account_row(A.id))
+check("... with 4000 credits this period", "4000", period(A.id).split("|")[0])
+r = data(A)
+check("the data API's next request sees the plan", ("200", "4000"), (str(r.status), r.header("X-Credits-Total")))
+r = A.post("/v1/account/billing/checkout")
+check("a second checkout: 409 already_subscribed", (409, "already_subscribed"), (r.status, r.code))
+r = A.post("/v1/account/billing/portal")
+check("the portal answers Stripe's page", True, r.status == 200 and "/p/session/bps_" in r.json.get("url", ""))
+sub = psql("SELECT stripe_subscription_id FROM accounts WHERE id = %d" % A.id)
+check_true("subscription linked", sub.startswith("sub_"), sub)
+
+print("webhook: duplicates, stale events, rollback")
+n_before = psql("SELECT count(*) FROM stripe_events")
+evs = json.loads(sim("GET", "/v1/events?limit=100").raw)["data"]
+paid = [e for e in evs if e["type"] == "invoice.paid" and e["data"]["object"].get("customer") == cus][0]
+raw = json.dumps(paid).encode()
+r = hook(raw, sign(raw))
+check("the same event again: 200 duplicate", (200, "duplicate"), (r.status, (r.json or {}).get("outcome")))
+check("... nothing added", n_before, psql("SELECT count(*) FROM stripe_events"))
+subobj = json.loads(sim("GET", "/v1/subscriptions/" + sub).raw)
+last = int(psql("SELECT last_created FROM stripe_objects WHERE object_id = '%s'" % sub))
+old = dict(subobj, status="canceled")
+b = event("evt_stale_1", "customer.subscription.updated", old, created=last - 10)
+r = hook(b, sign(b))
+check("an older event about the subscription arriving late: stale", (200, "stale"), (r.status, (r.json or {}).get("outcome")))
+check("... the account unchanged", "project|active", account_row(A.id))
+psql("CREATE FUNCTION t_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+     " RAISE EXCEPTION 'injected failure'; END $$;"
+     " CREATE TRIGGER t_fail BEFORE UPDATE ON accounts FOR EACH ROW WHEN (NEW.subscription_status = 'past_due')"
+     " EXECUTE FUNCTION t_fail()")
+inv = dict(paid["data"]["object"], id="in_fail_1")
+b = event("evt_fail_1", "invoice.payment_failed", inv, created=last + 1)
+r = hook(b, sign(b))
+check("an event whose processing fails: 5xx", True, r.status >= 500)
+check("... nothing of it kept (not even the dedup row)", "0|project|active",
+      psql("SELECT count(*) FROM stripe_events WHERE id = 'evt_fail_1'") + "|" + account_row(A.id))
+psql("DROP TRIGGER t_fail ON accounts; DROP FUNCTION t_fail()")
+r = hook(b, sign(b))
+check("... delivered again once the fault is gone: applied", (200, "applied"), (r.status, (r.json or {}).get("outcome")))
+check("... the account goes back to free, past_due (BILLING: a failed payment ends the plan)", "free|past_due", account_row(A.id))
+check("... its allowance is free's again (never below what is used)", "1000", period(A.id).split("|")[0])
+b = event("evt_fix_1", "invoice.paid", dict(inv, id="in_fix_1", billing_reason="subscription_update"), created=last + 2)
+check("a later paid invoice restores project", (200, "project|active"), (hook(b, sign(b)).status, account_row(A.id)))
+
+print("renewal and a failed payment by stripe-sim's clock")
+for _ in range(3):
+    data(A)
+used_before = int(period(A.id).split("|")[1])
+check_true("credits used before the renewal", used_before >= 3, used_before)
+sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
+check("renewal (invoice.paid, subscription_cycle) starts the period afresh", "4000|0",
+      wait_for(lambda: period(A.id).startswith("4000|0|") and "4000|0", 30) or period(A.id))
+check("... still project, active", "project|active", account_row(A.id))
+r = sim("POST", "/_sim/card?customer=%s&card=4000000000000341" % cus)
+check("the card set to fail", 200, r.status)
+sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
+check("failed renewal: back to free, past_due", "free|past_due",
+      wait_for(lambda: account_row(A.id) == "free|past_due" and account_row(A.id), 30) or account_row(A.id))
+r = A.get("/v1/account/billing")
+check("the billing status says so", ("free", "past_due"), (r.json["plan"], r.json["subscription_status"]))
+r = data(A)
+check("the data API's next request has free's allowance", "1000", r.header("X-Credits-Total"))
+
+# ---------------------------------------------------------------------------------------------
+print("overage: free and project stop, payg keeps serving with an outbox row per call")
+F = new_account("bill-free@example.com")
+data(F)
+psql("UPDATE credit_periods SET used = 999 WHERE account_id = %d" % F.id)
+check("free: the last credit is served", 200, data(F).status)
+r = data(F)
+check("free: past the allowance 429 credits_exhausted", (429, "credits_exhausted"), (r.status, r.code))
+check_true("... with Retry-After", r.header("Retry-After") is not None)
+P = new_account("bill-payg@example.com")
+r = P.post("/v1/account/billing/payg", {"enabled": True})
+check("payg on", (200, "payg", True, True), (r.status, (r.json or {}).get("plan"), (r.json or {}).get("payg"),
+                                              (r.json or {}).get("billing_account")))
+data(P)
+psql("UPDATE credit_periods SET used = 997 WHERE account_id = %d" % P.id)
+codes = [data(P).status for _ in range(6)]
+check("payg never stops serving past the allowance", [200] * 6, codes)
+check("ledger: allowance used up, 3 credits of overage", "1000|1000|3", period(P.id))
+check("... one outbox row per overage call, same total", "3|3",
+      psql("SELECT count(*) || '|' || sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id))
+r = data(P, "/v1/markets/NO-SUCH-MARKET")
+check("a failed payg call past the allowance (404) is refunded...", 404, r.status)
+check("... from the ledger and its outbox row alike", ("1000|1000|3", "3"),
+      (period(P.id), psql("SELECT sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id)))
+r = P.get("/v1/account/billing")
+check("billing status: overage so far and its price", (3, 0.02), (r.json["period"]["overage"], r.json["period"]["overage_usd"]))
+print("price first: X-Credits-Estimate answers the cost and what would remain, free and uncounted")
+est = lambda sess, path="/v1/markets?limit=1": call("GET", path, headers={"X-API-Key": sess.key, "X-Credits-Estimate": "true"})
+before = psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
+              " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id)
+outbox_before = psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)
+r = est(P, "/v1/markets/ANY/orderbook?at=1700000000")
+check("payg past the allowance: would be served as overage", (200, 5, "served", 0, 5, 8),
+      (r.status, (r.json or {}).get("cost"), (r.json or {}).get("would_be"), (r.json or {}).get("remaining_after"),
+       (r.json or {}).get("overage_credits"), (r.json or {}).get("overage_after")))
+for _ in range(70):
+    est(P)
+check("70 estimates (past the payg rate of 60/min): nothing charged, counted or queued", (before, outbox_before),
+      (psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
+            " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id),
+       psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)))
+r = est(F)
+check("free with nothing left: would be 429 credits_exhausted", (200, "credits_exhausted", 0),
+      (r.status, (r.json or {}).get("would_be"), (r.json or {}).get("remaining_after")))
+r = est(F, "/v1/markets?limit=0")
+check("the call's parameters are still checked", (400, "invalid_parameter"), (r.status, r.code))
+r = call("GET", "/v1/markets", headers={"X-API-Key": "kb_live_" + "A" * 32, "X-Credits-Estimate": "true"})
+check("an unknown key: 401 invalid_api_key", (401, "invalid_api_key"), (r.status, r.code))
+r = P.post("/v1/account/billing/payg", {"enabled": False})
+check("payg off: back to free", "free", (r.json or {}).get("plan"))
+r = data(P)
+check("... and now past the allowance it stops", (429, "credits_exhausted"), (r.status, r.code))
+P.post("/v1/account/billing/payg", {"enabled": True})
+
+# ---------------------------------------------------------------------------------------------
+print("sender: reconciliation with Stripe under faults and kill -9")
+pidf = os.path.join(STACK, "run", "billing.pid")
+mport = open(os.path.join(STACK, "run", "billing-metrics.port")).read().strip()
+m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % mport, timeout=5).read().decode()
+check_true("the stack's sender serves /metrics", "kbook_billing_sent_total" in m, m[:200])
+check("its outbox rows reach Stripe", "0", wait_for(lambda: psql(
+    "SELECT count(*) FROM billing_outbox WHERE sent_at IS NULL AND credits > 0") == "0" and "0", 30) or "left")
+os.kill(int(open(pidf).read()), signal.SIGKILL)
+env = {k: v for k, v in os.environ.items() if not k.startswith("KBOOK_")}
+env.update(KBOOK_DATABASE_URL=PG, KBOOK_STRIPE_API_BASE=SIM,
+           KBOOK_STRIPE_SECRET_KEY_FILE=os.path.join(STACK, "stripe", "secret-key"),
+           KBOOK_BILLING_METRICS_PORT="0", KBOOK_BILLING_LEASE_S="2", KBOOK_BILLING_RETRY_MAX_S="2",
+           KBOOK_BILLING_BATCH="20")
+log = open(os.path.join(TMP, "billing.log"), "ab")
+
+
+def sender():
+    return subprocess.Popen([os.path.join(BIN, "kbook-billing")], env=env, stdout=log, stderr=log)
+
+
+accts = [P]
+for i in range(2):
+    s = new_account("bill-rec%d@example.com" % i)
+    s.post("/v1/account/billing/payg", {"enabled": True})
+    data(s)
+    accts.append(s)
+for s in accts:
+    psql("UPDATE credit_periods SET used = allowance WHERE account_id = %d" % s.id)
+# faults: answers lost after the work (the retry is a duplicate identifier), 500s, 429s, slow ones
+for kind, count, ms in (("lost", 6, 0), ("500", 6, 0), ("429", 4, 0), ("slow", 10, 400)):
+    sim("POST", "/_sim/fault?kind=%s&path=/v1/billing/meter_events&count=%d&ms=%d" % (kind, count, ms))
+proc = sender()
+served = 0
+for rnd in range(25):
+    for s in accts:
+        served += data(s).status == 200
+    if rnd == 8:
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)   # mid-batch: rows claimed, some sent, none marked
+        proc.wait()
+        proc = sender()
+    if rnd == 16:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc = sender()
+check("every payg call served through the faults", 75, served)
+done = wait_for(lambda: psql("SELECT count(*) FROM billing_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+                             " AND credits > 0") == "0", 90)
+check_true("the outbox drains", done, psql("SELECT count(*) FROM billing_outbox WHERE sent_at IS NULL"))
+for s in accts:
+    c = psql("SELECT stripe_customer_id FROM accounts WHERE id = %d" % s.id)
+    u = json.loads(sim("GET", "/_sim/usage?customer=%s&meter=mtr_kbook_credits" % c).raw)
+    ours = int(psql("SELECT coalesce(sum(credits), 0) FROM billing_outbox WHERE account_id = %d" % s.id))
+    ledger = int(psql("SELECT coalesce(sum(overage), 0) FROM credit_periods WHERE account_id = %d" % s.id))
+    check("account %d: Stripe's meter total = kbook's outbox = the ledger's overage" % s.id,
+          (ours, ours), (int(u["total"]), ledger))
+rows = int(psql("SELECT count(*) FROM billing_outbox WHERE credits > 0 AND account_id IN (%s)"
+                % ",".join(str(s.id) for s in accts)))
+events = sum(json.loads(sim("GET", "/_sim/usage?customer=%s&meter=mtr_kbook_credits" % psql(
+    "SELECT stripe_customer_id FROM accounts WHERE id = %d" % s.id)).raw)["events"] for s in accts)
+check("one meter event per outbox row (no duplicate counted)", rows, events)
+retried = psql("SELECT count(*) FROM billing_outbox WHERE attempts > 1")
+check_true("some rows needed several attempts (the faults were hit)", int(retried) > 0, retried)
+
+print("sender: a validation error is recorded and not retried")
+B = new_account("bill-bad@example.com")
+B.post("/v1/account/billing/payg", {"enabled": True})
+data(B)
+psql("UPDATE accounts SET stripe_customer_id = 'cus_does_not_exist' WHERE id = %d" % B.id)
+psql("UPDATE credit_periods SET used = allowance WHERE account_id = %d" % B.id)
+check("payg call served", 200, data(B).status)
+st = wait_for(lambda: psql("SELECT coalesce(failed_at IS NOT NULL, false) || '|' || attempts FROM billing_outbox"
+                           " WHERE account_id = %d" % B.id).startswith("true") and
+              psql("SELECT 'failed|' || attempts FROM billing_outbox WHERE account_id = %d" % B.id), 30)
+check("Stripe's 404 for the customer: failed after one attempt", "failed|1", st)
+check_true("... with Stripe's answer kept", "resource_missing" in psql(
+    "SELECT last_error FROM billing_outbox WHERE account_id = %d" % B.id))
+time.sleep(3)
+check("... and never tried again", "1", psql("SELECT attempts FROM billing_outbox WHERE account_id = %d" % B.id))
+proc.send_signal(signal.SIGTERM)
+check("the sender stops on SIGTERM with status 0", 0, proc.wait(10))
+
+print("the money path in Chromium (tests/browser/billing_money.js)")
+M = "money@example.com"
+r = call("POST", "/v1/account/signup", {"email": M, "password": PW})
+m = wait_for(lambda: mails_to(M), 20)[0]
+tok = re.search(r"/confirm\?token=([A-Za-z0-9_-]+)", m.get_payload(decode=True).decode()).group(1)
+out = subprocess.run(["node", os.path.join(os.environ["TEST_ROOT"], "tests", "browser", "billing_money.js"), URL, SIM, M, tok],
+                     capture_output=True, text=True, timeout=240)
+lines = out.stdout.splitlines()
+for ln in lines:
+    if ln.startswith("CHECK\t"):
+        _, name, exp, act = ln.split("\t", 3)
+        check("browser: " + name, json.loads(exp), json.loads(act))
+    elif ln.startswith("#"):
+        print(ln)
+check("billing_money.js exits 0", 0, out.returncode)
+if out.returncode != 0:
+    print(out.stderr[-2000:])
+mid = int(psql("SELECT id FROM accounts WHERE email = '%s'" % M))
+mcus = psql("SELECT stripe_customer_id FROM accounts WHERE id = %d" % mid)
+sim("POST", "/_sim/card?customer=%s&card=4000000000000341" % mcus)
+sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
+check("browser account: its failed renewal puts it back on free, past_due", "free|past_due",
+      wait_for(lambda: account_row(mid) == "free|past_due" and account_row(mid), 30) or account_row(mid))
+msub = psql("SELECT stripe_subscription_id FROM accounts WHERE id = %d" % mid)
+r = sim("DELETE", "/v1/subscriptions/" + msub)
+check("the subscription cancelled at Stripe", 200, r.status)
+check("... customer.subscription.deleted: free, canceled", "free|canceled",
+      wait_for(lambda: account_row(mid) == "free|canceled" and account_row(mid), 30) or account_row(mid))
+
+print("  %d checks, %d failed" % (checks, fails))
+raise SystemExit(1 if fails or not checks else 0)
