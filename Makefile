@@ -113,8 +113,6 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(WARN)
 fuzz: $(FUZZ_BINS)
-# fuzz_sim_cmd compiles the sim's command parser into itself
-build/fuzz/fuzz_sim_cmd: $(wildcard sim/kalshi/cmd.c sim/kalshi/cmd.h)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm

@@ -1,6 +1,6 @@
 /*
  * subs: the commands of a connection and its subscriptions (KALSHI.md sections 3-4). A command
- * frame is parsed by lib/feed_cmd, then executed here with Kalshi's replies: `subscribed` (no seq),
+ * frame is parsed by lib/kcmd, then executed here with Kalshi's replies: `subscribed` (no seq),
  * then one orderbook_snapshot per market, then orderbook_delta messages; `ok` of
  * update_subscription and `unsubscribed` take the next seq of their sid, as Kalshi's do; errors and
  * list replies carry no seq. `since` replaces the snapshots by every recorded change after the
@@ -13,7 +13,8 @@
 
 #include "config.h"
 #include "feed.h"
-#include "feed_cmd.h"
+#include "kcmd.h"
+#include "kerr.h"
 #include "log.h"
 
 static struct db_stmt q_markets = DB_STMT("feed_markets",
@@ -32,7 +33,7 @@ struct feed_target {
 
 /* Appends the id member ("id":N,) when the command had one. */
 static void
-feed_subs_id(FILE *f, const struct feed_cmd *cmd)
+feed_subs_id(FILE *f, const struct kcmd *cmd)
 {
 	if (cmd->has_id)
 		fprintf(f, "\"id\":%lld,", (long long)cmd->id);
@@ -49,7 +50,7 @@ feed_subs_sendf(struct feed_conn *c, char **buf, size_t *len, FILE *f)
 }
 
 static void
-feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const char *ticker,
+feed_subs_error(struct feed_conn *c, const struct kcmd *cmd, int code, const char *ticker,
     const char *detail)
 {
 	char *buf = NULL;
@@ -61,7 +62,7 @@ feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const
 	feed_stats.command_errors++;
 	fputc('{', f);
 	feed_subs_id(f, cmd);
-	fprintf(f, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code, feed_err_msg(code));
+	fprintf(f, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code, kerr_msg(code));
 	if (ticker != NULL) {
 		char esc[FEED_TICKER_MAX * 6 + 1];
 
@@ -198,7 +199,7 @@ feed_subs_fanout(struct feed_market *m, const struct feed_row *row)
 
 /* Postgres array literal of the command's tickers (caller frees). */
 static char *
-feed_subs_array(const struct feed_cmd *cmd)
+feed_subs_array(const struct kcmd *cmd)
 {
 	char *buf = NULL;
 	size_t len;
@@ -229,7 +230,7 @@ feed_subs_array(const struct feed_cmd *cmd)
  * frees), or -1 after answering the error (16 for the first unknown ticker, 17 otherwise).
  */
 static long
-feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target **out)
+feed_subs_resolve(struct feed_conn *c, const struct kcmd *cmd, struct feed_target **out)
 {
 	char *arr = NULL;
 	const char *params[1];
@@ -239,12 +240,12 @@ feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 
 	*out = NULL;
 	if ((t = calloc(cmd->n_tickers, sizeof(*t))) == NULL || (arr = feed_subs_array(cmd)) == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	params[0] = arr;
 	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_markets, params)) == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (size_t i = 0; i < cmd->n_tickers; i++) {
@@ -263,7 +264,7 @@ feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 			found = true;
 		}
 		if (!found) {
-			feed_subs_error(c, cmd, FEED_E_MARKET_NOT_FOUND, cmd->tickers[i], NULL);
+			feed_subs_error(c, cmd, KERR_MARKET_NOT_FOUND, cmd->tickers[i], NULL);
 			goto out;
 		}
 		n++;
@@ -292,30 +293,30 @@ feed_subs_targets_free(struct feed_target *t, long n)
 
 /* Error 26, with the plan's limit in its detail. */
 static void
-feed_subs_market_limit(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_market_limit(struct feed_conn *c, const struct kcmd *cmd)
 {
 	char detail[96];
 
 	snprintf(detail, sizeof(detail), "more than %lld markets on one connection for this plan",
 	    (long long)c->caller.markets_max);
-	feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, detail);
+	feed_subs_error(c, cmd, KERR_MARKET_LIMIT, NULL, detail);
 }
 
 /* Charges n markets; answers the refusal itself. Returns 0 when charged. */
 static int
-feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
+feed_subs_charge(struct feed_conn *c, const struct kcmd *cmd, long n)
 {
 	switch (feed_auth_charge(&c->caller, n)) {
 	case 0:
 		return 0;
 	case 1:
-		feed_subs_error(c, cmd, FEED_E_PROCESS, NULL, "credits exhausted");
+		feed_subs_error(c, cmd, KERR_PROCESS, NULL, "credits exhausted");
 		break;
 	case 2:
-		feed_subs_error(c, cmd, FEED_E_TOO_MANY, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_TOO_MANY, NULL, NULL);
 		break;
 	default:
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		break;
 	}
 	return -1;
@@ -327,7 +328,7 @@ feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
  * one query, and so are the snapshots. Returns 0, or -1 after answering the error.
  */
 static int
-feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target *t, long n,
+feed_subs_prepare(struct feed_conn *c, const struct kcmd *cmd, struct feed_target *t, long n,
     bool since)
 {
 	int64_t from = since ? FEED_POS(cmd->since, 3) : 0;
@@ -338,20 +339,20 @@ feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 	int rc = -1;
 
 	if (ids == NULL || ends == NULL || ms == NULL || base == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	for (long i = 0; i < n; i++)
 		if ((t[i].m = feed_market_find(t[i].id)) == NULL)
 			ids[fresh++] = t[i].id;
 	if (fresh > 0 && feed_stream_ends(ids, fresh, ends) != 0) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (long i = 0, k = 0; i < n; i++) {
 		if (t[i].m == NULL &&
 		    (t[i].m = feed_market_get(t[i].id, t[i].ticker, t[i].notional, ends[k++])) == NULL) {
-			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 			goto out;
 		}
 		ms[i] = t[i].m;
@@ -360,11 +361,11 @@ feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 		for (long i = 0; i < n; i++) {
 			if (feed_stream_read(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
 			    &t[i].rows) != 0) {
-				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 				goto out;
 			}
 			if (t[i].rows.n > (size_t)cfg.feedd_replay_max) {
-				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker,
+				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker,
 				    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
 				goto out;
 			}
@@ -373,7 +374,7 @@ feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 		goto out;
 	}
 	if (n > 0 && feed_stream_books(ms, (size_t)n, base) != 0) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (long i = 0; i < n; i++) {
@@ -412,7 +413,7 @@ feed_subs_first(struct feed_sub *s, struct feed_target *t)
 }
 
 static void
-feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
 {
 	struct feed_target *t = NULL;
 	struct feed_sub *s = NULL;
@@ -430,7 +431,7 @@ feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 	if (feed_subs_prepare(c, cmd, t, n, cmd->has_since) != 0 || feed_subs_charge(c, cmd, n) != 0)
 		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	s->conn = c;
@@ -440,7 +441,7 @@ feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 	for (long i = 0; i < n; i++) {
 		if (feed_subs_add_market(s, t[i].m) != 0) {
 			feed_subs_drop(c, s);
-			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 			goto out;
 		}
 	}
@@ -459,7 +460,7 @@ out:
 
 /* The `ok` of update_subscription: the full market set, taking the next seq. */
 static void
-feed_subs_update_ok(struct feed_sub *s, const struct feed_cmd *cmd)
+feed_subs_update_ok(struct feed_sub *s, const struct kcmd *cmd)
 {
 	char *buf = NULL, esc[FEED_TICKER_MAX * 6 + 1];
 	size_t len;
@@ -480,7 +481,7 @@ feed_subs_update_ok(struct feed_sub *s, const struct feed_cmd *cmd)
 }
 
 static void
-feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 {
 	struct feed_sub *s = feed_subs_find(c, cmd->sids[0]);
 	struct feed_target *t = NULL;
@@ -488,13 +489,13 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 	size_t first;
 
 	if (s == NULL) {
-		feed_subs_error(c, cmd, FEED_E_UNKNOWN_SID, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
 		return;
 	}
 	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
 		return;
 	switch (cmd->action) {
-	case FEED_ACT_ADD:
+	case KCMD_ACT_ADD:
 		/* markets already held are left out: the rest are new */
 		for (long i = 0; i < n; i++) {
 			struct feed_market *m = feed_market_find(t[i].id);
@@ -513,7 +514,7 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 		first = s->n;
 		for (long i = 0; i < n; i++) {
 			if (feed_subs_add_market(s, t[i].m) != 0) {
-				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 				goto out;
 			}
 		}
@@ -521,7 +522,7 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 		for (long i = 0; i < n && first + (size_t)i < s->n; i++)
 			feed_subs_first(s, &t[i]);
 		break;
-	case FEED_ACT_DELETE:
+	case KCMD_ACT_DELETE:
 		for (long i = 0; i < n; i++)
 			for (size_t j = 0; j < s->n; j++)
 				if (s->markets[j]->id == t[i].id) {
@@ -530,12 +531,12 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 				}
 		feed_subs_update_ok(s, cmd);
 		break;
-	case FEED_ACT_SNAPSHOT:
+	case KCMD_ACT_SNAPSHOT:
 		for (long i = 0; i < n; i++) {
 			struct feed_market *m = feed_market_find(t[i].id);
 
 			if (m == NULL || !feed_subs_has(s, m)) {
-				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker, NULL);
+				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker, NULL);
 				goto out;
 			}
 		}
@@ -544,8 +545,8 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 		for (long i = 0; i < n; i++)
 			feed_subs_first(s, &t[i]);
 		break;
-	case FEED_ACT_NONE:
-		feed_subs_error(c, cmd, FEED_E_ACTION, NULL, NULL);
+	case KCMD_ACT_NONE:
+		feed_subs_error(c, cmd, KERR_ACTION, NULL, NULL);
 		break;
 	}
 out:
@@ -553,7 +554,7 @@ out:
 }
 
 static void
-feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_unsubscribe(struct feed_conn *c, const struct kcmd *cmd)
 {
 	for (size_t i = 0; i < cmd->n_sids; i++) {
 		struct feed_sub *s = feed_subs_find(c, cmd->sids[i]);
@@ -562,7 +563,7 @@ feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 		FILE *f;
 
 		if (s == NULL) {
-			feed_subs_error(c, cmd, FEED_E_UNKNOWN_SID, NULL, NULL);
+			feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
 			continue;
 		}
 		if ((f = open_memstream(&buf, &len)) != NULL) {
@@ -577,7 +578,7 @@ feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 }
 
 static void
-feed_subs_list(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_list(struct feed_conn *c, const struct kcmd *cmd)
 {
 	char *buf = NULL;
 	size_t len;
@@ -604,8 +605,8 @@ feed_subs_list(struct feed_conn *c, const struct feed_cmd *cmd)
 void
 feed_subs_command(struct feed_conn *c, const char *text, size_t len)
 {
-	struct feed_cmd cmd;
-	int rc = feed_cmd_parse(text, len, &cmd);
+	struct kcmd cmd;
+	int rc = kcmd_parse(&kcmd_feed, text, len, &cmd);
 
 	feed_stats.commands++;
 	if (rc != 0) {
@@ -615,19 +616,19 @@ feed_subs_command(struct feed_conn *c, const char *text, size_t len)
 		goto out;
 	}
 	switch (cmd.type) {
-	case FEED_CMD_SUBSCRIBE:
+	case KCMD_SUBSCRIBE:
 		feed_subs_subscribe(c, &cmd);
 		break;
-	case FEED_CMD_UPDATE:
+	case KCMD_UPDATE:
 		feed_subs_update(c, &cmd);
 		break;
-	case FEED_CMD_UNSUBSCRIBE:
+	case KCMD_UNSUBSCRIBE:
 		feed_subs_unsubscribe(c, &cmd);
 		break;
-	case FEED_CMD_LIST:
+	case KCMD_LIST:
 		feed_subs_list(c, &cmd);
 		break;
 	}
 out:
-	feed_cmd_free(&cmd);
+	kcmd_free(&cmd);
 }

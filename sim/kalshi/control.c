@@ -130,7 +130,7 @@ ctl_conn_json(const struct sim_conn *c)
 		struct json_object *so = json_object_new_object();
 
 		json_object_object_add(so, "sid", json_object_new_int64(s->sid));
-		json_object_object_add(so, "channel", json_object_new_string(sim_channel_name(s->channel)));
+		json_object_object_add(so, "channel", json_object_new_string(kcmd_channel_name(s->channel)));
 		json_object_object_add(so, "seq", json_object_new_int64((int64_t)s->seq));
 		json_object_object_add(so, "markets", json_object_new_int64(s->n_markets));
 		json_object_array_add(subs, so);

@@ -19,7 +19,8 @@
 
 #include "book.h"
 #include "rng.h"
-#include "cmd.h"
+#include "kcmd.h"
+#include "kerr.h"
 
 #include <libwebsockets.h>
 struct kauth_key;
@@ -123,7 +124,7 @@ struct sim_sub {
 	struct sim_sub *next;     /* in its connection's list */
 	struct sim_conn *conn;    /* borrowed */
 	uint32_t sid;
-	enum sim_channel channel;
+	enum kcmd_channel channel;
 	uint64_t seq;             /* last seq used */
 	bool use_yes_price;
 	uint32_t *markets;        /* market indexes, owned */
@@ -323,7 +324,7 @@ void sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, in
  * Announces a lifecycle message of the given type (msg_json is the msg object's text) to every
  * subscription of channel ch (market_lifecycle_v2, or multivariate_market_lifecycle for combos).
  */
-void sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, size_t len);
+void sim_subs_lifecycle(enum kcmd_channel ch, const char *type, const char *msg_json, size_t len);
 /* Frees every subscription of c and unlinks them from their markets. */
 void sim_subs_drop_all(struct sim_conn *c);
 /* Kills sub sid of c with a terminal error (code 25 or 10), as the exchange does. */

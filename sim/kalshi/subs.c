@@ -94,7 +94,7 @@ subs_find(struct sim_conn *c, uint32_t sid)
 }
 
 static struct sim_sub *
-subs_new(struct sim_conn *c, enum sim_channel ch, bool use_yes_price)
+subs_new(struct sim_conn *c, enum kcmd_channel ch, bool use_yes_price)
 {
 	struct sim_sub *s = calloc(1, sizeof(*s)), **tail;
 
@@ -137,7 +137,7 @@ sim_subs_drop_all(struct sim_conn *c)
 /* ---- message building ----------------------------------------------------------------------- */
 
 static void
-subs_id(struct sim_buf *b, const struct sim_cmd *cmd)
+subs_id(struct sim_buf *b, const struct kcmd *cmd)
 {
 	if (cmd != NULL && cmd->has_id)
 		sim_buf_printf(b, "\"id\":%lld,", (long long)cmd->id);
@@ -160,7 +160,7 @@ subs_fx(struct sim_buf *b, const struct sim_conn *c, bool price, int64_t v)
 }
 
 static void
-subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *ticker)
+subs_error(struct sim_conn *c, const struct kcmd *cmd, int code, const char *ticker)
 {
 	struct sim_buf *b = &subs_out;
 
@@ -168,7 +168,7 @@ subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *
 	sim_buf_str(b, "{");
 	subs_id(b, cmd);
 	sim_buf_printf(b, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code,
-	    sim_err_msg(code));
+	    kerr_msg(code));
 	if (ticker != NULL) {
 		sim_buf_str(b, ",\"market_ticker\":");
 		sim_buf_json_str(b, ticker);
@@ -204,7 +204,7 @@ subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 		}
 	}
 	if (sim_ws_queue(c, subs_out.p, subs_out.len, type, counted) < 0) {
-		sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
+		sim_subs_kill(c, s->sid, KERR_OVERFLOW);
 		sim_w.st.overflows++;
 		return -1;
 	}
@@ -299,7 +299,7 @@ sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t
 }
 
 void
-sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, size_t len)
+sim_subs_lifecycle(enum kcmd_channel ch, const char *type, const char *msg_json, size_t len)
 {
 	enum sim_mtype mt = strcmp(type, "event_lifecycle") == 0 ? SIM_MT_EVENT_LIFECYCLE :
 	    SIM_MT_LIFECYCLE;
@@ -332,7 +332,7 @@ sim_subs_kill(struct sim_conn *c, uint32_t sid, int code)
 		return -1;
 	sim_buf_reset(b);
 	sim_buf_printf(b, "{\"type\":\"error\",\"sid\":%u,\"msg\":{\"code\":%d,\"msg\":\"%s\"}}",
-	    sid, code, sim_err_msg(code));
+	    sid, code, kerr_msg(code));
 	if (!b->failed)
 		sim_ws_queue(c, b->p, b->len, SIM_MT_ERROR, false);
 	subs_free(c, s);
@@ -346,8 +346,8 @@ sim_subs_overflow(struct sim_conn *c)
 
 	for (; s != NULL; s = next) {
 		next = s->next;
-		if (s->channel == SIM_CH_ORDERBOOK)
-			sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
+		if (s->channel == KCMD_CH_ORDERBOOK)
+			sim_subs_kill(c, s->sid, KERR_OVERFLOW);
 	}
 }
 
@@ -358,7 +358,7 @@ sim_subs_overflow(struct sim_conn *c)
  * error 16 and returns -1; out receives a malloc'd array (caller frees).
  */
 static int
-subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market ***out, size_t *n_out)
+subs_resolve(struct sim_conn *c, const struct kcmd *cmd, struct sim_market ***out, size_t *n_out)
 {
 	struct sim_market **ms = calloc(cmd->n_tickers + 1, sizeof(struct sim_market *));
 	size_t n = 0;
@@ -366,7 +366,7 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 	*out = NULL;
 	*n_out = 0;
 	if (ms == NULL) {
-		subs_error(c, cmd, SIM_E_INTERNAL, NULL);
+		subs_error(c, cmd, KERR_INTERNAL, NULL);
 		return -1;
 	}
 	/* a market is taken once: its mark holds the epoch of the last command that took it */
@@ -380,7 +380,7 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 		struct sim_market *m = sim_market_find(cmd->tickers[i], strlen(cmd->tickers[i]));
 
 		if (m == NULL) {
-			subs_error(c, cmd, SIM_E_MARKET_NOT_FOUND, cmd->tickers[i]);
+			subs_error(c, cmd, KERR_MARKET_NOT_FOUND, cmd->tickers[i]);
 			free(ms);
 			return -1;
 		}
@@ -395,50 +395,50 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 }
 
 static void
-subs_cmd_subscribe(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_subscribe(struct sim_conn *c, const struct kcmd *cmd)
 {
 	struct sim_market **ms = NULL;
 	struct sim_sub *book_sub = NULL;
 	size_t n = 0;
 
-	if (cmd->channels & (1u << SIM_CH_ORDERBOOK)) {
+	if (cmd->channels & (1u << KCMD_CH_ORDERBOOK)) {
 		if (c->f_refuse_adds) {
-			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
 		if (subs_resolve(c, cmd, &ms, &n) < 0)
 			goto out;
 		if (n > sim_w.opt.sub_market_limit) {
-			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
 	}
 	/* every subscribed reply first, then the snapshots */
-	for (int ch = 0; ch < SIM_CH_COUNT; ch++) {
+	for (int ch = 0; ch < KCMD_CH_COUNT; ch++) {
 		struct sim_sub *s;
 		struct sim_buf *b = &subs_out;
 
 		if (!(cmd->channels & (1u << ch)))
 			continue;
-		s = subs_new(c, (enum sim_channel)ch, cmd->use_yes_price);
+		s = subs_new(c, (enum kcmd_channel)ch, cmd->use_yes_price);
 		if (s == NULL) {
-			subs_error(c, cmd, SIM_E_INTERNAL, NULL);
+			subs_error(c, cmd, KERR_INTERNAL, NULL);
 			goto out;
 		}
 		sim_buf_reset(b);
 		sim_buf_str(b, "{");
 		subs_id(b, cmd);
 		sim_buf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\",\"sid\":%u}}",
-		    sim_channel_name((enum sim_channel)ch), s->sid);
+		    kcmd_channel_name((enum kcmd_channel)ch), s->sid);
 		sim_ws_queue(c, b->p, b->len, SIM_MT_SUBSCRIBED, false);
-		if (ch == SIM_CH_ORDERBOOK)
+		if (ch == KCMD_CH_ORDERBOOK)
 			book_sub = s;
 	}
 	if (book_sub == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (subs_add_market(book_sub, ms[i]) < 0) {
-			sim_subs_kill(c, book_sub->sid, SIM_E_INTERNAL);
+			sim_subs_kill(c, book_sub->sid, KERR_INTERNAL);
 			goto out;
 		}
 	}
@@ -451,7 +451,7 @@ out:
 
 /* The ok of update_subscription: the full market set after the change, with the next seq. */
 static void
-subs_update_ok(struct sim_sub *s, const struct sim_cmd *cmd)
+subs_update_ok(struct sim_sub *s, const struct kcmd *cmd)
 {
 	struct sim_buf *b = &subs_out;
 
@@ -467,33 +467,33 @@ subs_update_ok(struct sim_sub *s, const struct sim_cmd *cmd)
 }
 
 static void
-subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_update(struct sim_conn *c, const struct kcmd *cmd)
 {
 	struct sim_sub *s = subs_find(c, cmd->sids[0]);
 	struct sim_market **ms = NULL;
 	size_t n = 0, first_new, fresh = 0;
 
 	if (s == NULL) {
-		subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
+		subs_error(c, cmd, KERR_UNKNOWN_SID, NULL);
 		goto out;
 	}
-	if (s->channel != SIM_CH_ORDERBOOK) {
-		subs_error(c, cmd, SIM_E_ACTION_UNSUPPORTED, NULL);
+	if (s->channel != KCMD_CH_ORDERBOOK) {
+		subs_error(c, cmd, KERR_ACTION_UNSUPPORTED, NULL);
 		goto out;
 	}
-	if (cmd->action == SIM_ACT_ADD && c->f_refuse_adds) {
-		subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+	if (cmd->action == KCMD_ACT_ADD && c->f_refuse_adds) {
+		subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 		goto out;
 	}
 	if (subs_resolve(c, cmd, &ms, &n) < 0)
 		goto out;
 	switch (cmd->action) {
-	case SIM_ACT_ADD:
+	case KCMD_ACT_ADD:
 		for (size_t i = 0; i < n; i++)
 			if (!subs_has_market(s, ms[i]))
 				fresh++;
 		if (s->n_markets + fresh > sim_w.opt.sub_market_limit) {
-			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
 		first_new = s->n_markets;
@@ -501,7 +501,7 @@ subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
 			if (subs_has_market(s, ms[i]))
 				continue;
 			if (subs_add_market(s, ms[i]) < 0) {
-				sim_subs_kill(c, s->sid, SIM_E_INTERNAL);
+				sim_subs_kill(c, s->sid, KERR_INTERNAL);
 				goto out;
 			}
 		}
@@ -510,18 +510,18 @@ subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
 			if (subs_snapshot(s, &sim_w.markets[s->markets[i]]) < 0)
 				goto out;
 		break;
-	case SIM_ACT_DELETE:
+	case KCMD_ACT_DELETE:
 		for (size_t i = 0; i < n; i++)
 			if (subs_has_market(s, ms[i]))
 				subs_remove_market(s, ms[i]);
 		subs_update_ok(s, cmd);
 		break;
-	case SIM_ACT_SNAPSHOT:
+	case KCMD_ACT_SNAPSHOT:
 		if (c->f_mute_snapshots)
 			break; /* the mute_snapshots fault: an exchange that never answers */
 		for (size_t i = 0; i < n; i++) {
 			if (!subs_has_market(s, ms[i])) {
-				subs_error(c, cmd, SIM_E_INVALID, ms[i]->ticker);
+				subs_error(c, cmd, KERR_INVALID, ms[i]->ticker);
 				goto out;
 			}
 		}
@@ -529,8 +529,8 @@ subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
 			if (subs_snapshot(s, ms[i]) < 0)
 				goto out;
 		break;
-	case SIM_ACT_NONE:
-		subs_error(c, cmd, SIM_E_ACTION, NULL);
+	case KCMD_ACT_NONE:
+		subs_error(c, cmd, KERR_ACTION, NULL);
 		break;
 	}
 out:
@@ -538,14 +538,14 @@ out:
 }
 
 static void
-subs_cmd_unsubscribe(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_unsubscribe(struct sim_conn *c, const struct kcmd *cmd)
 {
 	for (size_t i = 0; i < cmd->n_sids; i++) {
 		struct sim_sub *s = subs_find(c, cmd->sids[i]);
 		struct sim_buf *b = &subs_out;
 
 		if (s == NULL) {
-			subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
+			subs_error(c, cmd, KERR_UNKNOWN_SID, NULL);
 			continue;
 		}
 		sim_buf_reset(b);
@@ -559,7 +559,7 @@ subs_cmd_unsubscribe(struct sim_conn *c, const struct sim_cmd *cmd)
 }
 
 static void
-subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_list(struct sim_conn *c, const struct kcmd *cmd)
 {
 	struct sim_buf *b = &subs_out;
 	bool first = true;
@@ -570,7 +570,7 @@ subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
 	sim_buf_str(b, "\"type\":\"ok\",\"msg\":[");
 	for (struct sim_sub *s = c->subs; s != NULL; s = s->next) {
 		sim_buf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%u}", first ? "" : ",",
-		    sim_channel_name(s->channel), s->sid);
+		    kcmd_channel_name(s->channel), s->sid);
 		first = false;
 	}
 	sim_buf_str(b, "]}");
@@ -581,18 +581,18 @@ subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
 void
 sim_subs_refuse(struct sim_conn *c, const char *text, size_t len, int code)
 {
-	struct sim_cmd cmd;
+	struct kcmd cmd;
 
-	(void)sim_cmd_parse(text, len, &cmd);
+	(void)kcmd_parse(&kcmd_exchange, text, len, &cmd);
 	subs_error(c, &cmd, code, NULL);
-	sim_cmd_free(&cmd);
+	kcmd_free(&cmd);
 }
 
 void
 sim_subs_command(struct sim_conn *c, const char *text, size_t len)
 {
-	struct sim_cmd cmd;
-	int rc = sim_cmd_parse(text, len, &cmd);
+	struct kcmd cmd;
+	int rc = kcmd_parse(&kcmd_exchange, text, len, &cmd);
 
 	if (rc != 0) {
 		log_debug("conn %llu: command refused with %d (%s)", (unsigned long long)c->id, rc,
@@ -601,19 +601,19 @@ sim_subs_command(struct sim_conn *c, const char *text, size_t len)
 		goto out;
 	}
 	switch (cmd.type) {
-	case SIM_CMD_SUBSCRIBE:
+	case KCMD_SUBSCRIBE:
 		subs_cmd_subscribe(c, &cmd);
 		break;
-	case SIM_CMD_UPDATE:
+	case KCMD_UPDATE:
 		subs_cmd_update(c, &cmd);
 		break;
-	case SIM_CMD_UNSUBSCRIBE:
+	case KCMD_UNSUBSCRIBE:
 		subs_cmd_unsubscribe(c, &cmd);
 		break;
-	case SIM_CMD_LIST:
+	case KCMD_LIST:
 		subs_cmd_list(c, &cmd);
 		break;
 	}
 out:
-	sim_cmd_free(&cmd);
+	kcmd_free(&cmd);
 }

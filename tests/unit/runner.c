@@ -23,7 +23,7 @@ static const struct {
 	{ "checkpoint", test_checkpoint_add },
 	{ "kauth", test_kauth_add },
 	{ "kmsg", test_kmsg_add },
-	{ "feed_cmd", test_feed_cmd_add },
+	{ "kcmd", test_kcmd_add },
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
 };

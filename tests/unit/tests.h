@@ -14,7 +14,7 @@ int test_ktime_add(void);
 int test_checkpoint_add(void);
 int test_kauth_add(void);
 int test_kmsg_add(void);
-int test_feed_cmd_add(void);
+int test_kcmd_add(void);
 int test_collrule_add(void);
 int test_wsout_add(void);
 
