@@ -111,11 +111,16 @@ unit: build
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(WARN)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Icgi-bin $(PKG_CFLAGS) $(WARN)
 fuzz: $(FUZZ_BINS)
+# a target fuzzing a parser of kbook-api compiles that parser's file in (each depends on libc only)
+FUZZ_EXTRA_route  := cgi-bin/route_match.c
+FUZZ_EXTRA_cursor := cgi-bin/cursor.c
+build/fuzz/fuzz_route: cgi-bin/route_match.c cgi-bin/route_match.h
+build/fuzz/fuzz_cursor: cgi-bin/cursor.c cgi-bin/cursor.h
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB_SRCS) $(PKG_LIBS) -lm
 
 fuzz-smoke: fuzz
 	@scripts/fuzz-smoke.sh build/fuzz 20

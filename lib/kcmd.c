@@ -15,9 +15,6 @@
 #include "kerr.h"
 #include "ktime.h"
 
-/* 9999-12-31T23:59:59.999999Z, the last instant ktime prints. */
-#define KCMD_SINCE_MAX INT64_C(253402300799999999)
-
 static const char *const kcmd_channels[KCMD_CH_COUNT] = {
 	[KCMD_CH_ORDERBOOK] = "orderbook_delta",
 	[KCMD_CH_LIFECYCLE] = "market_lifecycle_v2",
@@ -257,7 +254,7 @@ kcmd_since(struct kcmd *cmd, struct json_object *params)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
 		us = json_object_get_int64(v);
-		if (us < 0 || us > KCMD_SINCE_MAX)
+		if (us < 0 || us > KT_MAX)
 			return kcmd_fail(cmd, KERR_INVALID, "since");
 	} else if (!json_object_is_type(v, json_type_string) ||
 	    kt_parse(json_object_get_string(v), &us) != 0) {

@@ -24,6 +24,7 @@ static const struct {
 	{ "kauth", test_kauth_add },
 	{ "kmsg", test_kmsg_add },
 	{ "kcmd", test_kcmd_add },
+	{ "url", test_url_add },
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
 };

@@ -15,6 +15,7 @@ int test_checkpoint_add(void);
 int test_kauth_add(void);
 int test_kmsg_add(void);
 int test_kcmd_add(void);
+int test_url_add(void);
 int test_collrule_add(void);
 int test_wsout_add(void);
 
