@@ -3,7 +3,8 @@
 #   make            build everything (release flags)
 #   make run        install what is missing, build, start the local stack (Ctrl-C stops it)
 #   make test       install what is missing, build with sanitizers, run every test
-#   make lint       cppcheck, clang-tidy and the banned-pattern grep
+#   make lint       cppcheck, clang-tidy and the banned-pattern grep (make test runs it too)
+#   make unit       the CUnit suites alone (make valgrind: under valgrind)
 #   make fuzz       build the libFuzzer targets (clang)
 #   make deps       install the Debian packages the project needs (idempotent)
 #
@@ -105,8 +106,9 @@ test: deps
 	@$(if $(TESTS),,$(MAKE) --no-print-directory fuzz)
 	@TESTS="$(TESTS)" scripts/test.sh build/san/bin build/fuzz
 
-unit: build
-	$(UNIT_BIN)
+# the CUnit suites alone (a throwaway Postgres for the db suite; see scripts/unit.sh)
+unit: $(UNIT_BIN)
+	@scripts/unit.sh $(UNIT_BIN)
 
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -130,8 +132,8 @@ LINT_SRCS := $(shell git ls-files '*.c' 2>/dev/null)
 lint:
 	@scripts/lint.sh
 
-valgrind: build
-	valgrind --error-exitcode=1 --leak-check=full $(UNIT_BIN)
+valgrind: $(UNIT_BIN)
+	@scripts/unit.sh $(UNIT_BIN) valgrind --error-exitcode=1 --leak-check=full
 
 bench: deps build
 	@scripts/bench.sh $(BIN)
