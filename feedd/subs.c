@@ -78,73 +78,36 @@ feed_subs_error(struct feed_conn *c, const struct kcmd *cmd, int code, const cha
 static struct feed_sub *
 feed_subs_find(struct feed_conn *c, int64_t sid)
 {
-	for (struct feed_sub *s = c->subs; s != NULL; s = s->next)
-		if (s->sid == sid)
-			return s;
-	return NULL;
+	struct ksub *k = ksub_find(&c->subs, sid);
+
+	return k != NULL ? feed_sub_of(k) : NULL;
 }
 
-static bool
-feed_subs_has(const struct feed_sub *s, const struct feed_market *m)
+/* ksub_close's callback: a market nobody holds leaves the registry. */
+static void
+feed_subs_released(struct ksub_holders *h)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->markets[i] == m)
-			return true;
-	return false;
-}
-
-static int
-feed_subs_add_market(struct feed_sub *s, struct feed_market *m)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap != 0 ? 2 * s->cap : 8;
-		struct feed_market **n = realloc(s->markets, cap * sizeof(struct feed_market *));
-
-		if (n == NULL)
-			return -1;
-		s->markets = n;
-		s->cap = cap;
-	}
-	if (feed_market_attach(m, s) != 0)
-		return -1;
-	s->markets[s->n++] = m;
-	s->conn->n_markets++;
-	return 0;
+	feed_market_release(KSUB_OWNER(h, struct feed_market, holders));
 }
 
 static void
 feed_subs_remove_market(struct feed_sub *s, size_t i)
 {
-	struct feed_market *m = s->markets[i];
-
-	memmove(&s->markets[i], &s->markets[i + 1], (s->n - i - 1) * sizeof(struct feed_market *));
-	s->n--;
-	s->conn->n_markets--;
-	feed_market_detach(m, s);
+	feed_subs_released(ksub_remove(&s->conn->subs, &s->k, i));
 }
 
 static void
 feed_subs_drop(struct feed_conn *c, struct feed_sub *s)
 {
-	struct feed_sub **pp;
-
-	while (s->n > 0)
-		feed_subs_remove_market(s, s->n - 1);
-	for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	free(s->markets);
+	ksub_close(&c->subs, &s->k, feed_subs_released);
 	free(s);
 }
 
 void
 feed_subs_free(struct feed_conn *c)
 {
-	while (c->subs != NULL)
-		feed_subs_drop(c, c->subs);
+	while (c->subs.head != NULL)
+		feed_subs_drop(c, feed_sub_of(c->subs.head));
 }
 
 /* Sends the message of s made of its next head and body. */
@@ -183,17 +146,17 @@ feed_subs_fanout(struct feed_market *m, const struct feed_row *row)
 {
 	struct feed_body body;
 
-	if (m->n_subs == 0)
+	if (m->holders.n == 0)
 		return;
 	if (feed_stream_body(m, row, NULL, 0, &body) != 0) {
-		for (size_t i = 0; i < m->n_subs; i++)
-			feed_send_close(m->subs[i]->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			    "out of memory");
+		for (size_t i = 0; i < m->holders.n; i++)
+			feed_send_close(feed_sub_of(m->holders.subs[i])->conn,
+			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < m->n_subs; i++)
-		if (m->subs[i]->conn->close_code == 0)
-			feed_subs_send_body(m->subs[i], &body);
+	for (size_t i = 0; i < m->holders.n; i++)
+		if (feed_sub_of(m->holders.subs[i])->conn->close_code == 0)
+			feed_subs_send_body(feed_sub_of(m->holders.subs[i]), &body);
 	free(body.text);
 }
 
@@ -424,7 +387,7 @@ feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
 
 	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
 		return;
-	if (c->n_markets + (size_t)n > (size_t)c->caller.markets_max) {
+	if (c->subs.n_markets + (size_t)n > (size_t)c->caller.markets_max) {
 		feed_subs_market_limit(c, cmd);
 		goto out;
 	}
@@ -435,11 +398,9 @@ feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
 		goto out;
 	}
 	s->conn = c;
-	s->sid = ++c->next_sid;
-	s->next = c->subs;
-	c->subs = s;
+	ksub_open(&c->subs, &s->k);
 	for (long i = 0; i < n; i++) {
-		if (feed_subs_add_market(s, t[i].m) != 0) {
+		if (ksub_add(&c->subs, &s->k, &t[i].m->holders) != 0) {
 			feed_subs_drop(c, s);
 			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 			goto out;
@@ -450,7 +411,7 @@ feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fprintf(f, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"orderbook_delta\",\"sid\":%lld}}",
-	    (long long)s->sid);
+	    (long long)s->k.sid);
 	feed_subs_sendf(c, &buf, &len, f);
 	for (long i = 0; i < n; i++)
 		feed_subs_first(s, &t[i]);
@@ -471,9 +432,9 @@ feed_subs_update_ok(struct feed_sub *s, const struct kcmd *cmd)
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fprintf(f, "\"sid\":%lld,\"seq\":%lld,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
-	    (long long)s->sid, (long long)++s->seq);
-	for (size_t i = 0; i < s->n; i++) {
-		log_json_escape(esc, sizeof(esc), s->markets[i]->ticker);
+	    (long long)s->k.sid, (long long)++s->k.seq);
+	for (size_t i = 0; i < s->k.n_markets; i++) {
+		log_json_escape(esc, sizeof(esc), feed_sub_market(s, i)->ticker);
 		fprintf(f, "%s\"%s\"", i == 0 ? "" : ",", esc);
 	}
 	fputs("]}}", f);
@@ -500,10 +461,10 @@ feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 		for (long i = 0; i < n; i++) {
 			struct feed_market *m = feed_market_find(t[i].id);
 
-			if (m == NULL || !feed_subs_has(s, m))
+			if (m == NULL || !ksub_holds(&s->k, &m->holders))
 				t[fresh++] = t[i];
 		}
-		if (c->n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
+		if (c->subs.n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
 			feed_subs_market_limit(c, cmd);
 			n = fresh;
 			goto out;
@@ -511,21 +472,21 @@ feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 		n = fresh;
 		if (feed_subs_prepare(c, cmd, t, n, false) != 0 || feed_subs_charge(c, cmd, n) != 0)
 			goto out;
-		first = s->n;
+		first = s->k.n_markets;
 		for (long i = 0; i < n; i++) {
-			if (feed_subs_add_market(s, t[i].m) != 0) {
+			if (ksub_add(&c->subs, &s->k, &t[i].m->holders) != 0) {
 				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 				goto out;
 			}
 		}
 		feed_subs_update_ok(s, cmd);
-		for (long i = 0; i < n && first + (size_t)i < s->n; i++)
+		for (long i = 0; i < n && first + (size_t)i < s->k.n_markets; i++)
 			feed_subs_first(s, &t[i]);
 		break;
 	case KCMD_ACT_DELETE:
 		for (long i = 0; i < n; i++)
-			for (size_t j = 0; j < s->n; j++)
-				if (s->markets[j]->id == t[i].id) {
+			for (size_t j = 0; j < s->k.n_markets; j++)
+				if (feed_sub_market(s, j)->id == t[i].id) {
 					feed_subs_remove_market(s, j);
 					break;
 				}
@@ -535,7 +496,7 @@ feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 		for (long i = 0; i < n; i++) {
 			struct feed_market *m = feed_market_find(t[i].id);
 
-			if (m == NULL || !feed_subs_has(s, m)) {
+			if (m == NULL || !ksub_holds(&s->k, &m->holders)) {
 				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker, NULL);
 				goto out;
 			}
@@ -570,7 +531,7 @@ feed_subs_unsubscribe(struct feed_conn *c, const struct kcmd *cmd)
 			fputc('{', f);
 			feed_subs_id(f, cmd);
 			fprintf(f, "\"sid\":%lld,\"seq\":%lld,\"type\":\"unsubscribed\"}",
-			    (long long)s->sid, (long long)++s->seq);
+			    (long long)s->k.sid, (long long)++s->k.seq);
 			feed_subs_sendf(c, &buf, &len, f);
 		}
 		feed_subs_drop(c, s);
@@ -590,12 +551,10 @@ feed_subs_list(struct feed_conn *c, const struct kcmd *cmd)
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fputs("\"type\":\"ok\",\"msg\":[", f);
-	/* oldest first, as they were made */
-	for (int64_t sid = 1; sid <= c->next_sid; sid++) {
-		if (feed_subs_find(c, sid) == NULL)
-			continue;
+	/* oldest first, as they were made (the table's order) */
+	for (const struct ksub *k = c->subs.head; k != NULL; k = k->next) {
 		fprintf(f, "%s{\"channel\":\"orderbook_delta\",\"sid\":%lld}", first ? "" : ",",
-		    (long long)sid);
+		    (long long)k->sid);
 		first = false;
 	}
 	fputs("]}", f);

@@ -22,116 +22,63 @@
 static struct sim_buf subs_out;
 static uint32_t subs_epoch;   /* see subs_resolve */
 
-/* ---- membership ----------------------------------------------------------------------------- */
+/* ---- membership (lib/ksub) ------------------------------------------------------------------ */
 
 static bool
 subs_has_market(const struct sim_sub *s, const struct sim_market *m)
 {
-	for (uint32_t i = 0; i < m->n_subs; i++)
-		if (m->subs[i] == s)
-			return true;
-	return false;
+	return ksub_holds(&s->k, &m->holders);
 }
 
 static int
 subs_add_market(struct sim_sub *s, struct sim_market *m)
 {
-	if (s->n_markets == s->cap_markets) {
-		uint32_t cap = s->cap_markets == 0 ? 16 : s->cap_markets * 2;
-		uint32_t *p = realloc(s->markets, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -1;
-		s->markets = p;
-		s->cap_markets = cap;
-	}
-	if (m->n_subs == m->cap_subs) {
-		uint32_t cap = m->cap_subs == 0 ? 4 : m->cap_subs * 2;
-		struct sim_sub **p = realloc(m->subs, cap * sizeof(struct sim_sub *));
-
-		if (p == NULL)
-			return -1;
-		m->subs = p;
-		m->cap_subs = cap;
-	}
-	s->markets[s->n_markets++] = m->idx;
-	m->subs[m->n_subs++] = s;
-	return 0;
+	return ksub_add(&s->conn->subs, &s->k, &m->holders);
 }
 
 static void
-subs_unlink_market(const struct sim_sub *s, struct sim_market *m)
+subs_remove_market(struct sim_sub *s, const struct sim_market *m)
 {
-	for (uint32_t i = 0; i < m->n_subs; i++) {
-		if (m->subs[i] == s) {
-			m->subs[i] = m->subs[--m->n_subs];
-			break;
-		}
-	}
-}
+	size_t i = ksub_index(&s->k, &m->holders);
 
-static void
-subs_remove_market(struct sim_sub *s, struct sim_market *m)
-{
-	subs_unlink_market(s, m);
-	for (uint32_t i = 0; i < s->n_markets; i++) {
-		if (s->markets[i] == m->idx) {
-			memmove(&s->markets[i], &s->markets[i + 1],
-			    (s->n_markets - i - 1) * sizeof(s->markets[0]));
-			s->n_markets--;
-			break;
-		}
-	}
+	if (i < s->k.n_markets)
+		(void)ksub_remove(&s->conn->subs, &s->k, i);
 }
 
 static struct sim_sub *
 subs_find(struct sim_conn *c, uint32_t sid)
 {
-	for (struct sim_sub *s = c->subs; s != NULL; s = s->next)
-		if (s->sid == sid)
-			return s;
-	return NULL;
+	struct ksub *k = ksub_find(&c->subs, sid);
+
+	return k != NULL ? sim_sub_of(k) : NULL;
 }
 
 static struct sim_sub *
 subs_new(struct sim_conn *c, enum kcmd_channel ch, bool use_yes_price)
 {
-	struct sim_sub *s = calloc(1, sizeof(*s)), **tail;
+	struct sim_sub *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
 	s->conn = c;
-	s->sid = ++c->next_sid;
 	s->channel = ch;
 	s->use_yes_price = use_yes_price;
-	for (tail = &c->subs; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = s;
+	ksub_open(&c->subs, &s->k);
 	return s;
 }
 
 static void
 subs_free(struct sim_conn *c, struct sim_sub *s)
 {
-	struct sim_sub **pp;
-
-	for (uint32_t i = 0; i < s->n_markets; i++)
-		subs_unlink_market(s, &sim_w.markets[s->markets[i]]);
-	for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	free(s->markets);
+	ksub_close(&c->subs, &s->k, NULL);
 	free(s);
 }
 
 void
 sim_subs_drop_all(struct sim_conn *c)
 {
-	while (c->subs != NULL)
-		subs_free(c, c->subs);
+	while (c->subs.head != NULL)
+		subs_free(c, sim_sub_of(c->subs.head));
 }
 
 /* ---- message building ----------------------------------------------------------------------- */
@@ -186,7 +133,7 @@ static int
 subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 {
 	struct sim_conn *c = s->conn;
-	bool mine = c->f_sid == 0 || c->f_sid == s->sid;
+	bool mine = c->f_sid == 0 || c->f_sid == s->k.sid;
 
 	if (subs_out.failed)
 		return 0;
@@ -204,7 +151,7 @@ subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 		}
 	}
 	if (sim_ws_queue(c, subs_out.p, subs_out.len, type, counted) < 0) {
-		sim_subs_kill(c, s->sid, KERR_OVERFLOW);
+		sim_subs_kill(c, (uint32_t)s->k.sid, KERR_OVERFLOW);
 		sim_w.st.overflows++;
 		return -1;
 	}
@@ -261,8 +208,9 @@ subs_snapshot(struct sim_sub *s, const struct sim_market *m)
 	bool first = false;
 
 	sim_buf_reset(b);
-	sim_buf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
-	    "\"market_ticker\":\"%s\",\"market_id\":\"%s\"", s->sid, (unsigned long long)++s->seq,
+	sim_buf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%lld,\"seq\":%llu,\"msg\":{"
+	    "\"market_ticker\":\"%s\",\"market_id\":\"%s\"", (long long)s->k.sid,
+	    (unsigned long long)++s->k.seq,
 	    m->ticker, m->id);
 	subs_levels(b, s->conn, m, BOOK_YES, s->use_yes_price, "yes_dollars_fp", &first);
 	subs_levels(b, s->conn, m, BOOK_NO, s->use_yes_price, "no_dollars_fp", &first);
@@ -276,19 +224,19 @@ sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t
 {
 	char ts[32];
 
-	if (m->n_subs == 0)
+	if (m->holders.n == 0)
 		return;
 	sim_fmt_time(t_us / 1000000, ts);
 	/* backwards: a subscription killed here is swapped with the last, already served one */
-	for (uint32_t i = m->n_subs; i > 0; i--) {
-		struct sim_sub *s = m->subs[i - 1];
+	for (size_t i = m->holders.n; i > 0; i--) {
+		struct sim_sub *s = sim_sub_of(m->holders.subs[i - 1]);
 		struct sim_buf *b = &subs_out;
 		int64_t p = s->use_yes_price && side == BOOK_NO ? m->notional - price : price;
 
 		sim_buf_reset(b);
-		sim_buf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
-		    "\"market_ticker\":\"%s\",\"market_id\":\"%s\",\"price_dollars\":", s->sid,
-		    (unsigned long long)++s->seq, m->ticker, m->id);
+		sim_buf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%lld,\"seq\":%llu,\"msg\":{"
+		    "\"market_ticker\":\"%s\",\"market_id\":\"%s\",\"price_dollars\":",
+		    (long long)s->k.sid, (unsigned long long)++s->k.seq, m->ticker, m->id);
 		subs_fx(b, s->conn, true, p);
 		sim_buf_str(b, ",\"delta_fp\":");
 		subs_fx(b, s->conn, false, delta);
@@ -305,16 +253,18 @@ sim_subs_lifecycle(enum kcmd_channel ch, const char *type, const char *msg_json,
 	    SIM_MT_LIFECYCLE;
 
 	for (struct sim_conn *c = sim_w.conns; c != NULL; c = c->next) {
-		struct sim_sub *s = c->subs, *next;
+		struct ksub *k = c->subs.head, *next;
 
-		for (; s != NULL; s = next) {
+		for (; k != NULL; k = next) {
 			struct sim_buf *b = &subs_out;
+			struct sim_sub *s = sim_sub_of(k);
 
-			next = s->next;
+			next = k->next;
 			if (s->channel != ch)
 				continue;
 			sim_buf_reset(b);
-			sim_buf_printf(b, "{\"type\":\"%s\",\"sid\":%u,\"msg\":", type, s->sid);
+			sim_buf_printf(b, "{\"type\":\"%s\",\"sid\":%lld,\"msg\":", type,
+			    (long long)k->sid);
 			sim_buf_add(b, msg_json, len);
 			sim_buf_str(b, "}");
 			subs_emit(s, mt, true);
@@ -342,12 +292,14 @@ sim_subs_kill(struct sim_conn *c, uint32_t sid, int code)
 void
 sim_subs_overflow(struct sim_conn *c)
 {
-	struct sim_sub *s = c->subs, *next;
+	struct ksub *k = c->subs.head, *next;
 
-	for (; s != NULL; s = next) {
-		next = s->next;
+	for (; k != NULL; k = next) {
+		struct sim_sub *s = sim_sub_of(k);
+
+		next = k->next;
 		if (s->channel == KCMD_CH_ORDERBOOK)
-			sim_subs_kill(c, s->sid, KERR_OVERFLOW);
+			sim_subs_kill(c, (uint32_t)s->k.sid, KERR_OVERFLOW);
 	}
 }
 
@@ -428,8 +380,8 @@ subs_cmd_subscribe(struct sim_conn *c, const struct kcmd *cmd)
 		sim_buf_reset(b);
 		sim_buf_str(b, "{");
 		subs_id(b, cmd);
-		sim_buf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\",\"sid\":%u}}",
-		    kcmd_channel_name((enum kcmd_channel)ch), s->sid);
+		sim_buf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\","
+		    "\"sid\":%lld}}", kcmd_channel_name((enum kcmd_channel)ch), (long long)s->k.sid);
 		sim_ws_queue(c, b->p, b->len, SIM_MT_SUBSCRIBED, false);
 		if (ch == KCMD_CH_ORDERBOOK)
 			book_sub = s;
@@ -438,7 +390,7 @@ subs_cmd_subscribe(struct sim_conn *c, const struct kcmd *cmd)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (subs_add_market(book_sub, ms[i]) < 0) {
-			sim_subs_kill(c, book_sub->sid, KERR_INTERNAL);
+			sim_subs_kill(c, (uint32_t)book_sub->k.sid, KERR_INTERNAL);
 			goto out;
 		}
 	}
@@ -458,10 +410,10 @@ subs_update_ok(struct sim_sub *s, const struct kcmd *cmd)
 	sim_buf_reset(b);
 	sim_buf_str(b, "{");
 	subs_id(b, cmd);
-	sim_buf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
-	    s->sid, (unsigned long long)++s->seq);
-	for (uint32_t i = 0; i < s->n_markets; i++)
-		sim_buf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_w.markets[s->markets[i]].ticker);
+	sim_buf_printf(b, "\"sid\":%lld,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
+	    (long long)s->k.sid, (unsigned long long)++s->k.seq);
+	for (size_t i = 0; i < s->k.n_markets; i++)
+		sim_buf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_sub_market(s, i)->ticker);
 	sim_buf_str(b, "]}}");
 	subs_emit(s, SIM_MT_OK, false);
 }
@@ -492,22 +444,22 @@ subs_cmd_update(struct sim_conn *c, const struct kcmd *cmd)
 		for (size_t i = 0; i < n; i++)
 			if (!subs_has_market(s, ms[i]))
 				fresh++;
-		if (s->n_markets + fresh > sim_w.opt.sub_market_limit) {
+		if (s->k.n_markets + fresh > sim_w.opt.sub_market_limit) {
 			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
-		first_new = s->n_markets;
+		first_new = s->k.n_markets;
 		for (size_t i = 0; i < n; i++) {
 			if (subs_has_market(s, ms[i]))
 				continue;
 			if (subs_add_market(s, ms[i]) < 0) {
-				sim_subs_kill(c, s->sid, KERR_INTERNAL);
+				sim_subs_kill(c, (uint32_t)s->k.sid, KERR_INTERNAL);
 				goto out;
 			}
 		}
 		subs_update_ok(s, cmd);
-		for (size_t i = first_new; i < s->n_markets; i++)
-			if (subs_snapshot(s, &sim_w.markets[s->markets[i]]) < 0)
+		for (size_t i = first_new; i < s->k.n_markets; i++)
+			if (subs_snapshot(s, sim_sub_market(s, i)) < 0)
 				goto out;
 		break;
 	case KCMD_ACT_DELETE:
@@ -551,8 +503,8 @@ subs_cmd_unsubscribe(struct sim_conn *c, const struct kcmd *cmd)
 		sim_buf_reset(b);
 		sim_buf_str(b, "{");
 		subs_id(b, cmd);
-		sim_buf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"unsubscribed\"}", s->sid,
-		    (unsigned long long)++s->seq);
+		sim_buf_printf(b, "\"sid\":%lld,\"seq\":%llu,\"type\":\"unsubscribed\"}",
+		    (long long)s->k.sid, (unsigned long long)++s->k.seq);
 		subs_emit(s, SIM_MT_UNSUBSCRIBED, false);
 		subs_free(c, s);
 	}
@@ -568,9 +520,9 @@ subs_cmd_list(struct sim_conn *c, const struct kcmd *cmd)
 	sim_buf_str(b, "{");
 	subs_id(b, cmd);
 	sim_buf_str(b, "\"type\":\"ok\",\"msg\":[");
-	for (struct sim_sub *s = c->subs; s != NULL; s = s->next) {
-		sim_buf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%u}", first ? "" : ",",
-		    kcmd_channel_name(s->channel), s->sid);
+	for (struct ksub *k = c->subs.head; k != NULL; k = k->next) {
+		sim_buf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%lld}", first ? "" : ",",
+		    kcmd_channel_name(sim_sub_of(k)->channel), (long long)k->sid);
 		first = false;
 	}
 	sim_buf_str(b, "]}");

@@ -14,14 +14,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), buf[KT_BUFSZ];
-	int64_t us, again;
+	char *s = malloc(size + 1);
+	int64_t us;
 
 	if (s == NULL)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (kt_parse(s, &us) == 0) {
+		char buf[KT_BUFSZ];
+		int64_t again;
+
 		if (us < 0)
 			abort();
 		if (kt_format(us, buf) != 27 || strlen(buf) != 27)

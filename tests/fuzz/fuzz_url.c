@@ -31,7 +31,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *qs = malloc(size + 1), *whole;
 	const char *p, *prev;
 	char *name, *value;
-	enum url_next rc;
 
 	if (qs == NULL)
 		return 0;
@@ -39,6 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qs[size] = '\0';
 	p = qs;
 	for (;;) {
+		enum url_next rc;
+
 		prev = p;
 		rc = url_form_next(&p, &name, &value);
 		if (rc == URL_END) {
@@ -49,7 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p <= prev || p > qs + strlen(qs))
 			abort();
 		if (rc != URL_PAIR) {
-			if (name != NULL || value != NULL || (rc != URL_ERR_NAME && rc != URL_ERR_ESCAPE))
+			if (name != NULL || value != NULL)
+				abort();
+			if (rc != URL_ERR_NAME && rc != URL_ERR_ESCAPE)
 				abort();
 			break;
 		}
@@ -59,10 +62,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t seg = (size_t)(p - s);
 			const char *eq = memchr(s, '=', seg);
 			size_t nlen = eq != NULL ? (size_t)(eq - s) : seg;
+			size_t vlen = eq != NULL ? fuzz_url_len(eq + 1, seg - nlen - 1) : 0;
 
 			if (strlen(name) == 0 || strlen(name) != fuzz_url_len(s, nlen))
 				abort();
-			if (strlen(value) != (eq != NULL ? fuzz_url_len(eq + 1, seg - nlen - 1) : 0))
+			if (strlen(value) != vlen)
 				abort();
 		}
 		free(name);
