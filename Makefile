@@ -3,7 +3,8 @@
 #   make            build everything (release flags)
 #   make run        install what is missing, build, start the local stack (Ctrl-C stops it)
 #   make test       install what is missing, build with sanitizers, run every test
-#   make lint       cppcheck, clang-tidy and the banned-pattern grep
+#   make lint       cppcheck, clang-tidy and the banned-pattern grep (make test runs it too)
+#   make unit       the CUnit suites alone (make valgrind: under valgrind)
 #   make fuzz       build the libFuzzer targets (clang)
 #   make deps       install the Debian packages the project needs (idempotent)
 #
@@ -107,19 +108,23 @@ test: deps
 	@$(if $(TESTS),,$(MAKE) --no-print-directory fuzz)
 	@TESTS="$(TESTS)" scripts/test.sh build/san/bin build/fuzz
 
-unit: build
-	$(UNIT_BIN)
+# the CUnit suites alone (a throwaway Postgres for the db suite; see scripts/unit.sh)
+unit: $(UNIT_BIN)
+	@scripts/unit.sh $(UNIT_BIN)
 
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(WARN)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Icgi-bin $(PKG_CFLAGS) $(WARN)
 fuzz: $(FUZZ_BINS)
-# fuzz_sim_cmd compiles the sim's command parser into itself
-build/fuzz/fuzz_sim_cmd: $(wildcard sim/kalshi/cmd.c sim/kalshi/cmd.h)
+# a target fuzzing a parser of kbook-api compiles that parser's file in (each depends on libc only)
+FUZZ_EXTRA_route  := cgi-bin/route_match.c
+FUZZ_EXTRA_cursor := cgi-bin/cursor.c
+build/fuzz/fuzz_route: cgi-bin/route_match.c cgi-bin/route_match.h
+build/fuzz/fuzz_cursor: cgi-bin/cursor.c cgi-bin/cursor.h
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB_SRCS) $(PKG_LIBS) -lm
 
 fuzz-smoke: fuzz
 	@scripts/fuzz-smoke.sh build/fuzz 20
@@ -129,8 +134,8 @@ LINT_SRCS := $(shell git ls-files '*.c' 2>/dev/null)
 lint:
 	@scripts/lint.sh
 
-valgrind: build
-	valgrind --error-exitcode=1 --leak-check=full $(UNIT_BIN)
+valgrind: $(UNIT_BIN)
+	@scripts/unit.sh $(UNIT_BIN) valgrind --error-exitcode=1 --leak-check=full
 
 bench: deps build
 	@scripts/bench.sh $(BIN)

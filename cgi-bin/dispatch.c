@@ -10,52 +10,7 @@
 #include "account.h"
 #include "log.h"
 #include "route.h"
-
-/*
- * Matches path against pattern segment by segment. On a match stores the {name} captures in
- * req (owned by req) and returns 1; returns 0 otherwise, -1 when out of memory.
- */
-static int
-route_match(const char *pattern, const char *path, struct req *req)
-{
-	const char *p = pattern, *s = path;
-	char *caps[REQ_MAX_CAPTURES];
-	size_t ncaps = 0;
-
-	while (*p != '\0' && *s != '\0') {
-		if (*p == '{') {
-			const char *pend = strchr(p, '}');
-			size_t n = strcspn(s, "/");
-
-			if (pend == NULL || n == 0 || ncaps == REQ_MAX_CAPTURES)
-				goto nomatch;
-			if ((caps[ncaps++] = strndup(s, n)) == NULL)
-				goto nomatch;
-			p = pend + 1;
-			s += n;
-		} else if (*p == *s) {
-			p++;
-			s++;
-		} else {
-			goto nomatch;
-		}
-	}
-	if (*p != '\0' || *s != '\0')
-		goto nomatch;
-	if (req != NULL) {
-		for (size_t i = 0; i < ncaps; i++)
-			req->captures[i] = caps[i];
-		req->ncaptures = ncaps;
-	} else {
-		for (size_t i = 0; i < ncaps; i++)
-			free(caps[i]);
-	}
-	return 1;
-nomatch:
-	for (size_t i = 0; i < ncaps; i++)
-		free(caps[i]);
-	return 0;
-}
+#include "route_match.h"
 
 void
 route_dispatch(struct req *req)
@@ -72,7 +27,7 @@ route_dispatch(struct req *req)
 	for (size_t i = 0; i < routes_count; i++) {
 		const struct route *rt = &routes[i];
 
-		if (!route_match(rt->pattern, req->path, NULL))
+		if (route_match(rt->pattern, req->path, NULL, REQ_MAX_CAPTURES, NULL) != 1)
 			continue;
 		path_known = true;
 		if (strcmp(rt->method, method) == 0) {
@@ -96,7 +51,8 @@ route_dispatch(struct req *req)
 		    req->method, allow);
 		return;
 	}
-	if (route_match(found->pattern, req->path, req) != 1) {
+	if (route_match(found->pattern, req->path, req->captures, REQ_MAX_CAPTURES,
+	    &req->ncaptures) != 1) {
 		req_send_error(req, ERR_INTERNAL, "out of memory");
 		return;
 	}

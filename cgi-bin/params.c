@@ -1,6 +1,6 @@
 /*
  * params: validation of query parameters against a route's declaration (kcgi style: every
- * parameter checked from a key table before the handler runs), and the opaque cursor format.
+ * parameter checked from a key table before the handler runs); cursors are cursor.c's.
  * An undeclared, repeated, missing, empty or malformed parameter is answered with a 400 envelope
  * naming it.
  */
@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "ktime.h"
 #include "route.h"
-
-#define CURSOR_TAG "c1"
 
 /* Strict decimal integer: optional '-', 1..19 digits, no spaces or '+'. */
 static int
@@ -28,46 +27,6 @@ parse_int(const char *s, int64_t *out)
 	if (errno != 0 || *end != '\0')
 		return -1;
 	*out = v;
-	return 0;
-}
-
-void
-cursor_encode(int64_t v, char buf[24])
-{
-	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	char tmp[24];
-	uint64_t u = (uint64_t)v;
-	size_t n = 0;
-
-	do {
-		tmp[n++] = digits[u % 36];
-		u /= 36;
-	} while (u != 0);
-	memcpy(buf, CURSOR_TAG, 2);
-	for (size_t i = 0; i < n; i++)
-		buf[2 + i] = tmp[n - 1 - i];
-	buf[2 + n] = '\0';
-}
-
-int
-cursor_decode(const char *s, int64_t *out)
-{
-	uint64_t u = 0;
-	size_t n = strlen(s);
-
-	if (n < 3 || n > 15 || strncmp(s, CURSOR_TAG, 2) != 0)
-		return -1;
-	for (size_t i = 2; i < n; i++) {
-		const char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
-
-		if (d < 0 || u > (UINT64_MAX - (uint64_t)d) / 36)
-			return -1;
-		u = u * 36 + (uint64_t)d;
-	}
-	if (u > INT64_MAX)
-		return -1;
-	*out = (int64_t)u;
 	return 0;
 }
 

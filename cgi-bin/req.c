@@ -12,92 +12,37 @@
 
 #include "api.h"
 #include "log.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decodes len bytes of s ('+' is a space) into a new string (caller frees). Returns NULL
- * on a malformed escape, an encoded NUL, or out of memory.
- */
-static char *
-url_decode(const char *s, size_t len)
-{
-	char *out = malloc(len + 1), *o = out;
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= len) {
-				free(out);
-				return NULL;
-			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			*o++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (s[i] == '+') {
-			*o++ = ' ';
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
+#include "url.h"
 
 /* Splits the query string into req->params. Returns 0 or an api_err with req->init_error set. */
 static int
 req_parse_query(struct req *req, const char *qs)
 {
 	const char *p = qs;
+	char *name, *value;
+	enum url_next rc;
 
-	while (p != NULL && *p != '\0') {
-		const char *amp = strchr(p, '&');
-		size_t seglen = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', seglen);
-		size_t nlen = eq != NULL ? (size_t)(eq - p) : seglen;
-
-		if (seglen > 0) {
-			struct req_param *prm;
-
-			if (nlen == 0) {
-				req->init_error = "malformed query string: a parameter without a name";
-				return ERR_BAD_REQUEST;
-			}
-			if (req->nparams == REQ_MAX_PARAMS) {
-				req->init_error = "too many query parameters";
-				return ERR_BAD_REQUEST;
-			}
-			prm = &req->params[req->nparams];
-			prm->name = url_decode(p, nlen);
-			prm->value = eq != NULL ? url_decode(eq + 1, seglen - nlen - 1) : strdup("");
-			if (prm->name == NULL || prm->value == NULL) {
-				free(prm->name);
-				free(prm->value);
-				prm->name = prm->value = NULL;
-				req->init_error = "malformed query string: a bad percent-escape or an encoded NUL";
-				return ERR_BAD_REQUEST;
-			}
-			req->nparams++;
+	while ((rc = url_form_next(&p, &name, &value)) == URL_PAIR) {
+		if (req->nparams == REQ_MAX_PARAMS) {
+			free(name);
+			free(value);
+			req->init_error = "too many query parameters";
+			return ERR_BAD_REQUEST;
 		}
-		p = amp != NULL ? amp + 1 : NULL;
+		req->params[req->nparams].name = name;
+		req->params[req->nparams].value = value;
+		req->nparams++;
+	}
+	switch (rc) {
+	case URL_ERR_NAME:
+		req->init_error = "malformed query string: a parameter without a name";
+		return ERR_BAD_REQUEST;
+	case URL_ERR_ESCAPE:
+		req->init_error = "malformed query string: a bad percent-escape or an encoded NUL";
+		return ERR_BAD_REQUEST;
+	case URL_END:
+	case URL_PAIR:
+		break;
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "cursor.h"
 
 enum route_auth {
 	AUTH_NONE, /* public */
@@ -79,9 +80,6 @@ void auth_refund(struct req *req);
 /* Prints the route and error tables as JSON (kbook-api --routes). */
 void routes_dump(FILE *out);
 
-/* Cursors: "<tag><value>" in base 36, opaque to clients. Returns 0 or -1. */
-int cursor_decode(const char *s, int64_t *out);
-void cursor_encode(int64_t v, char buf[24]);
 
 /* The handlers, one file per resource (h_<resource>.c). */
 void h_health(struct req *req);

@@ -19,6 +19,7 @@
 
 #include "book.h"
 #include "db.h"
+#include "ksub.h"
 
 #define FEED_TICKER_MAX 201
 
@@ -36,21 +37,31 @@ struct feed_market {
 	int64_t pos;                 /* every row at or before it has been fanned out */
 	int64_t last_ts_seen;        /* markets.last_ts when last compared (feed_market_mark_changed) */
 	bool dirty;                  /* a NOTIFY named it since its rows were last read */
-	struct feed_sub **subs;      /* subscriptions holding it (borrowed) */
-	size_t n_subs, cap_subs;
+	struct ksub_holders holders; /* subscriptions holding it (each a feed_sub's k) */
 	struct feed_market *hnext;   /* registry hash chain */
 	struct feed_market *dnext;   /* dirty list */
 };
 
 struct feed_conn;
 
+/* A subscription: lib/ksub's table entry (sid, seq, its markets' holders) and its connection. */
 struct feed_sub {
-	struct feed_sub *next;
+	struct ksub k;
 	struct feed_conn *conn;      /* borrowed: the owner */
-	int64_t sid, seq;
-	struct feed_market **markets; /* borrowed from the registry */
-	size_t n, cap;
 };
+
+/* The subscription of a market's holder; the i-th market of s (borrowed from the registry). */
+static inline struct feed_sub *
+feed_sub_of(struct ksub *k)
+{
+	return KSUB_OWNER(k, struct feed_sub, k);
+}
+
+static inline struct feed_market *
+feed_sub_market(const struct feed_sub *s, size_t i)
+{
+	return KSUB_OWNER(s->k.markets[i], struct feed_market, holders);
+}
 
 struct feed_msg {
 	struct feed_msg *next;
@@ -73,9 +84,7 @@ struct feed_conn {
 	struct feed_conn *prev, *next; /* all connections */
 	uint64_t id;
 	struct feed_caller caller;
-	struct feed_sub *subs;
-	int64_t next_sid;
-	size_t n_markets;            /* markets over all subscriptions */
+	struct ksub_table subs;      /* its subscriptions; subs.n_markets: their markets */
 	struct feed_msg *head, *tail;
 	size_t queued;               /* bytes waiting in the send queue */
 	size_t granted;              /* bytes the client asked for (snapshots, replays) queued
@@ -155,10 +164,8 @@ struct feed_market *feed_market_find(int64_t id);
  * stream, feed_stream_ends) when it is not tracked yet. Returns NULL when out of memory.
  */
 struct feed_market *feed_market_get(int64_t id, const char *ticker, int64_t notional, int64_t end);
-int feed_market_attach(struct feed_market *m, struct feed_sub *s);
-/* Detaches s; frees m when no subscription holds it any more. */
-void feed_market_detach(struct feed_market *m, const struct feed_sub *s);
-/* Frees m when no subscription holds it (after a feed_market_get that was not attached). */
+/* Frees m when no subscription holds it (after the last ksub_remove, or a feed_market_get that
+ * was not added to a subscription). */
 void feed_market_release(struct feed_market *m);
 void feed_market_mark_dirty(int64_t id);
 /* Marks every tracked market dirty (after a Postgres reconnect). */

@@ -70,28 +70,12 @@ feed_market_get(int64_t id, const char *ticker, int64_t notional, int64_t end)
 	return m;
 }
 
-int
-feed_market_attach(struct feed_market *m, struct feed_sub *s)
-{
-	if (m->n_subs == m->cap_subs) {
-		size_t cap = m->cap_subs != 0 ? 2 * m->cap_subs : 4;
-		struct feed_sub **n = realloc(m->subs, cap * sizeof(struct feed_sub *));
-
-		if (n == NULL)
-			return -1;
-		m->subs = n;
-		m->cap_subs = cap;
-	}
-	m->subs[m->n_subs++] = s;
-	return 0;
-}
-
 void
 feed_market_release(struct feed_market *m)
 {
 	struct feed_market **pp;
 
-	if (m->n_subs > 0)
+	if (m->holders.n > 0)
 		return;
 	for (pp = &feed_buckets[feed_bucket(m->id)]; *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == m) {
@@ -108,20 +92,8 @@ feed_market_release(struct feed_market *m)
 		}
 	}
 	feed_n_markets--;
-	free(m->subs);
+	free(m->holders.subs);
 	free(m);
-}
-
-void
-feed_market_detach(struct feed_market *m, const struct feed_sub *s)
-{
-	for (size_t i = 0; i < m->n_subs; i++) {
-		if (m->subs[i] == s) {
-			m->subs[i] = m->subs[--m->n_subs];
-			break;
-		}
-	}
-	feed_market_release(m);
 }
 
 static void

@@ -270,8 +270,8 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 		    3 * cfg.feedd_ping_s);
 		return -1;
 	}
-	if (now >= c->next_charge && c->n_markets > 0 && c->close_code == 0) {
-		switch (feed_auth_charge(&c->caller, (int64_t)c->n_markets)) {
+	if (now >= c->next_charge && c->subs.n_markets > 0 && c->close_code == 0) {
+		switch (feed_auth_charge(&c->caller, (int64_t)c->subs.n_markets)) {
 		case 0:
 			c->next_charge = now + cfg.feedd_charge_s * 1000000;
 			break;

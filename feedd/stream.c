@@ -425,7 +425,7 @@ size_t
 feed_stream_head(struct feed_sub *s, const struct feed_body *body, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap, "{\"type\":\"%s\",\"sid\":%lld,\"seq\":%lld", body->type,
-	    (long long)s->sid, (long long)++s->seq);
+	    (long long)s->k.sid, (long long)++s->k.seq);
 
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

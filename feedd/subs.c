@@ -1,6 +1,6 @@
 /*
  * subs: the commands of a connection and its subscriptions (KALSHI.md sections 3-4). A command
- * frame is parsed by lib/feed_cmd, then executed here with Kalshi's replies: `subscribed` (no seq),
+ * frame is parsed by lib/kcmd, then executed here with Kalshi's replies: `subscribed` (no seq),
  * then one orderbook_snapshot per market, then orderbook_delta messages; `ok` of
  * update_subscription and `unsubscribed` take the next seq of their sid, as Kalshi's do; errors and
  * list replies carry no seq. `since` replaces the snapshots by every recorded change after the
@@ -13,7 +13,8 @@
 
 #include "config.h"
 #include "feed.h"
-#include "feed_cmd.h"
+#include "kcmd.h"
+#include "kerr.h"
 #include "log.h"
 
 static struct db_stmt q_markets = DB_STMT("feed_markets",
@@ -32,7 +33,7 @@ struct feed_target {
 
 /* Appends the id member ("id":N,) when the command had one. */
 static void
-feed_subs_id(FILE *f, const struct feed_cmd *cmd)
+feed_subs_id(FILE *f, const struct kcmd *cmd)
 {
 	if (cmd->has_id)
 		fprintf(f, "\"id\":%lld,", (long long)cmd->id);
@@ -49,7 +50,7 @@ feed_subs_sendf(struct feed_conn *c, char **buf, size_t *len, FILE *f)
 }
 
 static void
-feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const char *ticker,
+feed_subs_error(struct feed_conn *c, const struct kcmd *cmd, int code, const char *ticker,
     const char *detail)
 {
 	char *buf = NULL;
@@ -61,7 +62,7 @@ feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const
 	feed_stats.command_errors++;
 	fputc('{', f);
 	feed_subs_id(f, cmd);
-	fprintf(f, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code, feed_err_msg(code));
+	fprintf(f, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code, kerr_msg(code));
 	if (ticker != NULL) {
 		char esc[FEED_TICKER_MAX * 6 + 1];
 
@@ -77,73 +78,36 @@ feed_subs_error(struct feed_conn *c, const struct feed_cmd *cmd, int code, const
 static struct feed_sub *
 feed_subs_find(struct feed_conn *c, int64_t sid)
 {
-	for (struct feed_sub *s = c->subs; s != NULL; s = s->next)
-		if (s->sid == sid)
-			return s;
-	return NULL;
+	struct ksub *k = ksub_find(&c->subs, sid);
+
+	return k != NULL ? feed_sub_of(k) : NULL;
 }
 
-static bool
-feed_subs_has(const struct feed_sub *s, const struct feed_market *m)
+/* ksub_close's callback: a market nobody holds leaves the registry. */
+static void
+feed_subs_released(struct ksub_holders *h)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->markets[i] == m)
-			return true;
-	return false;
-}
-
-static int
-feed_subs_add_market(struct feed_sub *s, struct feed_market *m)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap != 0 ? 2 * s->cap : 8;
-		struct feed_market **n = realloc(s->markets, cap * sizeof(struct feed_market *));
-
-		if (n == NULL)
-			return -1;
-		s->markets = n;
-		s->cap = cap;
-	}
-	if (feed_market_attach(m, s) != 0)
-		return -1;
-	s->markets[s->n++] = m;
-	s->conn->n_markets++;
-	return 0;
+	feed_market_release(KSUB_OWNER(h, struct feed_market, holders));
 }
 
 static void
 feed_subs_remove_market(struct feed_sub *s, size_t i)
 {
-	struct feed_market *m = s->markets[i];
-
-	memmove(&s->markets[i], &s->markets[i + 1], (s->n - i - 1) * sizeof(struct feed_market *));
-	s->n--;
-	s->conn->n_markets--;
-	feed_market_detach(m, s);
+	feed_subs_released(ksub_remove(&s->conn->subs, &s->k, i));
 }
 
 static void
 feed_subs_drop(struct feed_conn *c, struct feed_sub *s)
 {
-	struct feed_sub **pp;
-
-	while (s->n > 0)
-		feed_subs_remove_market(s, s->n - 1);
-	for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	free(s->markets);
+	ksub_close(&c->subs, &s->k, feed_subs_released);
 	free(s);
 }
 
 void
 feed_subs_free(struct feed_conn *c)
 {
-	while (c->subs != NULL)
-		feed_subs_drop(c, c->subs);
+	while (c->subs.head != NULL)
+		feed_subs_drop(c, feed_sub_of(c->subs.head));
 }
 
 /* Sends the message of s made of its next head and body. */
@@ -182,23 +146,23 @@ feed_subs_fanout(struct feed_market *m, const struct feed_row *row)
 {
 	struct feed_body body;
 
-	if (m->n_subs == 0)
+	if (m->holders.n == 0)
 		return;
 	if (feed_stream_body(m, row, NULL, 0, &body) != 0) {
-		for (size_t i = 0; i < m->n_subs; i++)
-			feed_send_close(m->subs[i]->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			    "out of memory");
+		for (size_t i = 0; i < m->holders.n; i++)
+			feed_send_close(feed_sub_of(m->holders.subs[i])->conn,
+			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < m->n_subs; i++)
-		if (m->subs[i]->conn->close_code == 0)
-			feed_subs_send_body(m->subs[i], &body);
+	for (size_t i = 0; i < m->holders.n; i++)
+		if (feed_sub_of(m->holders.subs[i])->conn->close_code == 0)
+			feed_subs_send_body(feed_sub_of(m->holders.subs[i]), &body);
 	free(body.text);
 }
 
 /* Postgres array literal of the command's tickers (caller frees). */
 static char *
-feed_subs_array(const struct feed_cmd *cmd)
+feed_subs_array(const struct kcmd *cmd)
 {
 	char *buf = NULL;
 	size_t len;
@@ -229,7 +193,7 @@ feed_subs_array(const struct feed_cmd *cmd)
  * frees), or -1 after answering the error (16 for the first unknown ticker, 17 otherwise).
  */
 static long
-feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target **out)
+feed_subs_resolve(struct feed_conn *c, const struct kcmd *cmd, struct feed_target **out)
 {
 	char *arr = NULL;
 	const char *params[1];
@@ -239,12 +203,12 @@ feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 
 	*out = NULL;
 	if ((t = calloc(cmd->n_tickers, sizeof(*t))) == NULL || (arr = feed_subs_array(cmd)) == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	params[0] = arr;
 	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_markets, params)) == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (size_t i = 0; i < cmd->n_tickers; i++) {
@@ -263,7 +227,7 @@ feed_subs_resolve(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 			found = true;
 		}
 		if (!found) {
-			feed_subs_error(c, cmd, FEED_E_MARKET_NOT_FOUND, cmd->tickers[i], NULL);
+			feed_subs_error(c, cmd, KERR_MARKET_NOT_FOUND, cmd->tickers[i], NULL);
 			goto out;
 		}
 		n++;
@@ -292,30 +256,30 @@ feed_subs_targets_free(struct feed_target *t, long n)
 
 /* Error 26, with the plan's limit in its detail. */
 static void
-feed_subs_market_limit(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_market_limit(struct feed_conn *c, const struct kcmd *cmd)
 {
 	char detail[96];
 
 	snprintf(detail, sizeof(detail), "more than %lld markets on one connection for this plan",
 	    (long long)c->caller.markets_max);
-	feed_subs_error(c, cmd, FEED_E_MARKET_LIMIT, NULL, detail);
+	feed_subs_error(c, cmd, KERR_MARKET_LIMIT, NULL, detail);
 }
 
 /* Charges n markets; answers the refusal itself. Returns 0 when charged. */
 static int
-feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
+feed_subs_charge(struct feed_conn *c, const struct kcmd *cmd, long n)
 {
 	switch (feed_auth_charge(&c->caller, n)) {
 	case 0:
 		return 0;
 	case 1:
-		feed_subs_error(c, cmd, FEED_E_PROCESS, NULL, "credits exhausted");
+		feed_subs_error(c, cmd, KERR_PROCESS, NULL, "credits exhausted");
 		break;
 	case 2:
-		feed_subs_error(c, cmd, FEED_E_TOO_MANY, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_TOO_MANY, NULL, NULL);
 		break;
 	default:
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		break;
 	}
 	return -1;
@@ -327,7 +291,7 @@ feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
  * one query, and so are the snapshots. Returns 0, or -1 after answering the error.
  */
 static int
-feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_target *t, long n,
+feed_subs_prepare(struct feed_conn *c, const struct kcmd *cmd, struct feed_target *t, long n,
     bool since)
 {
 	int64_t from = since ? FEED_POS(cmd->since, 3) : 0;
@@ -338,20 +302,20 @@ feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 	int rc = -1;
 
 	if (ids == NULL || ends == NULL || ms == NULL || base == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	for (long i = 0; i < n; i++)
 		if ((t[i].m = feed_market_find(t[i].id)) == NULL)
 			ids[fresh++] = t[i].id;
 	if (fresh > 0 && feed_stream_ends(ids, fresh, ends) != 0) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (long i = 0, k = 0; i < n; i++) {
 		if (t[i].m == NULL &&
 		    (t[i].m = feed_market_get(t[i].id, t[i].ticker, t[i].notional, ends[k++])) == NULL) {
-			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 			goto out;
 		}
 		ms[i] = t[i].m;
@@ -360,11 +324,11 @@ feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 		for (long i = 0; i < n; i++) {
 			if (feed_stream_read(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
 			    &t[i].rows) != 0) {
-				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 				goto out;
 			}
 			if (t[i].rows.n > (size_t)cfg.feedd_replay_max) {
-				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker,
+				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker,
 				    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
 				goto out;
 			}
@@ -373,7 +337,7 @@ feed_subs_prepare(struct feed_conn *c, const struct feed_cmd *cmd, struct feed_t
 		goto out;
 	}
 	if (n > 0 && feed_stream_books(ms, (size_t)n, base) != 0) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (long i = 0; i < n; i++) {
@@ -412,7 +376,7 @@ feed_subs_first(struct feed_sub *s, struct feed_target *t)
 }
 
 static void
-feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
 {
 	struct feed_target *t = NULL;
 	struct feed_sub *s = NULL;
@@ -423,24 +387,22 @@ feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 
 	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
 		return;
-	if (c->n_markets + (size_t)n > (size_t)c->caller.markets_max) {
+	if (c->subs.n_markets + (size_t)n > (size_t)c->caller.markets_max) {
 		feed_subs_market_limit(c, cmd);
 		goto out;
 	}
 	if (feed_subs_prepare(c, cmd, t, n, cmd->has_since) != 0 || feed_subs_charge(c, cmd, n) != 0)
 		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	s->conn = c;
-	s->sid = ++c->next_sid;
-	s->next = c->subs;
-	c->subs = s;
+	ksub_open(&c->subs, &s->k);
 	for (long i = 0; i < n; i++) {
-		if (feed_subs_add_market(s, t[i].m) != 0) {
+		if (ksub_add(&c->subs, &s->k, &t[i].m->holders) != 0) {
 			feed_subs_drop(c, s);
-			feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 			goto out;
 		}
 	}
@@ -449,7 +411,7 @@ feed_subs_subscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fprintf(f, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"orderbook_delta\",\"sid\":%lld}}",
-	    (long long)s->sid);
+	    (long long)s->k.sid);
 	feed_subs_sendf(c, &buf, &len, f);
 	for (long i = 0; i < n; i++)
 		feed_subs_first(s, &t[i]);
@@ -459,7 +421,7 @@ out:
 
 /* The `ok` of update_subscription: the full market set, taking the next seq. */
 static void
-feed_subs_update_ok(struct feed_sub *s, const struct feed_cmd *cmd)
+feed_subs_update_ok(struct feed_sub *s, const struct kcmd *cmd)
 {
 	char *buf = NULL, esc[FEED_TICKER_MAX * 6 + 1];
 	size_t len;
@@ -470,9 +432,9 @@ feed_subs_update_ok(struct feed_sub *s, const struct feed_cmd *cmd)
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fprintf(f, "\"sid\":%lld,\"seq\":%lld,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
-	    (long long)s->sid, (long long)++s->seq);
-	for (size_t i = 0; i < s->n; i++) {
-		log_json_escape(esc, sizeof(esc), s->markets[i]->ticker);
+	    (long long)s->k.sid, (long long)++s->k.seq);
+	for (size_t i = 0; i < s->k.n_markets; i++) {
+		log_json_escape(esc, sizeof(esc), feed_sub_market(s, i)->ticker);
 		fprintf(f, "%s\"%s\"", i == 0 ? "" : ",", esc);
 	}
 	fputs("]}}", f);
@@ -480,7 +442,7 @@ feed_subs_update_ok(struct feed_sub *s, const struct feed_cmd *cmd)
 }
 
 static void
-feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 {
 	struct feed_sub *s = feed_subs_find(c, cmd->sids[0]);
 	struct feed_target *t = NULL;
@@ -488,21 +450,21 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 	size_t first;
 
 	if (s == NULL) {
-		feed_subs_error(c, cmd, FEED_E_UNKNOWN_SID, NULL, NULL);
+		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
 		return;
 	}
 	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
 		return;
 	switch (cmd->action) {
-	case FEED_ACT_ADD:
+	case KCMD_ACT_ADD:
 		/* markets already held are left out: the rest are new */
 		for (long i = 0; i < n; i++) {
 			struct feed_market *m = feed_market_find(t[i].id);
 
-			if (m == NULL || !feed_subs_has(s, m))
+			if (m == NULL || !ksub_holds(&s->k, &m->holders))
 				t[fresh++] = t[i];
 		}
-		if (c->n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
+		if (c->subs.n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
 			feed_subs_market_limit(c, cmd);
 			n = fresh;
 			goto out;
@@ -510,32 +472,32 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 		n = fresh;
 		if (feed_subs_prepare(c, cmd, t, n, false) != 0 || feed_subs_charge(c, cmd, n) != 0)
 			goto out;
-		first = s->n;
+		first = s->k.n_markets;
 		for (long i = 0; i < n; i++) {
-			if (feed_subs_add_market(s, t[i].m) != 0) {
-				feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, NULL);
+			if (ksub_add(&c->subs, &s->k, &t[i].m->holders) != 0) {
+				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 				goto out;
 			}
 		}
 		feed_subs_update_ok(s, cmd);
-		for (long i = 0; i < n && first + (size_t)i < s->n; i++)
+		for (long i = 0; i < n && first + (size_t)i < s->k.n_markets; i++)
 			feed_subs_first(s, &t[i]);
 		break;
-	case FEED_ACT_DELETE:
+	case KCMD_ACT_DELETE:
 		for (long i = 0; i < n; i++)
-			for (size_t j = 0; j < s->n; j++)
-				if (s->markets[j]->id == t[i].id) {
+			for (size_t j = 0; j < s->k.n_markets; j++)
+				if (feed_sub_market(s, j)->id == t[i].id) {
 					feed_subs_remove_market(s, j);
 					break;
 				}
 		feed_subs_update_ok(s, cmd);
 		break;
-	case FEED_ACT_SNAPSHOT:
+	case KCMD_ACT_SNAPSHOT:
 		for (long i = 0; i < n; i++) {
 			struct feed_market *m = feed_market_find(t[i].id);
 
-			if (m == NULL || !feed_subs_has(s, m)) {
-				feed_subs_error(c, cmd, FEED_E_INVALID, t[i].ticker, NULL);
+			if (m == NULL || !ksub_holds(&s->k, &m->holders)) {
+				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker, NULL);
 				goto out;
 			}
 		}
@@ -544,8 +506,8 @@ feed_subs_update(struct feed_conn *c, const struct feed_cmd *cmd)
 		for (long i = 0; i < n; i++)
 			feed_subs_first(s, &t[i]);
 		break;
-	case FEED_ACT_NONE:
-		feed_subs_error(c, cmd, FEED_E_ACTION, NULL, NULL);
+	case KCMD_ACT_NONE:
+		feed_subs_error(c, cmd, KERR_ACTION, NULL, NULL);
 		break;
 	}
 out:
@@ -553,7 +515,7 @@ out:
 }
 
 static void
-feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_unsubscribe(struct feed_conn *c, const struct kcmd *cmd)
 {
 	for (size_t i = 0; i < cmd->n_sids; i++) {
 		struct feed_sub *s = feed_subs_find(c, cmd->sids[i]);
@@ -562,14 +524,14 @@ feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 		FILE *f;
 
 		if (s == NULL) {
-			feed_subs_error(c, cmd, FEED_E_UNKNOWN_SID, NULL, NULL);
+			feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
 			continue;
 		}
 		if ((f = open_memstream(&buf, &len)) != NULL) {
 			fputc('{', f);
 			feed_subs_id(f, cmd);
 			fprintf(f, "\"sid\":%lld,\"seq\":%lld,\"type\":\"unsubscribed\"}",
-			    (long long)s->sid, (long long)++s->seq);
+			    (long long)s->k.sid, (long long)++s->k.seq);
 			feed_subs_sendf(c, &buf, &len, f);
 		}
 		feed_subs_drop(c, s);
@@ -577,7 +539,7 @@ feed_subs_unsubscribe(struct feed_conn *c, const struct feed_cmd *cmd)
 }
 
 static void
-feed_subs_list(struct feed_conn *c, const struct feed_cmd *cmd)
+feed_subs_list(struct feed_conn *c, const struct kcmd *cmd)
 {
 	char *buf = NULL;
 	size_t len;
@@ -589,12 +551,10 @@ feed_subs_list(struct feed_conn *c, const struct feed_cmd *cmd)
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fputs("\"type\":\"ok\",\"msg\":[", f);
-	/* oldest first, as they were made */
-	for (int64_t sid = 1; sid <= c->next_sid; sid++) {
-		if (feed_subs_find(c, sid) == NULL)
-			continue;
+	/* oldest first, as they were made (the table's order) */
+	for (const struct ksub *k = c->subs.head; k != NULL; k = k->next) {
 		fprintf(f, "%s{\"channel\":\"orderbook_delta\",\"sid\":%lld}", first ? "" : ",",
-		    (long long)sid);
+		    (long long)k->sid);
 		first = false;
 	}
 	fputs("]}", f);
@@ -604,8 +564,8 @@ feed_subs_list(struct feed_conn *c, const struct feed_cmd *cmd)
 void
 feed_subs_command(struct feed_conn *c, const char *text, size_t len)
 {
-	struct feed_cmd cmd;
-	int rc = feed_cmd_parse(text, len, &cmd);
+	struct kcmd cmd;
+	int rc = kcmd_parse(&kcmd_feed, text, len, &cmd);
 
 	feed_stats.commands++;
 	if (rc != 0) {
@@ -615,19 +575,19 @@ feed_subs_command(struct feed_conn *c, const char *text, size_t len)
 		goto out;
 	}
 	switch (cmd.type) {
-	case FEED_CMD_SUBSCRIBE:
+	case KCMD_SUBSCRIBE:
 		feed_subs_subscribe(c, &cmd);
 		break;
-	case FEED_CMD_UPDATE:
+	case KCMD_UPDATE:
 		feed_subs_update(c, &cmd);
 		break;
-	case FEED_CMD_UNSUBSCRIBE:
+	case KCMD_UNSUBSCRIBE:
 		feed_subs_unsubscribe(c, &cmd);
 		break;
-	case FEED_CMD_LIST:
+	case KCMD_LIST:
 		feed_subs_list(c, &cmd);
 		break;
 	}
 out:
-	feed_cmd_free(&cmd);
+	kcmd_free(&cmd);
 }

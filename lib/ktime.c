@@ -69,7 +69,7 @@ days_in_month(int64_t y, int64_t m)
 static int
 parse_rfc3339(const char *p, int64_t *us)
 {
-	int64_t y, mo, d, h, mi, s, frac = 0, oh, om, off = 0, days;
+	int64_t y, mo, d, h, mi, s, frac = 0, oh, om, off = 0, days, v;
 
 	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
 	    !digits(&p, 2, &d))
@@ -109,8 +109,12 @@ parse_rfc3339(const char *p, int64_t *us)
 	    h > 23 || mi > 59 || s > 59)
 		return -1;
 	days = kt_days_from_civil(y, mo, d);
-	*us = ((days * 86400 + h * 3600 + mi * 60 + s - off) * US_PER_S) + frac;
-	return *us >= 0 ? 0 : -1;
+	v = ((days * 86400 + h * 3600 + mi * 60 + s - off) * US_PER_S) + frac;
+	/* an offset can move 1970-01-01 before the epoch and 9999-12-31 into year 10000 */
+	if (v < 0 || v > KT_MAX)
+		return -1;
+	*us = v;
+	return 0;
 }
 
 int

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define KT_BUFSZ 32
+/* 9999-12-31T23:59:59.999999Z: the last instant kt_format prints and kt_parse accepts. */
+#define KT_MAX INT64_C(253402300799999999)
 
 /* Parses s (NUL-terminated); returns 0 and stores microseconds, or -1 when malformed. */
 int kt_parse(const char *s, int64_t *us);

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# make test: brings up the real stack (Postgres, the kbook-api pool under spawn-fcgi, nginx) on
-# free ports in a temporary directory, runs the CUnit suites, a short fuzz pass and every
-# tests/integration/t_*.sh, tears everything down (also on failure or Ctrl-C), scans the logs
-# for sanitizer reports, and exits non-zero if anything failed.
+# make test: runs make lint's checks (scripts/lint.sh), brings up the real stack (Postgres, the
+# kbook-api pool under spawn-fcgi, nginx) on free ports in a temporary directory, runs the CUnit
+# suites, a short fuzz pass and every tests/integration/t_*.sh, tears everything down (also on
+# failure or Ctrl-C), scans the logs for sanitizer reports, and exits non-zero if anything failed
+# (a lint finding too).
 #
 # usage: scripts/test.sh BIN_DIR FUZZ_DIR     (KEEP_TMP=1 keeps the temporary directory;
-#        TESTS="t_api t_feed_core" runs only those integration tests, and no fuzz pass, for work
-#        on one part; the full run, what CI does, is with TESTS unset)
+#        TESTS="t_api t_feed_core" runs only those integration tests, and no lint or fuzz pass,
+#        for work on one part (LINT=1 adds the lint); the full run, what CI does, is with TESTS
+#        unset)
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +60,20 @@ export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 # The tests fire many requests from one address and one key; the flood limits are set where a
 # test can still reach them on purpose (t_api's flood check).
 export KBOOK_NGINX_IP_RATE=5000 KBOOK_NGINX_KEY_RATE=100
+# Lint first, while nothing else runs: ~2 min of CPU (cppcheck, then clang-tidy over every file).
+if [ -z "${TESTS:-}" ] || [ "${LINT:-0}" = 1 ]; then
+	echo "==== lint (cppcheck, clang-tidy, banned patterns)"
+	t0=$(date +%s)
+	if "$root/scripts/lint.sh" >"$tmp/lint.out" 2>&1; then
+		cat "$tmp/lint.out"
+		echo "---- lint passed ($(($(date +%s) - t0)) s)"
+	else
+		cat "$tmp/lint.out"
+		echo "---- lint FAILED ($(($(date +%s) - t0)) s)"
+		failed+=("lint")
+	fi
+fi
+
 pg_port=$(free_port)
 http_port=$(free_port)
 echo "==== starting the stack in $stack (postgres socket port $pg_port, http $http_port)"

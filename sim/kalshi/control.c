@@ -126,13 +126,14 @@ ctl_conn_json(const struct sim_conn *c)
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)c->id));
 	json_object_object_add(o, "queued", json_object_new_int64((int64_t)c->qcount));
 	json_object_object_add(o, "queued_bytes", json_object_new_int64((int64_t)c->qbytes));
-	for (const struct sim_sub *s = c->subs; s != NULL; s = s->next) {
+	for (struct ksub *k = c->subs.head; k != NULL; k = k->next) {
+		const struct sim_sub *s = sim_sub_of(k);
 		struct json_object *so = json_object_new_object();
 
-		json_object_object_add(so, "sid", json_object_new_int64(s->sid));
-		json_object_object_add(so, "channel", json_object_new_string(sim_channel_name(s->channel)));
-		json_object_object_add(so, "seq", json_object_new_int64((int64_t)s->seq));
-		json_object_object_add(so, "markets", json_object_new_int64(s->n_markets));
+		json_object_object_add(so, "sid", json_object_new_int64(k->sid));
+		json_object_object_add(so, "channel", json_object_new_string(kcmd_channel_name(s->channel)));
+		json_object_object_add(so, "seq", json_object_new_int64((int64_t)k->seq));
+		json_object_object_add(so, "markets", json_object_new_int64((int64_t)k->n_markets));
 		json_object_array_add(subs, so);
 	}
 	json_object_object_add(o, "subscriptions", subs);

@@ -79,7 +79,7 @@ fault_error25(struct sim_conn *c, uint32_t sid, uint32_t count)
 {
 	(void)count;
 	if (sid != 0)
-		sim_subs_kill(c, sid, SIM_E_OVERFLOW);
+		sim_subs_kill(c, sid, KERR_OVERFLOW);
 	else
 		sim_subs_overflow(c);
 }

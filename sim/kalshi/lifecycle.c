@@ -32,8 +32,8 @@ static void
 life_send(const struct sim_market *m, const char *type, struct json_object *msg)
 {
 	const char *text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	enum sim_channel ch = strncmp(m->ticker, "KXMVE", 5) == 0 ? SIM_CH_MVE_LIFECYCLE :
-	    SIM_CH_LIFECYCLE;
+	enum kcmd_channel ch = strncmp(m->ticker, "KXMVE", 5) == 0 ? KCMD_CH_MVE_LIFECYCLE :
+	    KCMD_CH_LIFECYCLE;
 
 	sim_subs_lifecycle(ch, type, text, strlen(text));
 	sim_w.st.lifecycle_events++;

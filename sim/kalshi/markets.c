@@ -384,7 +384,7 @@ sim_world_free(void)
 {
 	for (uint32_t i = 0; i < sim_w.n_markets; i++) {
 		book_free(sim_w.markets[i].book);
-		free(sim_w.markets[i].subs);
+		free(sim_w.markets[i].holders.subs);
 	}
 	for (size_t i = 0; i < sim_w.n_grids; i++)
 		free(sim_w.grids[i].prices);

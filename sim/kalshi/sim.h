@@ -19,8 +19,10 @@
 
 #include "book.h"
 #include "rng.h"
-#include "cmd.h"
 #include "hsrv.h"
+#include "kcmd.h"
+#include "kerr.h"
+#include "ksub.h"
 
 #include <libwebsockets.h>
 struct kauth_key;
@@ -110,8 +112,7 @@ struct sim_market {
 	int64_t volume;           /* hundredths */
 	int64_t open_interest;    /* hundredths */
 	struct book *book;        /* the true book, owned */
-	struct sim_sub **subs;    /* subscriptions including this market (borrowed), owned array */
-	uint32_t n_subs, cap_subs;
+	struct ksub_holders holders; /* subscriptions including this market (each a sim_sub's k) */
 	uint32_t active_pos;      /* position in sim_w.active, or UINT32_MAX */
 	uint32_t mark;            /* subs.c: deduplicates the tickers of one command */
 };
@@ -120,16 +121,26 @@ struct sim_market {
 
 struct sim_conn;
 
+/* A subscription: lib/ksub's table entry (sid, seq, its markets' holders), and the sim's part. */
 struct sim_sub {
-	struct sim_sub *next;     /* in its connection's list */
+	struct ksub k;
 	struct sim_conn *conn;    /* borrowed */
-	uint32_t sid;
-	enum sim_channel channel;
-	uint64_t seq;             /* last seq used */
+	enum kcmd_channel channel;
 	bool use_yes_price;
-	uint32_t *markets;        /* market indexes, owned */
-	uint32_t n_markets, cap_markets;
 };
+
+/* The subscription of a market's holder; the i-th market of s. */
+static inline struct sim_sub *
+sim_sub_of(struct ksub *k)
+{
+	return KSUB_OWNER(k, struct sim_sub, k);
+}
+
+static inline struct sim_market *
+sim_sub_market(const struct sim_sub *s, size_t i)
+{
+	return KSUB_OWNER(s->k.markets[i], struct sim_market, holders);
+}
 
 /* One queued outgoing frame, LWS_PRE bytes of headroom before data. */
 enum sim_qkind { SIM_Q_TEXT, SIM_Q_PING, SIM_Q_CLOSE };
@@ -147,8 +158,7 @@ struct sim_conn {
 	struct sim_conn *next, *prev;
 	struct lws *wsi;
 	uint64_t id;
-	struct sim_sub *subs;
-	uint32_t next_sid;
+	struct ksub_table subs;   /* its subscriptions, oldest first */
 	struct sim_qmsg *qhead, *qtail;
 	size_t qbytes;            /* counted bytes queued */
 	size_t qcount;
@@ -324,7 +334,7 @@ void sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, in
  * Announces a lifecycle message of the given type (msg_json is the msg object's text) to every
  * subscription of channel ch (market_lifecycle_v2, or multivariate_market_lifecycle for combos).
  */
-void sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, size_t len);
+void sim_subs_lifecycle(enum kcmd_channel ch, const char *type, const char *msg_json, size_t len);
 /* Frees every subscription of c and unlinks them from their markets. */
 void sim_subs_drop_all(struct sim_conn *c);
 /* Kills sub sid of c with a terminal error (code 25 or 10), as the exchange does. */

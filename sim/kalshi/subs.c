@@ -22,122 +22,69 @@
 static struct sbuf subs_out;
 static uint32_t subs_epoch;   /* see subs_resolve */
 
-/* ---- membership ----------------------------------------------------------------------------- */
+/* ---- membership (lib/ksub) ------------------------------------------------------------------ */
 
 static bool
 subs_has_market(const struct sim_sub *s, const struct sim_market *m)
 {
-	for (uint32_t i = 0; i < m->n_subs; i++)
-		if (m->subs[i] == s)
-			return true;
-	return false;
+	return ksub_holds(&s->k, &m->holders);
 }
 
 static int
 subs_add_market(struct sim_sub *s, struct sim_market *m)
 {
-	if (s->n_markets == s->cap_markets) {
-		uint32_t cap = s->cap_markets == 0 ? 16 : s->cap_markets * 2;
-		uint32_t *p = realloc(s->markets, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -1;
-		s->markets = p;
-		s->cap_markets = cap;
-	}
-	if (m->n_subs == m->cap_subs) {
-		uint32_t cap = m->cap_subs == 0 ? 4 : m->cap_subs * 2;
-		struct sim_sub **p = realloc(m->subs, cap * sizeof(struct sim_sub *));
-
-		if (p == NULL)
-			return -1;
-		m->subs = p;
-		m->cap_subs = cap;
-	}
-	s->markets[s->n_markets++] = m->idx;
-	m->subs[m->n_subs++] = s;
-	return 0;
+	return ksub_add(&s->conn->subs, &s->k, &m->holders);
 }
 
 static void
-subs_unlink_market(const struct sim_sub *s, struct sim_market *m)
+subs_remove_market(struct sim_sub *s, const struct sim_market *m)
 {
-	for (uint32_t i = 0; i < m->n_subs; i++) {
-		if (m->subs[i] == s) {
-			m->subs[i] = m->subs[--m->n_subs];
-			break;
-		}
-	}
-}
+	size_t i = ksub_index(&s->k, &m->holders);
 
-static void
-subs_remove_market(struct sim_sub *s, struct sim_market *m)
-{
-	subs_unlink_market(s, m);
-	for (uint32_t i = 0; i < s->n_markets; i++) {
-		if (s->markets[i] == m->idx) {
-			memmove(&s->markets[i], &s->markets[i + 1],
-			    (s->n_markets - i - 1) * sizeof(s->markets[0]));
-			s->n_markets--;
-			break;
-		}
-	}
+	if (i < s->k.n_markets)
+		(void)ksub_remove(&s->conn->subs, &s->k, i);
 }
 
 static struct sim_sub *
 subs_find(struct sim_conn *c, uint32_t sid)
 {
-	for (struct sim_sub *s = c->subs; s != NULL; s = s->next)
-		if (s->sid == sid)
-			return s;
-	return NULL;
+	struct ksub *k = ksub_find(&c->subs, sid);
+
+	return k != NULL ? sim_sub_of(k) : NULL;
 }
 
 static struct sim_sub *
-subs_new(struct sim_conn *c, enum sim_channel ch, bool use_yes_price)
+subs_new(struct sim_conn *c, enum kcmd_channel ch, bool use_yes_price)
 {
-	struct sim_sub *s = calloc(1, sizeof(*s)), **tail;
+	struct sim_sub *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
 	s->conn = c;
-	s->sid = ++c->next_sid;
 	s->channel = ch;
 	s->use_yes_price = use_yes_price;
-	for (tail = &c->subs; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = s;
+	ksub_open(&c->subs, &s->k);
 	return s;
 }
 
 static void
 subs_free(struct sim_conn *c, struct sim_sub *s)
 {
-	struct sim_sub **pp;
-
-	for (uint32_t i = 0; i < s->n_markets; i++)
-		subs_unlink_market(s, &sim_w.markets[s->markets[i]]);
-	for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	free(s->markets);
+	ksub_close(&c->subs, &s->k, NULL);
 	free(s);
 }
 
 void
 sim_subs_drop_all(struct sim_conn *c)
 {
-	while (c->subs != NULL)
-		subs_free(c, c->subs);
+	while (c->subs.head != NULL)
+		subs_free(c, sim_sub_of(c->subs.head));
 }
 
 /* ---- message building ----------------------------------------------------------------------- */
 
 static void
-subs_id(struct sbuf *b, const struct sim_cmd *cmd)
+subs_id(struct sbuf *b, const struct kcmd *cmd)
 {
 	if (cmd != NULL && cmd->has_id)
 		sbuf_printf(b, "\"id\":%lld,", (long long)cmd->id);
@@ -160,7 +107,7 @@ subs_fx(struct sbuf *b, const struct sim_conn *c, bool price, int64_t v)
 }
 
 static void
-subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *ticker)
+subs_error(struct sim_conn *c, const struct kcmd *cmd, int code, const char *ticker)
 {
 	struct sbuf *b = &subs_out;
 
@@ -168,7 +115,7 @@ subs_error(struct sim_conn *c, const struct sim_cmd *cmd, int code, const char *
 	sbuf_str(b, "{");
 	subs_id(b, cmd);
 	sbuf_printf(b, "\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\"", code,
-	    sim_err_msg(code));
+	    kerr_msg(code));
 	if (ticker != NULL) {
 		sbuf_str(b, ",\"market_ticker\":");
 		sbuf_json_str(b, ticker);
@@ -186,7 +133,7 @@ static int
 subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 {
 	struct sim_conn *c = s->conn;
-	bool mine = c->f_sid == 0 || c->f_sid == s->sid;
+	bool mine = c->f_sid == 0 || c->f_sid == s->k.sid;
 
 	if (subs_out.failed)
 		return 0;
@@ -204,7 +151,7 @@ subs_emit(struct sim_sub *s, enum sim_mtype type, bool counted)
 		}
 	}
 	if (sim_ws_queue(c, subs_out.p, subs_out.len, type, counted) < 0) {
-		sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
+		sim_subs_kill(c, (uint32_t)s->k.sid, KERR_OVERFLOW);
 		sim_w.st.overflows++;
 		return -1;
 	}
@@ -261,8 +208,9 @@ subs_snapshot(struct sim_sub *s, const struct sim_market *m)
 	bool first = false;
 
 	sbuf_reset(b);
-	sbuf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
-	    "\"market_ticker\":\"%s\",\"market_id\":\"%s\"", s->sid, (unsigned long long)++s->seq,
+	sbuf_printf(b, "{\"type\":\"orderbook_snapshot\",\"sid\":%lld,\"seq\":%llu,\"msg\":{"
+	    "\"market_ticker\":\"%s\",\"market_id\":\"%s\"", (long long)s->k.sid,
+	    (unsigned long long)++s->k.seq,
 	    m->ticker, m->id);
 	subs_levels(b, s->conn, m, BOOK_YES, s->use_yes_price, "yes_dollars_fp", &first);
 	subs_levels(b, s->conn, m, BOOK_NO, s->use_yes_price, "no_dollars_fp", &first);
@@ -276,19 +224,19 @@ sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t
 {
 	char ts[32];
 
-	if (m->n_subs == 0)
+	if (m->holders.n == 0)
 		return;
 	sim_fmt_time(t_us / 1000000, ts);
 	/* backwards: a subscription killed here is swapped with the last, already served one */
-	for (uint32_t i = m->n_subs; i > 0; i--) {
-		struct sim_sub *s = m->subs[i - 1];
+	for (size_t i = m->holders.n; i > 0; i--) {
+		struct sim_sub *s = sim_sub_of(m->holders.subs[i - 1]);
 		struct sbuf *b = &subs_out;
 		int64_t p = s->use_yes_price && side == BOOK_NO ? m->notional - price : price;
 
 		sbuf_reset(b);
-		sbuf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%u,\"seq\":%llu,\"msg\":{"
-		    "\"market_ticker\":\"%s\",\"market_id\":\"%s\",\"price_dollars\":", s->sid,
-		    (unsigned long long)++s->seq, m->ticker, m->id);
+		sbuf_printf(b, "{\"type\":\"orderbook_delta\",\"sid\":%lld,\"seq\":%llu,\"msg\":{"
+		    "\"market_ticker\":\"%s\",\"market_id\":\"%s\",\"price_dollars\":",
+		    (long long)s->k.sid, (unsigned long long)++s->k.seq, m->ticker, m->id);
 		subs_fx(b, s->conn, true, p);
 		sbuf_str(b, ",\"delta_fp\":");
 		subs_fx(b, s->conn, false, delta);
@@ -299,22 +247,24 @@ sim_subs_delta(struct sim_market *m, enum book_side side, int64_t price, int64_t
 }
 
 void
-sim_subs_lifecycle(enum sim_channel ch, const char *type, const char *msg_json, size_t len)
+sim_subs_lifecycle(enum kcmd_channel ch, const char *type, const char *msg_json, size_t len)
 {
 	enum sim_mtype mt = strcmp(type, "event_lifecycle") == 0 ? SIM_MT_EVENT_LIFECYCLE :
 	    SIM_MT_LIFECYCLE;
 
 	for (struct sim_conn *c = sim_w.conns; c != NULL; c = c->next) {
-		struct sim_sub *s = c->subs, *next;
+		struct ksub *k = c->subs.head, *next;
 
-		for (; s != NULL; s = next) {
+		for (; k != NULL; k = next) {
 			struct sbuf *b = &subs_out;
+			struct sim_sub *s = sim_sub_of(k);
 
-			next = s->next;
+			next = k->next;
 			if (s->channel != ch)
 				continue;
 			sbuf_reset(b);
-			sbuf_printf(b, "{\"type\":\"%s\",\"sid\":%u,\"msg\":", type, s->sid);
+			sbuf_printf(b, "{\"type\":\"%s\",\"sid\":%lld,\"msg\":", type,
+			    (long long)k->sid);
 			sbuf_add(b, msg_json, len);
 			sbuf_str(b, "}");
 			subs_emit(s, mt, true);
@@ -332,7 +282,7 @@ sim_subs_kill(struct sim_conn *c, uint32_t sid, int code)
 		return -1;
 	sbuf_reset(b);
 	sbuf_printf(b, "{\"type\":\"error\",\"sid\":%u,\"msg\":{\"code\":%d,\"msg\":\"%s\"}}",
-	    sid, code, sim_err_msg(code));
+	    sid, code, kerr_msg(code));
 	if (!b->failed)
 		sim_ws_queue(c, b->p, b->len, SIM_MT_ERROR, false);
 	subs_free(c, s);
@@ -342,12 +292,14 @@ sim_subs_kill(struct sim_conn *c, uint32_t sid, int code)
 void
 sim_subs_overflow(struct sim_conn *c)
 {
-	struct sim_sub *s = c->subs, *next;
+	struct ksub *k = c->subs.head, *next;
 
-	for (; s != NULL; s = next) {
-		next = s->next;
-		if (s->channel == SIM_CH_ORDERBOOK)
-			sim_subs_kill(c, s->sid, SIM_E_OVERFLOW);
+	for (; k != NULL; k = next) {
+		struct sim_sub *s = sim_sub_of(k);
+
+		next = k->next;
+		if (s->channel == KCMD_CH_ORDERBOOK)
+			sim_subs_kill(c, (uint32_t)s->k.sid, KERR_OVERFLOW);
 	}
 }
 
@@ -358,7 +310,7 @@ sim_subs_overflow(struct sim_conn *c)
  * error 16 and returns -1; out receives a malloc'd array (caller frees).
  */
 static int
-subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market ***out, size_t *n_out)
+subs_resolve(struct sim_conn *c, const struct kcmd *cmd, struct sim_market ***out, size_t *n_out)
 {
 	struct sim_market **ms = calloc(cmd->n_tickers + 1, sizeof(struct sim_market *));
 	size_t n = 0;
@@ -366,7 +318,7 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 	*out = NULL;
 	*n_out = 0;
 	if (ms == NULL) {
-		subs_error(c, cmd, SIM_E_INTERNAL, NULL);
+		subs_error(c, cmd, KERR_INTERNAL, NULL);
 		return -1;
 	}
 	/* a market is taken once: its mark holds the epoch of the last command that took it */
@@ -380,7 +332,7 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 		struct sim_market *m = sim_market_find(cmd->tickers[i], strlen(cmd->tickers[i]));
 
 		if (m == NULL) {
-			subs_error(c, cmd, SIM_E_MARKET_NOT_FOUND, cmd->tickers[i]);
+			subs_error(c, cmd, KERR_MARKET_NOT_FOUND, cmd->tickers[i]);
 			free(ms);
 			return -1;
 		}
@@ -395,50 +347,50 @@ subs_resolve(struct sim_conn *c, const struct sim_cmd *cmd, struct sim_market **
 }
 
 static void
-subs_cmd_subscribe(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_subscribe(struct sim_conn *c, const struct kcmd *cmd)
 {
 	struct sim_market **ms = NULL;
 	struct sim_sub *book_sub = NULL;
 	size_t n = 0;
 
-	if (cmd->channels & (1u << SIM_CH_ORDERBOOK)) {
+	if (cmd->channels & (1u << KCMD_CH_ORDERBOOK)) {
 		if (c->f_refuse_adds) {
-			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
 		if (subs_resolve(c, cmd, &ms, &n) < 0)
 			goto out;
 		if (n > sim_w.opt.sub_market_limit) {
-			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
 	}
 	/* every subscribed reply first, then the snapshots */
-	for (int ch = 0; ch < SIM_CH_COUNT; ch++) {
+	for (int ch = 0; ch < KCMD_CH_COUNT; ch++) {
 		struct sim_sub *s;
 		struct sbuf *b = &subs_out;
 
 		if (!(cmd->channels & (1u << ch)))
 			continue;
-		s = subs_new(c, (enum sim_channel)ch, cmd->use_yes_price);
+		s = subs_new(c, (enum kcmd_channel)ch, cmd->use_yes_price);
 		if (s == NULL) {
-			subs_error(c, cmd, SIM_E_INTERNAL, NULL);
+			subs_error(c, cmd, KERR_INTERNAL, NULL);
 			goto out;
 		}
 		sbuf_reset(b);
 		sbuf_str(b, "{");
 		subs_id(b, cmd);
-		sbuf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\",\"sid\":%u}}",
-		    sim_channel_name((enum sim_channel)ch), s->sid);
+		sbuf_printf(b, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"%s\","
+		    "\"sid\":%lld}}", kcmd_channel_name((enum kcmd_channel)ch), (long long)s->k.sid);
 		sim_ws_queue(c, b->p, b->len, SIM_MT_SUBSCRIBED, false);
-		if (ch == SIM_CH_ORDERBOOK)
+		if (ch == KCMD_CH_ORDERBOOK)
 			book_sub = s;
 	}
 	if (book_sub == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (subs_add_market(book_sub, ms[i]) < 0) {
-			sim_subs_kill(c, book_sub->sid, SIM_E_INTERNAL);
+			sim_subs_kill(c, (uint32_t)book_sub->k.sid, KERR_INTERNAL);
 			goto out;
 		}
 	}
@@ -451,77 +403,77 @@ out:
 
 /* The ok of update_subscription: the full market set after the change, with the next seq. */
 static void
-subs_update_ok(struct sim_sub *s, const struct sim_cmd *cmd)
+subs_update_ok(struct sim_sub *s, const struct kcmd *cmd)
 {
 	struct sbuf *b = &subs_out;
 
 	sbuf_reset(b);
 	sbuf_str(b, "{");
 	subs_id(b, cmd);
-	sbuf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
-	    s->sid, (unsigned long long)++s->seq);
-	for (uint32_t i = 0; i < s->n_markets; i++)
-		sbuf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_w.markets[s->markets[i]].ticker);
+	sbuf_printf(b, "\"sid\":%lld,\"seq\":%llu,\"type\":\"ok\",\"msg\":{\"market_tickers\":[",
+	    (long long)s->k.sid, (unsigned long long)++s->k.seq);
+	for (size_t i = 0; i < s->k.n_markets; i++)
+		sbuf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", sim_sub_market(s, i)->ticker);
 	sbuf_str(b, "]}}");
 	subs_emit(s, SIM_MT_OK, false);
 }
 
 static void
-subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_update(struct sim_conn *c, const struct kcmd *cmd)
 {
 	struct sim_sub *s = subs_find(c, cmd->sids[0]);
 	struct sim_market **ms = NULL;
 	size_t n = 0, first_new, fresh = 0;
 
 	if (s == NULL) {
-		subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
+		subs_error(c, cmd, KERR_UNKNOWN_SID, NULL);
 		goto out;
 	}
-	if (s->channel != SIM_CH_ORDERBOOK) {
-		subs_error(c, cmd, SIM_E_ACTION_UNSUPPORTED, NULL);
+	if (s->channel != KCMD_CH_ORDERBOOK) {
+		subs_error(c, cmd, KERR_ACTION_UNSUPPORTED, NULL);
 		goto out;
 	}
-	if (cmd->action == SIM_ACT_ADD && c->f_refuse_adds) {
-		subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+	if (cmd->action == KCMD_ACT_ADD && c->f_refuse_adds) {
+		subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 		goto out;
 	}
 	if (subs_resolve(c, cmd, &ms, &n) < 0)
 		goto out;
 	switch (cmd->action) {
-	case SIM_ACT_ADD:
+	case KCMD_ACT_ADD:
 		for (size_t i = 0; i < n; i++)
 			if (!subs_has_market(s, ms[i]))
 				fresh++;
-		if (s->n_markets + fresh > sim_w.opt.sub_market_limit) {
-			subs_error(c, cmd, SIM_E_MARKET_LIMIT, NULL);
+		if (s->k.n_markets + fresh > sim_w.opt.sub_market_limit) {
+			subs_error(c, cmd, KERR_MARKET_LIMIT, NULL);
 			goto out;
 		}
-		first_new = s->n_markets;
+		first_new = s->k.n_markets;
 		for (size_t i = 0; i < n; i++) {
 			if (subs_has_market(s, ms[i]))
 				continue;
 			if (subs_add_market(s, ms[i]) < 0) {
-				sim_subs_kill(c, s->sid, SIM_E_INTERNAL);
+				sim_subs_kill(c, (uint32_t)s->k.sid, KERR_INTERNAL);
 				goto out;
 			}
 		}
 		subs_update_ok(s, cmd);
-		for (size_t i = first_new; i < s->n_markets; i++)
-			if (subs_snapshot(s, &sim_w.markets[s->markets[i]]) < 0)
+		for (size_t i = first_new; i < s->k.n_markets; i++)
+			if (subs_snapshot(s, sim_sub_market(s, i)) < 0)
 				goto out;
 		break;
-	case SIM_ACT_DELETE:
+	case KCMD_ACT_DELETE:
 		for (size_t i = 0; i < n; i++)
 			if (subs_has_market(s, ms[i]))
 				subs_remove_market(s, ms[i]);
 		subs_update_ok(s, cmd);
 		break;
-	case SIM_ACT_SNAPSHOT:
+	case KCMD_ACT_SNAPSHOT:
 		if (c->f_mute_snapshots)
 			break; /* the mute_snapshots fault: an exchange that never answers */
 		for (size_t i = 0; i < n; i++) {
 			if (!subs_has_market(s, ms[i])) {
-				subs_error(c, cmd, SIM_E_INVALID, ms[i]->ticker);
+				subs_error(c, cmd, KERR_INVALID, ms[i]->ticker);
 				goto out;
 			}
 		}
@@ -529,8 +481,8 @@ subs_cmd_update(struct sim_conn *c, const struct sim_cmd *cmd)
 			if (subs_snapshot(s, ms[i]) < 0)
 				goto out;
 		break;
-	case SIM_ACT_NONE:
-		subs_error(c, cmd, SIM_E_ACTION, NULL);
+	case KCMD_ACT_NONE:
+		subs_error(c, cmd, KERR_ACTION, NULL);
 		break;
 	}
 out:
@@ -538,28 +490,28 @@ out:
 }
 
 static void
-subs_cmd_unsubscribe(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_unsubscribe(struct sim_conn *c, const struct kcmd *cmd)
 {
 	for (size_t i = 0; i < cmd->n_sids; i++) {
 		struct sim_sub *s = subs_find(c, cmd->sids[i]);
 		struct sbuf *b = &subs_out;
 
 		if (s == NULL) {
-			subs_error(c, cmd, SIM_E_UNKNOWN_SID, NULL);
+			subs_error(c, cmd, KERR_UNKNOWN_SID, NULL);
 			continue;
 		}
 		sbuf_reset(b);
 		sbuf_str(b, "{");
 		subs_id(b, cmd);
-		sbuf_printf(b, "\"sid\":%u,\"seq\":%llu,\"type\":\"unsubscribed\"}", s->sid,
-		    (unsigned long long)++s->seq);
+		sbuf_printf(b, "\"sid\":%lld,\"seq\":%llu,\"type\":\"unsubscribed\"}",
+		    (long long)s->k.sid, (unsigned long long)++s->k.seq);
 		subs_emit(s, SIM_MT_UNSUBSCRIBED, false);
 		subs_free(c, s);
 	}
 }
 
 static void
-subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
+subs_cmd_list(struct sim_conn *c, const struct kcmd *cmd)
 {
 	struct sbuf *b = &subs_out;
 	bool first = true;
@@ -568,9 +520,9 @@ subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
 	sbuf_str(b, "{");
 	subs_id(b, cmd);
 	sbuf_str(b, "\"type\":\"ok\",\"msg\":[");
-	for (struct sim_sub *s = c->subs; s != NULL; s = s->next) {
-		sbuf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%u}", first ? "" : ",",
-		    sim_channel_name(s->channel), s->sid);
+	for (struct ksub *k = c->subs.head; k != NULL; k = k->next) {
+		sbuf_printf(b, "%s{\"channel\":\"%s\",\"sid\":%lld}", first ? "" : ",",
+		    kcmd_channel_name(sim_sub_of(k)->channel), (long long)k->sid);
 		first = false;
 	}
 	sbuf_str(b, "]}");
@@ -581,18 +533,18 @@ subs_cmd_list(struct sim_conn *c, const struct sim_cmd *cmd)
 void
 sim_subs_refuse(struct sim_conn *c, const char *text, size_t len, int code)
 {
-	struct sim_cmd cmd;
+	struct kcmd cmd;
 
-	(void)sim_cmd_parse(text, len, &cmd);
+	(void)kcmd_parse(&kcmd_exchange, text, len, &cmd);
 	subs_error(c, &cmd, code, NULL);
-	sim_cmd_free(&cmd);
+	kcmd_free(&cmd);
 }
 
 void
 sim_subs_command(struct sim_conn *c, const char *text, size_t len)
 {
-	struct sim_cmd cmd;
-	int rc = sim_cmd_parse(text, len, &cmd);
+	struct kcmd cmd;
+	int rc = kcmd_parse(&kcmd_exchange, text, len, &cmd);
 
 	if (rc != 0) {
 		log_debug("conn %llu: command refused with %d (%s)", (unsigned long long)c->id, rc,
@@ -601,19 +553,19 @@ sim_subs_command(struct sim_conn *c, const char *text, size_t len)
 		goto out;
 	}
 	switch (cmd.type) {
-	case SIM_CMD_SUBSCRIBE:
+	case KCMD_SUBSCRIBE:
 		subs_cmd_subscribe(c, &cmd);
 		break;
-	case SIM_CMD_UPDATE:
+	case KCMD_UPDATE:
 		subs_cmd_update(c, &cmd);
 		break;
-	case SIM_CMD_UNSUBSCRIBE:
+	case KCMD_UNSUBSCRIBE:
 		subs_cmd_unsubscribe(c, &cmd);
 		break;
-	case SIM_CMD_LIST:
+	case KCMD_LIST:
 		subs_cmd_list(c, &cmd);
 		break;
 	}
 out:
-	sim_cmd_free(&cmd);
+	kcmd_free(&cmd);
 }

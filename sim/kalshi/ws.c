@@ -259,7 +259,7 @@ ws_receive(struct lws *wsi, struct sim_conn *c, const char *in, size_t len)
 	if (!done)
 		return;
 	if (!ws_charge_command(c)) {
-		sim_subs_refuse(c, c->rx != NULL ? c->rx : "", c->rx_len, SIM_E_TOO_MANY);
+		sim_subs_refuse(c, c->rx != NULL ? c->rx : "", c->rx_len, KERR_TOO_MANY);
 	} else if (c->rx_too_big || lws_frame_is_binary(wsi)) {
 		static const char err[] =
 		    "{\"type\":\"error\",\"msg\":{\"code\":1,\"msg\":\"Unable to process message\"}}";

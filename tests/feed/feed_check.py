@@ -511,8 +511,11 @@ def raw_frames(sock, seconds):
     while time.time() < end and not closed:
         try:
             chunk = sock.recv(65536)
-        except OSError:
+        except TimeoutError:
             continue
+        except OSError:  # a reset: the connection is not open, whatever the caller checks
+            closed = True
+            break
         if not chunk:
             closed = True
             break

@@ -100,6 +100,9 @@ check "before it: complete" true "$(jq -r .complete <<<"$body")"
 
 echo "pagination: exactly once"
 all=$(curl -s -H "X-API-Key: $DEV" "$U/v1/markets/KXT-A/deltas" | jq -c '[.deltas[].ts]')
+# two empty (or failed: jq prints nothing) answers would be equal too: the history must be there,
+# longer than the largest page below, for the comparison to say anything
+check "deltas to page through: more than 4" true "$(jq 'length > 4' <<<"$all")"
 for lim in 1 2 3 4; do
 	got="[]" cur=""
 	for i in $(seq 1 20); do
@@ -111,6 +114,7 @@ for lim in 1 2 3 4; do
 	check "deltas pages of $lim = all" "$all" "$got"
 done
 allm=$(curl -s -H "X-API-Key: $DEV" "$U/v1/markets?limit=1000" | jq -c '[.markets[].ticker]')
+check "markets to page through: more than 1" true "$(jq 'length > 1' <<<"$allm")"
 got="[]" cur=""
 for i in $(seq 1 10); do
 	page=$(curl -s -H "X-API-Key: $DEV" "$U/v1/markets?limit=1${cur:+&cursor=$cur}")

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make unit / make valgrind: runs the CUnit suites, under CMD when one is given (valgrind ...).
+# The db suite needs a real Postgres: inside make test it uses the stack's (TEST_PG); run alone
+# it gets a throwaway cluster in a temporary directory, on a unix socket only, stopped and
+# removed on exit.
+# usage: scripts/unit.sh UNIT_BIN [CMD...]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+unit=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+# shellcheck source=scripts/stack.sh
+. "$root/scripts/stack.sh"
+# shellcheck source=tests/integration/lib.sh
+. "$root/tests/integration/lib.sh"
+
+if [ -z "${TEST_PG:-}" ]; then
+	tmp=$(mktemp -d /tmp/kbook-unit.XXXXXX)
+	chmod 755 "$tmp"
+	trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
+	stack_ensure_user
+	mkdir -p "$tmp"/{pg,run,log}
+	[ "$(id -u)" -eq 0 ] && chown -R kbook: "$tmp"/{pg,run,log} && chmod 700 "$tmp/pg"
+	port=$(free_port)
+	pg_start "$tmp" "$port" || { echo "unit: Postgres did not start" >&2; exit 1; }
+	export TEST_PG
+	TEST_PG=$(stack_conninfo "$tmp" "$port")
+fi
+"$@" "$unit"
