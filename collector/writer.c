@@ -774,8 +774,11 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 	buf_printf(&fs, "{");
 	buf_printf(&ls, "{");
 	for (size_t i = 0; i < n; i++) {
-		struct wmarket *w = &wm[ev[i].market];
+		struct wmarket *w;
 
+		if (ev[i].kind == COLL_EV_MARK)
+			continue;
+		w = &wm[ev[i].market];
 		if (w->first < 0 || w->id == 0)
 			continue;
 		buf_printf(&ids, "%s%lld", nrows == 0 ? "" : ",", (long long)w->id);
