@@ -41,19 +41,22 @@ coll_start first
 coll_wait_rows 300 20
 check "the collector records deltas" 0 $?
 
-# kbook-api (and nginx) on the collector's database, in the test's directory
+# kbook-api, kbook-feedd and nginx on the collector's database, in the test's directory
 fs=$KBOOK_TMP/fs
 mkdir -p "$fs"/{run,log}
 ln -s "$TEST_STACK/app" "$fs/app"
 [ "$(id -u)" -eq 0 ] && chown -R kbook: "$fs"
 api_cleanup() {
 	nginx_stop "$fs"
+	feedd_stop "$fs"
 	api_stop "$fs"
 	coll_cleanup
 }
 trap api_cleanup EXIT
 KBOOK_DATABASE_URL=$TEST_PG api_start "$fs"
 check "kbook-api on the collector's database" 0 $?
+KBOOK_DATABASE_URL=$TEST_PG feedd_start "$fs"
+check "kbook-feedd on the collector's database" 0 $?
 port=$(free_port)
 KBOOK_NGINX_KEY_RATE=1000 KBOOK_NGINX_IP_RATE=1000 nginx_start "$fs" "$port"
 wait_port "$port" 20
@@ -65,6 +68,27 @@ export KBOOK_DATABASE_URL=$TEST_PG
 key=$("$TEST_BIN/kbook-admin" key create outage@kbook.test outage)
 unset KBOOK_DATABASE_URL
 api() { curl -s -H "X-API-Key: $key" "http://127.0.0.1:$port/v1/$1"; }
+# feed TICKER: the first three messages of a feed subscription (type, gap reason, gap start)
+feed() {
+	/usr/bin/python3 - "ws://127.0.0.1:$port/v1/feed" "$key" "$1" <<'PY'
+import asyncio, json, sys
+import websockets
+
+async def main():
+    async with websockets.connect(sys.argv[1], extra_headers={"X-API-Key": sys.argv[2]}) as ws:
+        await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {
+            "channels": ["orderbook_delta"], "market_ticker": sys.argv[3]}}))
+        for _ in range(3):
+            try:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 3))
+            except asyncio.TimeoutError:
+                break
+            msg = m.get("msg", {})
+            print(m["type"], msg.get("reason", "-"), msg.get("start_ts", "-"))
+
+asyncio.run(main())
+PY
+}
 # book TICKER [AT]: "complete reason start" and the levels of the book
 book() { api "markets/$1/orderbook${2:+?at=$2}" | jq -c '[.complete, .gap.reason, .gap.start, .orderbook_fp]'; }
 
@@ -138,6 +162,11 @@ check "coverage: the last segment ends at recorded_through" 1 \
 	"$(jq '(.segments[-1].end == .recorded_through and .final == false) | if . then 1 else 0 end' <<<"$cov")"
 check "coverage of the settled market: final, nothing not yet recorded" '[true,null]' \
 	"$(api "markets/$s/coverage" | jq -c '[.final, .not_yet_recorded]')"
+# the feed: a subscribe snapshot taken while the collector is down is followed by a gap message
+while (($(now_us) - t_kill < 3500000)); do sleep 0.2; done
+fd=$(feed "$a")
+check "feed: the snapshot, then a not_yet_recorded gap from the same instant" \
+	"$(printf 'subscribed - -\norderbook_snapshot - -\ngap not_yet_recorded %s' "$(jq -r '.[2]' <<<"${before[$a/$t_after]}")")" "$fd"
 
 # the restart: the same instants answer the same
 coll_start second
@@ -162,6 +191,9 @@ for t in "$a" "$q" "$h"; do
 done
 check "$s after the kill: still complete, the same book" "${before[$s/$t_after]}" "$(book "$s" "$t_after")"
 check "$h now: incomplete (its record ends in that gap)" 'false' "$(book "$h" | jq -c '.[0]')"
+fd=$(feed "$a")
+check "feed after the restart: the snapshot" 'subscribed orderbook_snapshot' "$(head -2 <<<"$fd" | cut -d' ' -f1 | paste -sd' ')"
+check "with no not_yet_recorded gap after it" 0 "$(grep -c not_yet_recorded <<<"$fd")"
 coll_stop
 check "no sanitizer report in the API log" 0 \
 	"$(grep -c -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$fs/log/api.log")"
