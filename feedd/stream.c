@@ -80,12 +80,14 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
  * handshakes waiting past clients' timeouts. The deltas come from an ordered subquery, as in
  * cgi-bin/daypart.c (an ordered aggregate would sort them again). Also the instant each market is
  * recorded through (sql/010, as cgi-bin/recon.h's RECON_THROUGH_COLS; NULL when it was recorded to
- * its settlement: complete ever after).
+ * its settlement, complete ever after, or when no collector ever committed a mark here: rows
+ * written by something else, such as tests/feed/feed_check.py, which has no mark to be behind).
  */
 static struct db_stmt q_books = DB_STMT("feed_books",
     "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
     " kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows,"
-    " kb_us(CASE WHEN mk.final_ts IS NULL THEN greatest(r.through, mk.last_ts) END)"
+    " kb_us(CASE WHEN mk.final_ts IS NULL AND r.through IS NOT NULL"
+    "  THEN greatest(r.through, mk.last_ts) END)"
     " FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS u(id, at, i)"
     " LEFT JOIN markets mk ON mk.id = u.id LEFT JOIN recorded_through r ON true"
     " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = u.id"
