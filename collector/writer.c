@@ -611,6 +611,14 @@ says_settled(const char *json)
 	    strstr(json, "\"status\":\"settled\"") != NULL);
 }
 
+/* Will the socket thread subscribe a market of this REST object (active or paused)? */
+static bool
+says_open(const char *json)
+{
+	return json != NULL && (strstr(json, "\"status\":\"active\"") != NULL ||
+	    strstr(json, "\"status\":\"inactive\"") != NULL);
+}
+
 /* The settlement of market idx learned at ts (q_settled), for a market with coverage. */
 static int
 settle(int32_t idx, const char *id, int64_t ts)
@@ -682,6 +690,18 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 			snprintf(a, sizeof(a), "%lld", (long long)id);
 			if (id != 0 && says_settled(e->data) && settle(e->market, a, e->ts) != 0)
 				goto out;
+			if (id != 0 && wm[e->market].restart_from >= 0 && !says_settled(e->data) &&
+			    !says_open(e->data)) {
+				/* recorded before, not subscribed in this run (closed, determined): no
+				 * snapshot will close its restart gap, which ends here as a settlement's */
+				snprintf(b, sizeof(b), "%lld", (long long)e->ts);
+				p3[0] = a;
+				p3[1] = b;
+				p3[2] = NULL;
+				p3[3] = coll_gap_end_name(COLL_GAP_END_MARKET_CLOSED);
+				if (exec_stmt(&q_gap_close, p3) != 0)
+					goto out;
+			}
 			continue;
 		}
 		if (id == 0) {
