@@ -1,9 +1,11 @@
 /*
  * h_coverage: GET /v1/markets/{ticker}/coverage
  *
- * The recorded segments of a market (from its first recorded instant to its last, cut by every
- * gap) and the gaps themselves with their reasons and whether the book had diverged when
- * recording resumed.
+ * The recorded segments of a market (from its first recorded instant to the instant its record
+ * is known to hold, recorded_through, cut by every gap), the gaps themselves with their reasons
+ * and whether the book had diverged when recording resumed, and what follows the last segment:
+ * not_yet_recorded (from just after recorded_through, open-ended) while the market is being
+ * recorded, nothing when it was recorded to its settlement (final) or ends in a gap.
  */
 #include <stdlib.h>
 
@@ -62,14 +64,18 @@ h_coverage(struct req *req)
 		else if (cur == RECON_NONE || ge > cur)
 			cur = ge;
 	}
-	if (!open && cur != RECON_NONE && m.last_ts != RECON_NONE && m.last_ts >= cur)
-		json_object_array_add(segs, span(cur, m.last_ts));
+	if (!open && cur != RECON_NONE && m.through != RECON_NONE && m.through >= cur)
+		json_object_array_add(segs, span(cur, m.through));
 	PQclear(res);
 	root = json_object_new_object();
 	json_object_object_add(root, "market_ticker", json_object_new_string(m.ticker));
 	json_object_object_add(root, "first", recon_time_json(m.first_ts));
 	json_object_object_add(root, "last", recon_time_json(m.last_ts));
+	json_object_object_add(root, "recorded_through", recon_time_json(m.through));
+	json_object_object_add(root, "final", json_object_new_boolean(m.final));
 	json_object_object_add(root, "segments", segs);
 	json_object_object_add(root, "gaps", gaps);
+	json_object_object_add(root, "not_yet_recorded", open || m.final || m.first_ts == RECON_NONE ||
+	    m.through == RECON_NONE ? NULL : span(m.through + 1, RECON_NONE));
 	req_send_json(req, 200, root);
 }

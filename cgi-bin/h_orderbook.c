@@ -3,8 +3,9 @@
  *   GET /v1/markets/{ticker}/orderbook?at=&depth=       one market
  *   GET /v1/events/{event_ticker}/orderbook?at=&depth=  every market of an event
  *   GET /v1/orderbooks?tickers=A,B&at=&depth=           several markets
- * Each book says whether it is complete: false before the market's coverage starts or when the
- * instant falls inside a recorded gap (with the gap's bounds and reason).
+ * Each book says whether it is complete: false before the market's coverage starts, when the
+ * instant falls inside a recorded gap (with the gap's bounds and reason), or when it is after the
+ * instant the record is known to hold (not_yet_recorded: from just after it, open-ended).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,14 @@ orderbook_json(struct db *db, const char *ticker, int64_t at, int depth, struct 
 		json_object_object_add(g, "start", recon_time_json(gap.start));
 		json_object_object_add(g, "end", recon_time_json(gap.end));
 		json_object_object_add(g, "reason", json_object_new_string(gap.reason));
+	} else if (recon_not_yet_recorded(m, at)) {
+		/* the collector has not (yet) vouched for this instant: it may be behind, or down */
+		complete = false;
+		g = json_object_new_object();
+		json_object_object_add(g, "start", recon_time_json(m->through == RECON_NONE ? RECON_NONE :
+		    m->through + 1));
+		json_object_object_add(g, "end", NULL);
+		json_object_object_add(g, "reason", json_object_new_string("not_yet_recorded"));
 	} else if (st.inconsistent) {
 		complete = false;
 		g = json_object_new_object();

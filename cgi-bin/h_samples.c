@@ -5,8 +5,8 @@
  * (next_cursor continues). Computed in one pass: the book is rebuilt once at the first sample,
  * then the deltas up to the last sample are applied in order, emitting the book at each sample
  * instant. Exchange snapshots recorded inside the range (after a gap) reset the book, exactly as
- * a reconstruction at that instant would. A sample inside a gap or before coverage is marked
- * complete=false.
+ * a reconstruction at that instant would. A sample inside a gap, before coverage or after the
+ * instant the record is known to hold (recorded through) is marked complete=false.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +153,8 @@ h_samples(struct req *req)
 				break;
 			}
 		}
-		complete = !inconsistent && sample_complete(s, covered_from, gaps);
+		complete = !inconsistent && sample_complete(s, covered_from, gaps) &&
+		    !recon_not_yet_recorded(&m, s);
 		kt_format(s, at);
 		if (csv) {
 			csv_side(out, at, complete, st.book, BOOK_YES, depth);

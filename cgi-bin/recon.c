@@ -17,8 +17,8 @@
 #include "recon.h"
 
 static struct db_stmt q_market = DB_STMT("recon_market",
-    "SELECT id, ticker, notional, " SQL_US("first_ts") ", " SQL_US("last_ts")
-    " FROM markets WHERE ticker = $1", 1);
+    "SELECT m.id, m.ticker, m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") ", "
+    RECON_THROUGH_COLS " FROM markets m LEFT JOIN recorded_through r ON true WHERE m.ticker = $1", 1);
 static struct db_stmt q_checkpoint = DB_STMT("recon_checkpoint",
     "SELECT " SQL_US("ts") ", source, yes_prices, yes_sizes, no_prices, no_sizes"
     " FROM book_checkpoints WHERE market_id = $1 AND ts <= $2::timestamptz"
@@ -54,10 +54,18 @@ recon_market(struct db *db, const char *ticker, struct recon_market *out)
 	out->notional = val_i64(res, 0, 2);
 	out->first_ts = val_i64(res, 0, 3);
 	out->last_ts = val_i64(res, 0, 4);
+	out->through = val_i64(res, 0, 5);
+	out->final = PQgetvalue(res, 0, 6)[0] == 't';
 	rc = 1;
 out:
 	PQclear(res);
 	return rc;
+}
+
+bool
+recon_not_yet_recorded(const struct recon_market *m, int64_t at)
+{
+	return !m->final && (m->through == RECON_NONE || at > m->through);
 }
 
 bool
@@ -228,6 +236,8 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 	m->notional = val_i64(res, 0, 2);
 	m->first_ts = val_i64(res, 0, 3);
 	m->last_ts = val_i64(res, 0, 4);
+	m->through = val_i64(res, 0, 14);
+	m->final = PQgetvalue(res, 0, 15)[0] == 't';
 	if (!PQgetisnull(res, 0, 11)) {
 		gap->found = true;
 		gap->start = val_i64(res, 0, 11);
@@ -243,7 +253,7 @@ recon_orderbook(struct db *db, const char *ticker, int64_t at, struct recon_mark
 	if (load_checkpoint_row(res, 0, 5, m->id, st) != 0)
 		goto out;
 	if (whole_day && daypart_day(st->checkpoint_ts) == daypart_day(at))
-		apply_rows(res, 14, st);
+		apply_rows(res, 16, st);
 	else if (apply_deltas(db, m->id, at, st) != 0)
 		goto out;
 	rc = 1;

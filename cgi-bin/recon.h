@@ -28,20 +28,30 @@
 #define SQL_US(x) "round(date_part('epoch', " x " AT TIME ZONE 'UTC') * 1000000)::bigint"
 
 /*
- * The market named $1 (m), its latest checkpoint at or before the instant $2 (c) and the gap
- * covering $2 (g): the select list (columns 0-13) and the FROM clause of the book at T, shared by
- * recon.c's statement and daypart.c's, which adds the deltas.
+ * How far a market's record is known to be complete (sql/010): the later of the collector's
+ * recorded-through mark (r, one row) and the market's last recorded instant; for a market
+ * recorded to its settlement, the settlement (and it is complete ever after, the second column).
+ * Columns of RECON_AT_COLS and recon_market.
+ */
+#define RECON_THROUGH_COLS \
+    SQL_US("CASE WHEN m.final_ts IS NULL THEN greatest(r.through, m.last_ts)" \
+    " ELSE greatest(m.final_ts, m.last_ts) END") ", m.final_ts IS NOT NULL"
+/*
+ * The market named $1 (m), its latest checkpoint at or before the instant $2 (c), the gap
+ * covering $2 (g) and its recorded-through instant (r): the select list (columns 0-15) and the
+ * FROM clause of the book at T, shared by recon.c's statement and daypart.c's, which adds the
+ * deltas. The mark is one more buffer hit in the same statement (sql/010).
  */
 #define RECON_AT_COLS \
     "m.id, m.ticker, m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") "," \
     " " SQL_US("c.ts") ", c.source, c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes," \
-    " " SQL_US("g.start_ts") ", " SQL_US("g.end_ts") ", g.reason"
+    " " SQL_US("g.start_ts") ", " SQL_US("g.end_ts") ", g.reason, " RECON_THROUGH_COLS
 /* The latest checkpoint at or before $2 in the table cp (book_checkpoints, or one month's
  * partition of it: daypart.c), and a gap covering $2, or one that began after the checkpoint:
  * the deltas since then do not rebuild the book (a gap is closed by the snapshot checkpoint
  * written at its end) */
 #define RECON_AT_FROM(cp) \
-    " FROM markets m" \
+    " FROM markets m LEFT JOIN recorded_through r ON true" \
     " LEFT JOIN LATERAL (SELECT * FROM " cp " cp WHERE cp.market_id = m.id" \
     "   AND cp.ts <= $2::timestamptz ORDER BY cp.ts DESC LIMIT 1) c ON true" \
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = m.id" \
@@ -54,7 +64,12 @@ struct recon_market {
 	char ticker[201];
 	int64_t notional;
 	int64_t first_ts, last_ts; /* coverage, RECON_NONE when nothing is recorded */
+	int64_t through;           /* recorded through (RECON_THROUGH_COLS), RECON_NONE: nothing */
+	bool final;                /* recorded to its settlement: complete after through too */
 };
+
+/* Is instant at after what m's record is known to hold (not yet recorded)? */
+bool recon_not_yet_recorded(const struct recon_market *m, int64_t at);
 
 struct recon_gap {
 	bool found;

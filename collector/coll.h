@@ -52,6 +52,7 @@ enum coll_ev_kind {
 	COLL_EV_CHECKPOINT,  /* ts, data: struct coll_levels, source */
 	COLL_EV_GAP_OPEN,    /* ts = start, reason, data: detail text */
 	COLL_EV_GAP_CLOSE,   /* ts = end, flag: enum coll_gap_div, c: enum coll_gap_end */
+	COLL_EV_MARK,        /* ts = recorded through (market -1): added by the writer to a batch */
 };
 
 struct coll_levels {
@@ -88,6 +89,11 @@ void coll_writer_set_restart_reason(enum coll_gap_reason r);
 bool coll_writer_push(struct coll_ev *ev, bool control);
 /* Events queued now. */
 size_t coll_writer_depth(void);
+/*
+ * The socket thread has queued the events of every frame received up to ts (no message is half
+ * read): the next batch the writer takes with everything queued commits recorded_through = ts.
+ */
+void coll_writer_mark(int64_t ts);
 /* Writes everything queued, stops the thread and frees the queue. */
 void coll_writer_stop(void);
 void coll_ev_free(struct coll_ev *ev);

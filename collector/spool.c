@@ -164,7 +164,8 @@ coll_spool_read(struct coll_spooled **out, size_t *n)
 
 		memcpy(&h, buf + off, sizeof(h));
 		if (off + sizeof(uint32_t) + h.len > (size_t)st.st_size ||
-		    sizeof(h) + h.ticker_len + h.data_len != h.len + sizeof(uint32_t) || h.ticker_len == 0 ||
+		    sizeof(h) + h.ticker_len + h.data_len != h.len + sizeof(uint32_t) ||
+		    (h.ticker_len == 0 && h.kind != COLL_EV_MARK) ||
 		    h.ticker_len >= KMSG_TICKER_MAX) {
 			log_warnx("the spool file ends with a partial record (%zu bytes ignored)",
 			    (size_t)st.st_size - off);

@@ -413,7 +413,8 @@ on_error(const struct kmsg *m, int64_t now)
 static void
 on_lifecycle(const struct kmsg *m)
 {
-	struct coll_ev ev = { .kind = COLL_EV_STATUS };
+	/* ts: when the collector learned it (a settlement's instant for markets.final_ts) */
+	struct coll_ev ev = { .kind = COLL_EV_STATUS, .ts = kt_now() };
 	struct json_object *o, *v;
 	const char *status = NULL;
 	bool added;
@@ -505,7 +506,7 @@ void
 coll_subs_on_rest_market(struct json_object *o, void *arg)
 {
 	struct json_object *t, *st;
-	struct coll_ev ev = { .kind = COLL_EV_MARKET };
+	struct coll_ev ev = { .kind = COLL_EV_MARKET, .ts = kt_now() };
 	struct coll_market *mk;
 	const char *status;
 	bool added;

@@ -4,10 +4,12 @@
  * an overflow gap). The writer takes everything queued since its last commit (group commit) and
  * writes it in one transaction: market upserts first (they give the database ids the rows
  * need), deltas and checkpoints by COPY, gaps in their order, the markets' coverage
- * (first_ts, last_ts), and a NOTIFY kbook_deltas that feedd receives at commit. A failed
- * transaction is retried with the same events once Postgres answers again; nothing is dropped.
- * A market seen for the first time in this process with earlier coverage gets a 'restart' gap from
- * just after its last recorded instant to its first new snapshot. A market first seen on the
+ * (first_ts, last_ts), the recorded-through mark (sql/010) and a NOTIFY kbook_deltas that feedd
+ * receives at commit. A failed transaction is retried with the same events once Postgres answers
+ * again; nothing is dropped. The first transaction of a run opens a 'restart' (or 'takeover') gap
+ * for every market an earlier run recorded and did not finish, from just after the later of its
+ * last recorded instant and the earlier run's mark; the market's first new snapshot closes it, or
+ * its settlement does (closed_by 'market_closed'). A market first seen on the
  * socket that REST could not describe gets a row with its ticker only and is fetched again with
  * backoff until REST answers.
  *
@@ -52,12 +54,20 @@ static const char *rest;
 static int64_t spool_after_us = 5000000;
 static int64_t commit_interval_us = 10000;
 static bool spooling;
+/* The socket thread's mark (coll_writer_mark), under q_lock, and the last one put in a batch
+ * (writer thread). */
+static int64_t q_mark, taken_mark;
+/* The first transaction of this run opened the restart gaps; a foreign spool is being replayed. */
+static bool restart_gaps_opened, in_foreign;
 
 /* Per registry index, writer thread only. */
 static struct wmarket {
 	int64_t id;           /* markets.id, 0 when not upserted yet */
-	int64_t restart_from; /* earlier coverage end + 1 us: a restart gap is owed; -1 none */
+	int64_t restart_from; /* earlier coverage: its first new snapshot closes what this run found
+	                       * open (the restart gap); -1 none */
 	int64_t first, last;  /* this batch's rows, -1 none */
+	bool recorded;        /* has coverage (from an earlier run or this one) */
+	bool final;           /* markets.final_ts is set: recorded to its settlement */
 	char *ticker;         /* owned; learned from its market event, for the spool */
 } *wm;
 static size_t n_wm;
@@ -92,15 +102,16 @@ static struct db_stmt q_upsert = DB_STMT("coll_upsert",
     "  expected_expiration_time = EXCLUDED.expected_expiration_time, result = EXCLUDED.result,"
     "  price_level_structure = EXCLUDED.price_level_structure, price_ranges = EXCLUDED.price_ranges,"
     "  notional = EXCLUDED.notional, use_yes_price = false, updated_at = now()"
-    " RETURNING id, last_ts),"
+    " RETURNING id, last_ts, final_ts),"
     " mr AS (INSERT INTO market_raw AS r (market_id, raw) SELECT mk.id, s.j FROM mk, s"
     " ON CONFLICT (market_id) DO UPDATE SET raw = EXCLUDED.raw"
     "  WHERE r.raw IS DISTINCT FROM EXCLUDED.raw)"
-    " SELECT id, kb_us(last_ts) FROM mk", 1);
+    " SELECT id, kb_us(last_ts), final_ts IS NOT NULL FROM mk", 1);
 /* A market REST could not describe: its row, without touching what an earlier run stored. */
 static struct db_stmt q_insert_min = DB_STMT("coll_insert_min",
     "INSERT INTO markets AS m (ticker) VALUES ($1)"
-    " ON CONFLICT (ticker) DO UPDATE SET updated_at = now() RETURNING id, kb_us(last_ts)", 1);
+    " ON CONFLICT (ticker) DO UPDATE SET updated_at = now()"
+    " RETURNING id, kb_us(last_ts), final_ts IS NOT NULL", 1);
 static struct db_stmt q_status = DB_STMT("coll_status",
     "UPDATE markets SET status = coalesce($2::jsonb->>'status', status),"
     " result = coalesce($2::jsonb->>'result', result), updated_at = now() WHERE id = $1", 2);
@@ -111,10 +122,45 @@ static struct db_stmt q_gap_open = DB_STMT("coll_gap_open",
 static struct db_stmt q_gap_close = DB_STMT("coll_gap_close",
     "UPDATE gaps SET end_ts = greatest(kb_ts($2), start_ts), diverged = $3, closed_by = $4"
     " WHERE market_id = $1 AND end_ts IS NULL", 4);
-static struct db_stmt q_gap_restart = DB_STMT("coll_gap_restart",
-    "INSERT INTO gaps (market_id, start_ts, end_ts, reason, detail, closed_by)"
-    " SELECT $1, kb_ts($2), kb_ts($3), $4, 'not recording between two runs', 'snapshot'"
-    " WHERE NOT EXISTS (SELECT 1 FROM gaps WHERE market_id = $1 AND start_ts = kb_ts($2))", 4);
+/*
+ * In the first transaction of a run, before its first mark: a gap ($1: restart or takeover) for
+ * every market an earlier run recorded that is neither finished (settled: final, or its record
+ * ended in a gap) nor inside a gap already, from just after the later of its last row and the
+ * earlier run's mark, through which its book was exact and answered so. So no instant answered
+ * complete before the restart is answered incomplete after it, and an instant answered "not yet
+ * recorded" is then answered inside this gap. One statement: on 2 350 recorded markets it takes
+ * a few ms, once a run.
+ */
+static struct db_stmt q_restart_open = DB_STMT("coll_restart_open",
+    "INSERT INTO gaps (market_id, start_ts, reason, detail)"
+    " SELECT m.id, greatest(m.last_ts, r.through) + interval '1 microsecond', $1,"
+    "  'not recording between two runs'"
+    " FROM markets m LEFT JOIN recorded_through r ON true"
+    " WHERE m.last_ts IS NOT NULL AND m.final_ts IS NULL AND m.status NOT IN ('finalized', 'settled')"
+    "  AND NOT EXISTS (SELECT 1 FROM gaps g WHERE g.market_id = m.id AND g.end_ts IS NULL)", 1);
+/* A market's first snapshot of this run: the gap it was found in (restart, or an earlier run's
+ * that no snapshot closed) ends here; nothing of this run opened one before it had a book. */
+static struct db_stmt q_restart_close = DB_STMT("coll_restart_close",
+    "UPDATE gaps SET end_ts = greatest(kb_ts($2), start_ts), closed_by = 'snapshot'"
+    " WHERE market_id = $1 AND end_ts IS NULL", 2);
+/*
+ * A recorded market settled (learned at $2): a gap still open ends there with closed_by
+ * 'market_closed' (no snapshot will come: e.g. a restart gap of a market that settled before its
+ * first snapshot of this run); a market with no gap open whose record did not end in one was
+ * recorded to its settlement: final_ts, complete ever after.
+ */
+static struct db_stmt q_settled = DB_STMT("coll_settled",
+    "WITH c AS (UPDATE gaps SET end_ts = greatest(kb_ts($2), start_ts), closed_by = 'market_closed'"
+    "  WHERE market_id = $1 AND end_ts IS NULL RETURNING 1)"
+    " UPDATE markets m SET final_ts = kb_ts($2)"
+    " WHERE m.id = $1 AND m.final_ts IS NULL AND m.last_ts IS NOT NULL"
+    "  AND NOT EXISTS (SELECT 1 FROM c)"
+    "  AND NOT EXISTS (SELECT 1 FROM gaps g WHERE g.market_id = $1 AND g.closed_by = 'market_closed')",
+    2);
+/* The mark, in the transaction of the rows it covers; it never moves back. */
+static struct db_stmt q_set_mark = DB_STMT("coll_mark",
+    "INSERT INTO recorded_through AS r (id, through) VALUES (1, kb_ts($1))"
+    " ON CONFLICT (id) DO UPDATE SET through = greatest(r.through, EXCLUDED.through)", 1);
 static enum coll_gap_reason restart_reason = COLL_GAP_RESTART;
 static struct db_stmt q_coverage = DB_STMT("coll_coverage",
     "UPDATE markets m SET first_ts = coalesce(m.first_ts, kb_ts(v.f)),"
@@ -174,6 +220,15 @@ coll_writer_push(struct coll_ev *ev, bool control)
 	return ok;
 }
 
+void
+coll_writer_mark(int64_t ts)
+{
+	pthread_mutex_lock(&q_lock);
+	if (ts > q_mark)
+		q_mark = ts;
+	pthread_mutex_unlock(&q_lock);
+}
+
 size_t
 coll_writer_depth(void)
 {
@@ -199,7 +254,7 @@ wm_reserve(int32_t idx)
 		return -1;
 	for (size_t i = n_wm; i < n; i++)
 		w[i] = (struct wmarket){ .id = 0, .restart_from = -1, .first = -1, .last = -1,
-		    .ticker = NULL };
+		    .ticker = NULL, .recorded = false, .final = false };
 	wm = w;
 	n_wm = n;
 	return 0;
@@ -390,7 +445,10 @@ upsert(int32_t idx, struct db_stmt *st, const char *arg)
 		bool first = wm[idx].id == 0;
 
 		wm[idx].id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		if (first && !PQgetisnull(res, 0, 1))
+		if (!PQgetisnull(res, 0, 1))
+			wm[idx].recorded = true;
+		wm[idx].final = PQgetvalue(res, 0, 2)[0] == 't';
+		if (first && !in_foreign && !PQgetisnull(res, 0, 1))
 			wm[idx].restart_from = strtoll(PQgetvalue(res, 0, 1), NULL, 10) + 1;
 	}
 	PQclear(res);
@@ -503,6 +561,7 @@ fmt_array(struct buf *b, const struct book_level *lv, size_t n, bool sizes)
 static void
 cover(int32_t idx, int64_t ts)
 {
+	wm[idx].recorded = true;
 	if (wm[idx].first < 0 || ts < wm[idx].first)
 		wm[idx].first = ts;
 	if (ts > wm[idx].last)
@@ -544,6 +603,35 @@ row_cmp(const void *a, const void *b)
 	return x->ev->ts < y->ev->ts ? -1 : x->ev->ts > y->ev->ts;
 }
 
+/* Does a market event's or status event's JSON say the market settled? (json-c's plain text) */
+static bool
+says_settled(const char *json)
+{
+	return json != NULL && (strstr(json, "\"status\":\"finalized\"") != NULL ||
+	    strstr(json, "\"status\":\"settled\"") != NULL);
+}
+
+/* Will the socket thread subscribe a market of this REST object (active or paused)? */
+static bool
+says_open(const char *json)
+{
+	return json != NULL && (strstr(json, "\"status\":\"active\"") != NULL ||
+	    strstr(json, "\"status\":\"inactive\"") != NULL);
+}
+
+/* The settlement of market idx learned at ts (q_settled), for a market with coverage. */
+static int
+settle(int32_t idx, const char *id, int64_t ts)
+{
+	char t[24];
+	const char *p[] = { id, t };
+
+	if (!wm[idx].recorded || wm[idx].final)
+		return 0;
+	snprintf(t, sizeof(t), "%lld", (long long)ts);
+	return exec_stmt(&q_settled, p);
+}
+
 /*
  * Writes ev[0 .. n) in one transaction. Returns 0 when committed, -1 when anything failed (the
  * transaction is rolled back, or its outcome is unknown, and the caller retries the same events
@@ -556,9 +644,10 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 	 * fault in fresh pages each time */
 	static struct buf deltas, cps, ids, fs, ls;
 	struct db_tx tx = { 0 };
-	char a[24], b[24], c[24], t[KT_BUFSZ];
-	int64_t max_ts = 0, t0 = kt_now(), dt;
+	char a[24], b[24], t[KT_BUFSZ];
+	int64_t max_ts = 0, mark = 0, t0 = kt_now(), dt;
 	size_t ndeltas = 0, nrows = 0;
+	bool opening = !restart_gaps_opened && !in_foreign;
 	int *restarted = NULL, nrestarted = 0;
 	int rc = -1;
 
@@ -567,7 +656,15 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 		goto out;
 	if ((restarted = malloc((n + 1) * sizeof(*restarted))) == NULL)
 		goto out;
+	if (opening) {
+		const char *pr[] = { coll_gap_reason_name(restart_reason) };
+
+		if (exec_stmt(&q_restart_open, pr) != 0)
+			goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (ev[i].kind == COLL_EV_MARK)
+			continue;
 		if (wm_reserve(ev[i].market) != 0)
 			goto out;
 		if (ev[i].kind == COLL_EV_MARKET && upsert(ev[i].market, &q_upsert, ev[i].data) != 0)
@@ -577,11 +674,36 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct coll_ev *e = &ev[i];
-		int64_t id = wm[e->market].id;
+		int64_t id;
 		const char *p3[4];
 
-		if (e->kind == COLL_EV_MARKET || e->kind == COLL_EV_FETCH)
+		if (e->kind == COLL_EV_MARK) {
+			if (e->ts > mark)
+				mark = e->ts;
 			continue;
+		}
+		id = wm[e->market].id;
+		if (e->kind == COLL_EV_FETCH)
+			continue;
+		if (e->kind == COLL_EV_MARKET) {
+			/* a re-scan (or the start-up scan) finds it settled: at its place in the batch */
+			snprintf(a, sizeof(a), "%lld", (long long)id);
+			if (id != 0 && says_settled(e->data) && settle(e->market, a, e->ts) != 0)
+				goto out;
+			if (id != 0 && wm[e->market].restart_from >= 0 && !says_settled(e->data) &&
+			    !says_open(e->data)) {
+				/* recorded before, not subscribed in this run (closed, determined): no
+				 * snapshot will close its restart gap, which ends here as a settlement's */
+				snprintf(b, sizeof(b), "%lld", (long long)e->ts);
+				p3[0] = a;
+				p3[1] = b;
+				p3[2] = NULL;
+				p3[3] = coll_gap_end_name(COLL_GAP_END_MARKET_CLOSED);
+				if (exec_stmt(&q_gap_close, p3) != 0)
+					goto out;
+			}
+			continue;
+		}
 		if (id == 0) {
 			log_errorx("an event for a market with no row (index %d)", (int)e->market);
 			continue;
@@ -611,13 +733,10 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 			fmt_array(&cps, lv->lv + lv->n_yes, lv->n_no, true);
 			buf_printf(&cps, "\n");
 			cover(e->market, e->ts);
-			if (e->flag && wm[e->market].restart_from >= 0 && wm[e->market].restart_from <= e->ts) {
+			if (e->flag && wm[e->market].restart_from >= 0) {
 				p3[0] = a;
-				snprintf(c, sizeof(c), "%lld", (long long)wm[e->market].restart_from);
-				p3[1] = c;
-				p3[2] = b;
-				p3[3] = coll_gap_reason_name(restart_reason);
-				if (exec_stmt(&q_gap_restart, p3) != 0)
+				p3[1] = b;
+				if (exec_stmt(&q_restart_close, p3) != 0)
 					goto out;
 				restarted[nrestarted++] = e->market;
 			}
@@ -642,7 +761,8 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 		case COLL_EV_STATUS:
 			p3[0] = a;
 			p3[1] = e->data;
-			if (exec_stmt(&q_status, p3) != 0)
+			if (exec_stmt(&q_status, p3) != 0 ||
+			    (says_settled(e->data) && settle(e->market, a, e->ts) != 0))
 				goto out;
 			break;
 		default:
@@ -674,8 +794,11 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 	buf_printf(&fs, "{");
 	buf_printf(&ls, "{");
 	for (size_t i = 0; i < n; i++) {
-		struct wmarket *w = &wm[ev[i].market];
+		struct wmarket *w;
 
+		if (ev[i].kind == COLL_EV_MARK)
+			continue;
+		w = &wm[ev[i].market];
 		if (w->first < 0 || w->id == 0)
 			continue;
 		buf_printf(&ids, "%s%lld", nrows == 0 ? "" : ",", (long long)w->id);
@@ -710,8 +833,17 @@ write_batch(struct coll_ev *ev, size_t n, bool retry)
 		if (exec_stmt(&q_notify, pn) != 0)
 			goto out;
 	}
+	if (mark > 0) {
+		const char *pm[] = { b };
+
+		snprintf(b, sizeof(b), "%lld", (long long)mark);
+		if (exec_stmt(&q_set_mark, pm) != 0)
+			goto out;
+	}
 	if (db_commit(&tx) != 0)
 		goto out;
+	if (opening)
+		restart_gaps_opened = true;
 	for (int i = 0; i < nrestarted; i++)
 		wm[restarted[i]].restart_from = -1;
 	dt = kt_now() - t0;
@@ -762,10 +894,14 @@ pace(void)
 
 /*
  * Waits up to a second for events and copies up to BATCH_MAX of them (still queued) into batch.
- * Returns how many; *stop tells whether the writer is asked to stop.
+ * Returns how many; *stop tells whether the writer is asked to stop. When that is everything
+ * queued and the socket thread's mark moved, batch[n] (room for BATCH_MAX + 1) is a COLL_EV_MARK
+ * event with it and *marked is set: every event of the frames it covers is in this batch or an
+ * earlier one (the socket thread queues a frame's events before it moves the mark). A quiet
+ * connection's mark (its pongs) so reaches the database within a second, alone in a transaction.
  */
 static size_t
-take(struct coll_ev *batch, bool *stop)
+take(struct coll_ev *batch, bool *stop, bool *marked)
 {
 	struct timespec until;
 	size_t n, first;
@@ -784,6 +920,13 @@ take(struct coll_ev *batch, bool *stop)
 	first = ring_cap - q_head < n ? ring_cap - q_head : n;
 	memcpy(batch, ring + q_head, first * sizeof(*batch));
 	memcpy(batch + first, ring, (n - first) * sizeof(*batch));
+	*marked = n == q_len && q_mark > taken_mark;
+	/* (cppcheck cannot see the socket thread moving the mark while this one waits) */
+	// cppcheck-suppress knownConditionTrueFalse
+	if (*marked) {
+		batch[n] = (struct coll_ev){ .kind = COLL_EV_MARK, .market = -1, .ts = q_mark };
+		taken_mark = q_mark;
+	}
 	pthread_mutex_unlock(&q_lock);
 	return n;
 }
@@ -856,9 +999,15 @@ replay_foreign(struct coll_spooled *sp, size_t n, struct coll_ev *ev)
 	n_wm = 0;
 	if (tickers == NULL)
 		goto out;
+	in_foreign = true; /* its markets owe this run nothing; its first batch is not this run's */
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
 
+		if (sp[i].ev.kind == COLL_EV_MARK) {
+			ev[i] = sp[i].ev; /* the earlier run's mark: names no market */
+			ev[i].market = -1;
+			continue;
+		}
 		for (k = 0; k < nt && strcmp(tickers[k], sp[i].ticker) != 0; k++)
 			;
 		if (k == nt) {
@@ -871,6 +1020,7 @@ replay_foreign(struct coll_spooled *sp, size_t n, struct coll_ev *ev)
 	}
 	rc = write_chunks(ev, n);
 out:
+	in_foreign = false;
 	free(tickers);
 	for (size_t i = 0; i < n_wm; i++)
 		free(wm[i].ticker);
@@ -993,8 +1143,8 @@ write_or_spool(struct coll_ev *batch, size_t n, bool stop)
 static void *
 writer_main(void *arg)
 {
-	struct coll_ev *batch = malloc(BATCH_MAX * sizeof(*batch));
-	bool stop = false;
+	struct coll_ev *batch = malloc((BATCH_MAX + 1) * sizeof(*batch));
+	bool stop = false, marked;
 
 	(void)arg;
 	if (batch == NULL)
@@ -1013,13 +1163,14 @@ writer_main(void *arg)
 		nanosleep(&ts, NULL);
 	}
 	for (;;) {
-		size_t n = take(batch, &stop);
+		size_t n = take(batch, &stop, &marked), all = n + marked;
 
 		if (n == 0 && stop)
 			break;
 		learn(batch, n);
 		if (spooling) {
-			if (n > 0 && coll_spool_append(batch, n, ticker_of) != 0) {
+			/* the mark goes with the batch: it reaches Postgres when the spool does */
+			if (all > 0 && coll_spool_append(batch, all, ticker_of) != 0) {
 				struct timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
 
 				nanosleep(&ts, NULL); /* keep them queued: the disk is full or failing */
@@ -1039,9 +1190,9 @@ writer_main(void *arg)
 		}
 		if (n_refetch > 0 && !stop)
 			refetch_due();
-		if (n == 0)
+		if (all == 0)
 			continue;
-		write_or_spool(batch, n, stop);
+		write_or_spool(batch, all, stop);
 		release(batch, n);
 		if (coll_writer_depth() >= q_max / 2)
 			log_warnx("the writer is behind: %zu events queued", coll_writer_depth());

@@ -30,7 +30,7 @@ struct out_msg {
 static const struct coll_ws_conf *conf;
 static struct lws_context *ctx;
 static struct lws *wsi;
-static bool connected, stopping;
+static bool connected, stopping, ping_due;
 static struct out_msg *out_head, *out_tail;
 static char *rx;
 static size_t rx_len, rx_cap;
@@ -132,6 +132,12 @@ tick(lws_sorted_usec_list_t *sul)
 	int64_t now = kt_now();
 
 	coll_subs_tick(now);
+	/* an idle connection: ping, so that the pong (a frame) moves the recorded-through mark of
+	 * its quiet markets at least once a second */
+	if (connected && wsi != NULL && now - last_rx >= 1000000) {
+		ping_due = true;
+		lws_callback_on_writable(wsi);
+	}
 	__atomic_store_n(&coll_stats.subscribed, (uint64_t)coll_subs_markets(), __ATOMIC_RELAXED);
 	__atomic_store_n(&coll_stats.connected, (uint64_t)connected, __ATOMIC_RELAXED);
 	lws_sul_schedule(ctx, 0, sul, tick, LWS_US_PER_SEC);
@@ -177,6 +183,7 @@ on_closed(const char *why)
 		if (up > 10000000)
 			failures = 0;
 		connected = false;
+		ping_due = false;
 		coll_subs_on_disconnect(last_rx);
 	} else {
 		log_warnx("connection failed: %s", why);
@@ -242,11 +249,26 @@ callback(struct lws *w, enum lws_callback_reasons reason, void *user, void *in, 
 			coll_subs_on_message(rx, rx_len, rx_ts);
 			rx_len = 0;
 		}
+		/* every frame received up to last_rx is handled and its events queued */
+		if (rx_len == 0)
+			coll_writer_mark(last_rx);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		last_rx = kt_now();
+		if (rx_len == 0) /* not between the fragments of a message */
+			coll_writer_mark(last_rx);
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (ping_due) {
+			unsigned char ping[LWS_PRE + 1];
+
+			ping_due = false;
+			if (lws_write(w, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+				return -1;
+			if (out_head != NULL)
+				lws_callback_on_writable(w);
+			break;
+		}
 		if ((m = out_head) == NULL)
 			break;
 		out_head = m->next;

@@ -78,12 +78,18 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
  * "side,price,delta;..." in ts order (lib/book's book_apply_text). One query for a whole
  * subscribe: three per market held the event loop ~1 ms a market, so a burst of subscribes kept
  * handshakes waiting past clients' timeouts. The deltas come from an ordered subquery, as in
- * cgi-bin/daypart.c (an ordered aggregate would sort them again).
+ * cgi-bin/daypart.c (an ordered aggregate would sort them again). Also the instant each market is
+ * recorded through (sql/010, as cgi-bin/recon.h's RECON_THROUGH_COLS; NULL when it was recorded to
+ * its settlement, complete ever after, or when no collector ever committed a mark here: rows
+ * written by something else, such as tests/feed/feed_check.py, which has no mark to be behind).
  */
 static struct db_stmt q_books = DB_STMT("feed_books",
     "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
-    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows"
+    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows,"
+    " kb_us(CASE WHEN mk.final_ts IS NULL AND r.through IS NOT NULL"
+    "  THEN greatest(r.through, mk.last_ts) END)"
     " FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS u(id, at, i)"
+    " LEFT JOIN markets mk ON mk.id = u.id LEFT JOIN recorded_through r ON true"
     " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = u.id"
     "   AND cp.ts <= kb_ts(u.at) ORDER BY cp.ts DESC LIMIT 1) c ON true"
     " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = u.id AND gp.start_ts <= kb_ts(u.at)"
@@ -281,6 +287,16 @@ out:
 	return rc;
 }
 
+/*
+ * A subscribe snapshot is the market's book at its stream's end. When the collector's mark is
+ * this far behind the clock it has stopped recording (it commits the mark at least once a
+ * second while it runs, and a few ms behind under flow): the snapshot is followed by a gap
+ * message, reason not_yet_recorded, from just after the mark, as the REST API answers
+ * (docs/feed.md). When the collector comes back, the restart gap (same start) and the snapshot
+ * that closes it follow in the stream.
+ */
+#define FEED_MARK_STALE_US 3000000
+
 int
 feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out)
 {
@@ -313,6 +329,11 @@ feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out
 			out[i].gap_start = feed_val(res, r, 5);
 			out[i].gap_end = feed_val(res, r, 6);
 			snprintf(out[i].reason, sizeof(out[i].reason), "%s", PQgetvalue(res, r, 7));
+		} else if (!PQgetisnull(res, r, 0) && !PQgetisnull(res, r, 9) &&
+		    kt_now() - feed_val(res, r, 9) > FEED_MARK_STALE_US) {
+			out[i].gap_start = feed_val(res, r, 9) + 1;
+			out[i].gap_end = -1;
+			snprintf(out[i].reason, sizeof(out[i].reason), "not_yet_recorded");
 		}
 		if ((out[i].book = book_new(ms[i]->notional)) == NULL)
 			goto out;

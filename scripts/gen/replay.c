@@ -9,7 +9,9 @@
  * (the start of a recorded segment, or the end of a gap); every delta is applied with lib/book
  * semantics; periodic checkpoints are never used to build a book. "The book at T" is the book
  * after every row with ts <= T. T inside a gap (start_ts <= T < end_ts, or an open gap) or before
- * the first snapshot has no complete book: the line then says "complete":false and why.
+ * the first snapshot, or after the instant the market is recorded through (the later of the
+ * recorded-through mark and its last row, unless it was recorded to its settlement), has no
+ * complete book: the line then says "complete":false and why.
  *
  * The stream is read in libpq's single-row mode, so a market of any length replays in constant
  * memory, and --replay-all answers any number of instants in one pass.
@@ -24,7 +26,12 @@
 
 #define RP_LINE_MAX 4096 /* a line grows beyond this as needed */
 
-static const char rp_market_sql[] = "SELECT id FROM markets WHERE ticker = $1";
+/* The market and the instant it is recorded through (sql/010: the later of the collector's mark
+ * and its last row; NULL when it was recorded to its settlement, complete ever after). */
+static const char rp_market_sql[] =
+    "SELECT m.id, (extract(epoch FROM CASE WHEN m.final_ts IS NULL"
+    "  THEN greatest(r.through, m.last_ts) END) * 1000000)::int8"
+    " FROM markets m LEFT JOIN recorded_through r ON true WHERE m.ticker = $1";
 
 static const char rp_gaps_sql[] =
     "SELECT (extract(epoch FROM start_ts) * 1000000)::int8,"
@@ -79,6 +86,7 @@ struct rp_market {
 	char id[16];
 	struct rp_gap *gaps;
 	size_t ngaps;
+	int64_t through;     /* recorded through; INT64_MAX: recorded to its settlement */
 };
 
 struct rp_line {
@@ -223,6 +231,7 @@ rp_market(struct db *db, const char *ticker, struct rp_market *m)
 		goto out;
 	}
 	snprintf(m->id, sizeof(m->id), "%s", PQgetvalue(res, 0, 0));
+	m->through = PQgetisnull(res, 0, 1) ? INT64_MAX : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	params[0] = m->id;
 	if ((res = db_exec_sql(db, rp_gaps_sql, 1, params)) == NULL)
@@ -379,6 +388,8 @@ rp_emit(struct rp_replay *rp)
 	}
 	if (!rp->covered)
 		return rp_add(l, "\"complete\":false,\"reason\":\"no_coverage\",\"yes\":[],\"no\":[]}");
+	if (t > rp->m->through)
+		return rp_add(l, "\"complete\":false,\"reason\":\"not_yet_recorded\",\"yes\":[],\"no\":[]}");
 	if (rp_add(l, "\"complete\":true,\"yes\":") != 0 ||
 	    rp_levels_json(l, rp->book, BOOK_YES) != 0 || rp_add(l, ",\"no\":") != 0 ||
 	    rp_levels_json(l, rp->book, BOOK_NO) != 0 || rp_add(l, "}") != 0)

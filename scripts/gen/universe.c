@@ -595,8 +595,16 @@ out:
 	return rc;
 }
 
+/*
+ * The markets' coverage, and the recorded-through mark (sql/010) at the end of the generated
+ * recording ($2), as a collector that recorded it would have committed: without it the API
+ * answers every instant after a market's last row "not yet recorded" (docs/api.md). The mark
+ * never moves back.
+ */
 static const char univ_coverage_sql[] =
-    "UPDATE markets AS m SET first_ts = x.f, last_ts = x.l, updated_at = now()"
+    "WITH mark AS (INSERT INTO recorded_through AS r (id, through) VALUES (1, $2::timestamptz)"
+    "  ON CONFLICT (id) DO UPDATE SET through = greatest(r.through, EXCLUDED.through))"
+    " UPDATE markets AS m SET first_ts = x.f, last_ts = x.l, updated_at = now()"
     " FROM jsonb_to_recordset($1::jsonb) AS x(id integer, f timestamptz, l timestamptz)"
     " WHERE m.id = x.id";
 
@@ -605,8 +613,9 @@ gen_universe_coverage(struct db *db, const struct gen_universe *u)
 {
 	struct univ_buf b = { 0 };
 	PGresult *res = NULL;
-	const char *params[1];
-	char f[GEN_TIME_BUFSZ], l[GEN_TIME_BUFSZ];
+	const char *params[2];
+	char f[GEN_TIME_BUFSZ], l[GEN_TIME_BUFSZ], through[GEN_TIME_BUFSZ];
+	int64_t end = INT64_MIN;
 	int rc = -1;
 
 	if (univ_reserve(&b, 2) != 0)
@@ -617,6 +626,8 @@ gen_universe_coverage(struct db *db, const struct gen_universe *u)
 
 		if (!m->recorded)
 			continue;
+		if (m->rec_end > end)
+			end = m->rec_end;
 		if (univ_reserve(&b, 128) != 0)
 			goto out;
 		gen_time_rfc3339(m->first_ts, f);
@@ -626,8 +637,14 @@ gen_universe_coverage(struct db *db, const struct gen_universe *u)
 	}
 	b.p[b.len++] = ']';
 	b.p[b.len] = '\0';
+	if (end == INT64_MIN) {
+		rc = 0; /* nothing recorded */
+		goto out;
+	}
+	gen_time_rfc3339(end, through);
 	params[0] = b.p;
-	if ((res = db_exec_sql(db, univ_coverage_sql, 1, params)) == NULL)
+	params[1] = through;
+	if ((res = db_exec_sql(db, univ_coverage_sql, 2, params)) == NULL)
 		goto out;
 	rc = 0;
 out:
