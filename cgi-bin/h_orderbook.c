@@ -20,12 +20,25 @@ static struct db_stmt q_event_markets = DB_STMT("ob_event_markets",
     "SELECT ticker FROM markets WHERE event_ticker = $1 ORDER BY ticker LIMIT 101", 1);
 
 /*
- * The JSON of one market's book at at. Returns 1 with *out set, 0 when there is no such market,
- * -1 on a database error.
+ * A call without `at` asks for the book now. The collector's recorded-through mark trails now by
+ * the writer's commit pace (10 ms under flow, at most a second when the exchange is quiet), so
+ * "now" itself is nearly always just past what the record vouches for. When the mark is at most
+ * this fresh, such a call answers the book at the market's recorded-through instant instead (the
+ * answer's `at` says which): every committed row of the market is at or before that instant
+ * (RECON_THROUGH_COLS takes the later of the mark and the market's last row), so it is the same
+ * book as at now, and complete. An older mark means the collector is behind or down: the call is
+ * answered at now, not_yet_recorded, as an explicit `at` would be.
+ */
+#define ORDERBOOK_FRESH_US INT64_C(2000000)
+
+/*
+ * The JSON of one market's book at at (at_given: the caller named the instant; otherwise see
+ * ORDERBOOK_FRESH_US). Returns 1 with *out set, 0 when there is no such market, -1 on a
+ * database error.
  */
 static int
-orderbook_json(struct db *db, const char *ticker, int64_t at, int depth, struct db_call *pre,
-    struct json_object **out)
+orderbook_json(struct db *db, const char *ticker, int64_t at, bool at_given, int depth,
+    struct db_call *pre, struct json_object **out)
 {
 	struct recon_market mk, *m = &mk;
 	struct recon_state st;
@@ -38,6 +51,9 @@ orderbook_json(struct db *db, const char *ticker, int64_t at, int depth, struct 
 		recon_state_free(&st);
 		return found;
 	}
+	if (!at_given && recon_not_yet_recorded(m, at) && m->through != RECON_NONE &&
+	    at - m->through <= ORDERBOOK_FRESH_US)
+		at = m->through;
 	if (st.checkpoint_ts == RECON_NONE) {
 		complete = false;
 		g = json_object_new_object();
@@ -113,8 +129,8 @@ void
 h_orderbook(struct req *req)
 {
 	struct json_object *o = NULL;
-	int found = orderbook_json(req->db, req->captures[0], arg_at(req), arg_depth(req),
-	    &req->prefetch, &o);
+	int found = orderbook_json(req->db, req->captures[0], arg_at(req), req_arg(req, "at")->set,
+	    arg_depth(req), &req->prefetch, &o);
 
 	if (found < 0)
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");
@@ -135,7 +151,8 @@ send_many(struct req *req, const char *const *tickers, size_t n, int64_t at)
 	json_object_object_add(root, "orderbooks", arr);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = NULL;
-		int found = orderbook_json(req->db, tickers[i], at, depth, NULL, &o);
+		int found = orderbook_json(req->db, tickers[i], at, req_arg(req, "at")->set, depth,
+		    NULL, &o);
 
 		if (found == 0) {
 			json_object_put(root);

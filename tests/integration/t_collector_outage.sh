@@ -120,13 +120,23 @@ check "a quiet market being recorded: complete after its last change" 'true' \
 	"$(book "$q" "$t_quiet" | jq -c '.[0]')"
 check "a market recorded to its settlement: complete after it" '[true,null,null]' \
 	"$(book "$s" | jq -c '.[0:3]')"
+# a call without `at` while recording: the newest exact book, at the market's recorded-through
+# instant (the mark is at most a second old), complete
+live=$(api "markets/$a/orderbook")
+live_at=$(jq -r '.at' <<<"$live")
+live_through=$(coll_sql "SELECT to_char(greatest(r.through, m.last_ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM markets m, recorded_through r WHERE m.ticker = '$a'")
+check "the book now while recording: complete, no gap" '[true,null]' "$(jq -c '[.complete, .gap]' <<<"$live")"
+check "answered at an instant no later than the recorded-through instant" 1 \
+	"$([[ "$live_at" < "$live_through" || "$live_at" == "$live_through" ]] && echo 1)"
+check "and within 2 s of now" 1 "$(( $(now_us) - $(date -d "$live_at" +%s%6N) < 2500000 ))"
 
 # the outage: kill -9, the exchange goes on, h settles meanwhile
 t_before=$(($(now_us) - 2000000))
 coll_kill9
 t_kill=$(now_us)
 lifecycle "$h" closed determined finalized
-sleep 2
+# past the 2 s within which a call without `at` is answered at the mark (h_orderbook.c)
+sleep 3
 t_after=$((t_kill + 1000000))
 changed=$(curl -s "http://127.0.0.1:$SIM_PORT/_sim/book?ticker=$a" | jq -c '[.yes_dollars_fp, .no_dollars_fp]')
 check "the exchange's book of $a moved after the kill" 1 \
