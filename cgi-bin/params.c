@@ -11,8 +11,103 @@
 
 #include "ktime.h"
 #include "route.h"
+#include "utf8.h"
 
-#define CURSOR_TAG "c1"
+/*
+ * A cursor is "c2" + base 36 of the position + "." + base 36 of its scope: an FNV-1a hash of the
+ * route's pattern and the path segments it was handed out for (the ticker). A cursor is refused
+ * (400 invalid_cursor) on any other route or market: a deltas cursor of market A, whose position
+ * is an instant, would otherwise page market B from there and silently skip its earlier rows.
+ */
+#define CURSOR_TAG "c2"
+#define FNV_OFFSET UINT64_C(14695981039346656037)
+#define FNV_PRIME UINT64_C(1099511628211)
+
+static uint64_t
+fnv1a(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* The scope of a cursor of req: its route's pattern and its path captures, each ended by a NUL. */
+static uint64_t
+cursor_scope(const struct req *req)
+{
+	uint64_t h = FNV_OFFSET;
+
+	if (req->route != NULL)
+		h = fnv1a(h, req->route->pattern, strlen(req->route->pattern) + 1);
+	for (size_t i = 0; i < req->ncaptures; i++)
+		h = fnv1a(h, req->captures[i], strlen(req->captures[i]) + 1);
+	return h;
+}
+
+/* Base 36 of u at p; returns the digits written. */
+static size_t
+base36(uint64_t u, char *p)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char tmp[16];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = digits[u % 36];
+		u /= 36;
+	} while (u != 0);
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Parses base 36 digits s[0..n) into *out; -1 when empty, not base 36 or past 64 bits. */
+static int
+unbase36(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t u = 0;
+
+	if (n == 0 || n > 13)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
+
+		if (d < 0 || u > (UINT64_MAX - (uint64_t)d) / 36)
+			return -1;
+		u = u * 36 + (uint64_t)d;
+	}
+	*out = u;
+	return 0;
+}
+
+void
+cursor_encode(const struct req *req, int64_t v, char buf[CURSOR_BUFSZ])
+{
+	size_t n = 2;
+
+	memcpy(buf, CURSOR_TAG, 2);
+	n += base36((uint64_t)v, buf + n);
+	buf[n++] = '.';
+	n += base36(cursor_scope(req), buf + n);
+	buf[n] = '\0';
+}
+
+int
+cursor_decode(const char *s, int64_t *out, uint64_t *scope)
+{
+	const char *dot = strchr(s, '.');
+	uint64_t u;
+
+	if (strncmp(s, CURSOR_TAG, 2) != 0 || dot == NULL ||
+	    unbase36(s + 2, (size_t)(dot - s - 2), &u) != 0 || u > INT64_MAX ||
+	    unbase36(dot + 1, strlen(dot + 1), scope) != 0)
+		return -1;
+	*out = (int64_t)u;
+	return 0;
+}
 
 /* Strict decimal integer: optional '-', 1..19 digits, no spaces or '+'. */
 static int
@@ -31,46 +126,6 @@ parse_int(const char *s, int64_t *out)
 	return 0;
 }
 
-void
-cursor_encode(int64_t v, char buf[24])
-{
-	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	char tmp[24];
-	uint64_t u = (uint64_t)v;
-	size_t n = 0;
-
-	do {
-		tmp[n++] = digits[u % 36];
-		u /= 36;
-	} while (u != 0);
-	memcpy(buf, CURSOR_TAG, 2);
-	for (size_t i = 0; i < n; i++)
-		buf[2 + i] = tmp[n - 1 - i];
-	buf[2 + n] = '\0';
-}
-
-int
-cursor_decode(const char *s, int64_t *out)
-{
-	uint64_t u = 0;
-	size_t n = strlen(s);
-
-	if (n < 3 || n > 15 || strncmp(s, CURSOR_TAG, 2) != 0)
-		return -1;
-	for (size_t i = 2; i < n; i++) {
-		const char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
-
-		if (d < 0 || u > (UINT64_MAX - (uint64_t)d) / 36)
-			return -1;
-		u = u * 36 + (uint64_t)d;
-	}
-	if (u > INT64_MAX)
-		return -1;
-	*out = (int64_t)u;
-	return 0;
-}
-
 /* Checks one value against its spec; fills arg or answers and returns -1. */
 static int
 check_value(const struct param_spec *ps, const char *v, struct req_arg *arg, struct req *req)
@@ -81,6 +136,11 @@ check_value(const struct param_spec *ps, const char *v, struct req_arg *arg, str
 	arg->s = v;
 	if (len == 0) {
 		req_send_error(req, ERR_INVALID_PARAMETER, "parameter '%s' is empty", ps->name);
+		return -1;
+	}
+	/* before any use: Postgres refuses invalid UTF-8 with an error that would answer 503 */
+	if (!utf8_valid(v)) {
+		req_send_error(req, ERR_INVALID_PARAMETER, "parameter '%s' is not valid UTF-8", ps->name);
 		return -1;
 	}
 	switch (ps->type) {
@@ -124,10 +184,18 @@ check_value(const struct param_spec *ps, const char *v, struct req_arg *arg, str
 			}
 		}
 		goto bad;
-	case PT_CURSOR:
-		if (cursor_decode(v, &arg->i) != 0)
+	case PT_CURSOR: {
+		uint64_t scope;
+
+		if (cursor_decode(v, &arg->i, &scope) != 0)
 			goto bad;
+		if (scope != cursor_scope(req)) {
+			req_send_error(req, ERR_INVALID_CURSOR, "parameter '%s' was handed out for another "
+			    "route or market: start from the first page here", ps->name);
+			return -1;
+		}
 		return 0;
+	}
 	case PT_LIST: {
 		int64_t items = 1;
 
@@ -157,6 +225,10 @@ route_check_params(const struct route *rt, struct req *req)
 		const struct param_spec *ps = NULL;
 		size_t idx = 0;
 
+		if (!utf8_valid(name)) {
+			req_send_error(req, ERR_UNKNOWN_PARAMETER, "a parameter name is not valid UTF-8");
+			return -1;
+		}
 		for (const struct param_spec *p = rt->params; p != NULL && p->name != NULL; p++, idx++) {
 			if (strcmp(p->name, name) == 0) {
 				ps = p;
@@ -178,6 +250,26 @@ route_check_params(const struct route *rt, struct req *req)
 		if (rt->params[idx].required && !req->args[idx].set) {
 			req_send_error(req, ERR_MISSING_PARAMETER, "parameter '%s' is required",
 			    rt->params[idx].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+route_check_captures(const struct route *rt, struct req *req)
+{
+	const char *p = rt->pattern;
+
+	for (size_t i = 0; i < req->ncaptures; i++) {
+		const char *open = strchr(p, '{'), *close = open != NULL ? strchr(open, '}') : NULL;
+
+		if (close == NULL)
+			break;
+		p = close + 1;
+		if (!utf8_valid(req->captures[i])) {
+			req_send_error(req, ERR_INVALID_PARAMETER, "path segment '%.*s' is not valid UTF-8",
+			    (int)(close - open - 1), open + 1);
 			return -1;
 		}
 	}

@@ -60,6 +60,10 @@ void route_dispatch(struct req *req);
 /* Validates req's query against rt->params into req->args; answers and returns -1 on error. */
 int route_check_params(const struct route *rt, struct req *req);
 
+/* Checks that req's path captures (the {name} segments) are valid UTF-8; answers a 400 naming
+ * the segment and returns -1 when one is not. */
+int route_check_captures(const struct route *rt, struct req *req);
+
 /* Authenticates and charges an AUTH_KEY call; answers and returns -1 when refused. */
 int auth_charge(struct req *req);
 /* Gives back what auth_charge took, for a call that failed afterwards. */
@@ -68,9 +72,14 @@ void auth_refund(struct req *req);
 /* Prints the route and error tables as JSON (kbook-api --routes). */
 void routes_dump(FILE *out);
 
-/* Cursors: "<tag><value>" in base 36, opaque to clients. Returns 0 or -1. */
-int cursor_decode(const char *s, int64_t *out);
-void cursor_encode(int64_t v, char buf[24]);
+/*
+ * Cursors, opaque to clients: a position v bound to the route and path segments of req (a
+ * cursor of one market's deltas is refused on another's). cursor_decode parses the syntax only
+ * (0 or -1); the dispatcher compares the scope (params.c).
+ */
+#define CURSOR_BUFSZ 32
+void cursor_encode(const struct req *req, int64_t v, char buf[CURSOR_BUFSZ]);
+int cursor_decode(const char *s, int64_t *out, uint64_t *scope);
 
 /* The handlers, one file per resource (h_<resource>.c). */
 void h_health(struct req *req);
