@@ -111,12 +111,30 @@ void feed_close_all(int code, const char *reason);
  * and a JSON error body written into body (cap bytes).
  */
 int feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t cap);
+/* What a charge of an open connection found. */
+enum feed_charge_rc {
+	FEED_CH_OK,
+	FEED_CH_CREDITS,  /* the account's credits are spent */
+	FEED_CH_RATE,     /* the plan's per-minute rate refused the call (nothing charged) */
+	FEED_CH_REVOKED,  /* the key was revoked (or deleted) since the handshake */
+	FEED_CH_DISABLED, /* the account was disabled since the handshake */
+	FEED_CH_DOWN,     /* the database is away */
+};
+/* Charges credits for the connection's markets. */
+enum feed_charge_rc feed_auth_charge(const struct feed_caller *c, int64_t credits);
+/* The close reason (and error detail) of a connection cut off for why (REVOKED or DISABLED). */
+const char *feed_auth_cut_reason(enum feed_charge_rc why);
 /*
- * Charges credits for the connection's markets. Returns 0; 1 when the credits are spent (or the key
- * was revoked); 2 when the plan's per-minute rate refused the call (nothing charged); -1 when the
- * database is away.
+ * Cuts c off because its key was revoked or its account disabled (why): Kalshi's error 9
+ * (Authentication required) with the reason in detail, then a close 1008 with the same reason.
  */
-int feed_auth_charge(const struct feed_caller *c, int64_t credits);
+void feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why);
+/* A NOTIFY kbook_keys payload ("key <id>" or "account <id>", sql/013_key_events.sql): cuts off
+ * every connection opened with that key or account. */
+void feed_auth_event(const char *payload);
+/* Asks Postgres, in one query, whether the key of any open connection was revoked or its account
+ * disabled, and cuts those off: run when LISTEN (re)starts, for events sent while nobody listened. */
+void feed_auth_recheck(void);
 /* Connections open per key (for the per-key limit). */
 size_t feed_auth_key_conns(int64_t key_id);
 
@@ -248,7 +266,7 @@ void feed_subs_free(struct feed_conn *c);
 /* Sends a row of m to every subscription holding m. */
 void feed_subs_fanout(struct feed_market *m, const struct feed_row *row);
 
-/* ---- pgsource.c: LISTEN kbook_deltas, adopted into the loop ----------------------------------- */
+/* ---- pgsource.c: LISTEN kbook_deltas and kbook_keys, adopted into the loop -------------------- */
 int feed_pg_start(struct lws_vhost *vh);
 /* Handles the adopted descriptor's callbacks (called by the protocol callback). */
 int feed_pg_callback(const struct lws *wsi, enum lws_callback_reasons reason);
@@ -259,7 +277,7 @@ void feed_pg_stop(void);
 struct feed_metrics {
 	uint64_t conns_total, refused_auth, refused_credits, refused_limit, refused_unavailable;
 	uint64_t msgs_sent, bytes_sent, commands, command_errors, slow_drops, dead_drops;
-	uint64_t notifies, rows_read, pg_reconnects, charges_failed;
+	uint64_t notifies, rows_read, pg_reconnects, charges_failed, auth_cutoffs;
 };
 extern struct feed_metrics feed_stats;
 /* The Prometheus text of every metric into a malloc'd string (caller frees); NULL on ENOMEM. */

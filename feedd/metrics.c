@@ -32,6 +32,7 @@ static const struct {
 	{ "kbook_feed_rows_read_total", "stream rows read from Postgres for live fan-out", M(rows_read) },
 	{ "kbook_feed_pg_reconnects_total", "LISTEN connections (re)established", M(pg_reconnects) },
 	{ "kbook_feed_charges_failed_total", "periodic credit charges that could not be made", M(charges_failed) },
+	{ "kbook_feed_auth_cutoffs_total", "connections cut off because their key was revoked or account disabled", M(auth_cutoffs) },
 };
 
 char *

@@ -305,16 +305,25 @@ feed_subs_market_limit(struct feed_conn *c, const struct feed_cmd *cmd)
 static int
 feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
 {
-	switch (feed_auth_charge(&c->caller, n)) {
-	case 0:
+	enum feed_charge_rc rc = feed_auth_charge(&c->caller, n);
+
+	switch (rc) {
+	case FEED_CH_OK:
 		return 0;
-	case 1:
+	case FEED_CH_CREDITS:
 		feed_subs_error(c, cmd, FEED_E_PROCESS, NULL, "credits exhausted");
 		break;
-	case 2:
+	case FEED_CH_RATE:
 		feed_subs_error(c, cmd, FEED_E_TOO_MANY, NULL, NULL);
 		break;
-	default:
+	case FEED_CH_REVOKED:
+	case FEED_CH_DISABLED:
+		/* the command's own refusal (with its id), then the connection is cut off */
+		feed_subs_error(c, cmd, FEED_E_AUTH, NULL, feed_auth_cut_reason(rc));
+		feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, feed_auth_cut_reason(rc));
+		feed_stats.auth_cutoffs++;
+		break;
+	case FEED_CH_DOWN:
 		feed_subs_error(c, cmd, FEED_E_INTERNAL, NULL, "database unavailable");
 		break;
 	}
