@@ -55,6 +55,7 @@ struct feed_sub {
 struct feed_msg {
 	struct feed_msg *next;
 	int64_t queued_at;           /* feed_now() when queued */
+	bool replay;                 /* a replay's (counted in feed_replay_bytes) */
 	size_t len;
 	unsigned char buf[];         /* len bytes of text */
 };
@@ -81,6 +82,8 @@ struct feed_conn {
 	size_t granted;              /* bytes the client asked for (snapshots, replays) queued
 	                              * beyond KBOOK_FEEDD_SEND_MAX; 0 once the queue is under it */
 	bool granting;               /* messages queued now were asked for (feed_send_grant) */
+	struct feed_replay *replays; /* pending replays (since), oldest first (replay.c) */
+	bool replaying;              /* messages queued now are a replay's */
 	int64_t last_rx;             /* kt_now() of the last frame or pong from the client */
 	int64_t next_charge;         /* when the next market-period charge is due */
 	bool ping_due;
@@ -219,6 +222,8 @@ extern struct db *feed_db;
  */
 int feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long limit,
     struct feed_rows *out);
+/* How many rows feed_stream_read would read (at most limit) into *count. Returns 0 or -1. */
+int feed_stream_count(const struct feed_market *m, int64_t from, int64_t to, long limit, long *count);
 /*
  * Reads, in one query, the rows after the position of each of the n markets ms (at most limit
  * each) into outs[0..n-1] (caller frees each with feed_rows_free). Returns 0 or -1 (nothing kept).
@@ -263,8 +268,27 @@ size_t feed_stream_head(struct feed_sub *s, const struct feed_body *body, char *
 void feed_subs_command(struct feed_conn *c, const char *text, size_t len);
 /* Frees every subscription of c. */
 void feed_subs_free(struct feed_conn *c);
-/* Sends a row of m to every subscription holding m. */
+/* Sends a row of m to every subscription holding m (but those replaying m). */
 void feed_subs_fanout(struct feed_market *m, const struct feed_row *row);
+/* Sends one message of s: a row, or (row NULL) the snapshot book at pos. */
+void feed_subs_emit(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
+    const struct book *book, int64_t pos);
+
+/* ---- replay.c: a subscribe's since, streamed in chunks paced by the client ------------------- */
+struct feed_replay;
+/* Replay bytes queued over every connection (bounded by KBOOK_FEEDD_REPLAY_MEM plus a chunk). */
+extern size_t feed_replay_bytes;
+/* Replays market m on s from position from (exclusive) up to its live position, then live.
+ * Returns 0, or -1 when out of memory. */
+int feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from);
+/* True while a replay of m is pending on s (its live rows are held back from s). */
+bool feed_replay_holds(const struct feed_sub *s, const struct feed_market *m);
+/* Drops the pending replays of s (of market m; every market when m is NULL). */
+void feed_replay_cancel(const struct feed_sub *s, const struct feed_market *m);
+/* Reads and queues the next chunk of the replays whose client is ready for one. */
+void feed_replay_pump(void);
+/* Asks the loop to run feed_replay_pump (once) before it next waits. */
+void feed_replay_wake(void);
 
 /* ---- pgsource.c: LISTEN kbook_deltas and kbook_keys, adopted into the loop -------------------- */
 int feed_pg_start(struct lws_vhost *vh);
@@ -277,7 +301,7 @@ void feed_pg_stop(void);
 struct feed_metrics {
 	uint64_t conns_total, refused_auth, refused_credits, refused_limit, refused_unavailable;
 	uint64_t msgs_sent, bytes_sent, commands, command_errors, slow_drops, dead_drops;
-	uint64_t notifies, rows_read, pg_reconnects, charges_failed, auth_cutoffs;
+	uint64_t notifies, rows_read, pg_reconnects, charges_failed, auth_cutoffs, replay_chunks;
 };
 extern struct feed_metrics feed_stats;
 /* The Prometheus text of every metric into a malloc'd string (caller frees); NULL on ENOMEM. */

@@ -91,6 +91,7 @@ feed_tick(lws_sorted_usec_list_t *sul)
 			feed_pg_start(NULL);
 		else
 			(void)feed_market_flush();
+		feed_replay_pump(); /* replays a failed read or the process's ceiling held */
 	}
 	if (feed_done) {
 		ev_break(feed_loop, EVBREAK_ALL);

@@ -51,6 +51,7 @@ struct config {
 	int64_t feedd_key_conns;
 	int64_t feedd_statement_timeout_ms;
 	int64_t feedd_replay_max;
+	int64_t feedd_replay_mem;
 	int64_t feedd_ping_s;
 	int64_t feedd_charge_s;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
