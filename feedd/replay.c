@@ -12,7 +12,7 @@
  * Replay and live meet with no gap and no duplicate: while a replay of market m is pending on a
  * subscription, m's live rows are not sent to it (feed_subs_fanout asks feed_replay_holds), and
  * each chunk reads up to m's live position of that moment; the chunk that comes back short has
- * reached it, the replay ends, and the next live row is the next row. The others markets of the
+ * reached it, the replay ends, and the next live row is the next row. The other markets of the
  * connection stream live meanwhile.
  */
 #include <stdlib.h>
@@ -125,17 +125,21 @@ feed_replay_ready(const struct feed_conn *c)
 void
 feed_replay_pump(void)
 {
+	struct feed_conn *c;
+	uint64_t last = feed_replay_last;
 	int served = 0;
 	bool more = false;
 
 	feed_replay_woken = false;
-	if (feed_db == NULL || db_ensure(feed_db) != 0)
-		return;
+	for (c = feed_conns; c != NULL && !feed_replay_ready(c); c = c->next)
+		;
+	if (c == NULL || feed_db == NULL || db_ensure(feed_db) != 0)
+		return; /* nothing to read, or the database is away (the tick tries again) */
 	/* round robin: the connections after the one served last (the list is newest first, so
 	 * smaller ids), then from the head */
 	for (int round = 0; round < 2; round++) {
-		for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
-			if ((round == 0) != (c->id < feed_replay_last) || !feed_replay_ready(c))
+		for (c = feed_conns; c != NULL; c = c->next) {
+			if ((round == 0) != (c->id < last) || !feed_replay_ready(c))
 				continue;
 			if (served == FEED_REPLAY_PASS || feed_replay_bytes >= (size_t)cfg.feedd_replay_mem) {
 				/* the rest after the loop has written; under the ceiling, once replay
