@@ -47,10 +47,10 @@ feed_pg_start(struct lws_vhost *vh)
 		return -1;
 	if (db_ensure(feed_pg) != 0)
 		return -1;
-	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_deltas", 0, NULL)) == NULL)
+	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_keys", 0, NULL)) == NULL)
 		return -1;
 	PQclear(res);
-	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_keys", 0, NULL)) == NULL)
+	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_deltas", 0, NULL)) == NULL)
 		return -1;
 	PQclear(res);
 	if ((fd = dup(PQsocket(db_conn(feed_pg)))) < 0) {

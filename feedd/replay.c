@@ -25,8 +25,9 @@
 #define FEED_REPLAY_CHUNK 500
 /* A connection gets its next chunk once its queue is under this. */
 #define FEED_REPLAY_LOW 65536
-/* Chunks read per pass of the event loop, over every connection, before the loop writes. */
-#define FEED_REPLAY_PASS 32
+/* Chunks read per pass of the event loop, over every connection, before the loop writes and
+ * serves the live rows (a chunk is one query of a few ms: a pass holds the loop ~10-20 ms). */
+#define FEED_REPLAY_PASS 4
 
 struct feed_replay {
 	struct feed_replay *next;

@@ -98,7 +98,7 @@ async def revoke():
 
     # missed while the LISTEN connection was down: checked again when it comes back
     silent_revoke(k5[:16])
-    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN kbook_keys%'")
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN kbook_deltas'")
     err, code, reason, secs = await cut_off(c5, timeout=8)
     out("revoked while feedd's LISTEN was down: cut off once it reconnects",
         "1008 API key revoked", f"{code} {reason}")
