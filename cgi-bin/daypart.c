@@ -169,11 +169,12 @@ floor_day(struct db *db, int64_t *first)
 	static int64_t day, read_at;
 	static unsigned gen;
 	int64_t now = kt_now();
-	const char *v;
-	PGresult *res;
 
 	if (gen == 0 || gen != db_generation(db) || now - read_at > FLOOR_TTL_US) {
-		if ((res = db_exec(db, &q_floor, NULL)) == NULL)
+		PGresult *res = db_exec(db, &q_floor, NULL);
+		const char *v;
+
+		if (res == NULL)
 			return -1;
 		v = PQgetvalue(res, 0, 0);
 		day = strlen(v) == 10 ? kt_days_from_civil(strtol(v, NULL, 10), strtol(v + 5, NULL, 10),

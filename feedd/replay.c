@@ -120,7 +120,9 @@ feed_replay_chunk(struct feed_conn *c)
 static bool
 feed_replay_ready(const struct feed_conn *c)
 {
-	return c->replays != NULL && c->close_code == 0 && c->queued < FEED_REPLAY_LOW;
+	/* what lws holds of a write the kernel did not take counts too: the queue empties into it */
+	return c->replays != NULL && c->close_code == 0 && c->queued < FEED_REPLAY_LOW &&
+	    !lws_partial_buffered(c->wsi);
 }
 
 void

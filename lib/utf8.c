@@ -32,10 +32,11 @@ bool
 utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
 
 	while (*p != '\0') {
-		if ((n = utf8_len(p)) == 0)
+		size_t n = utf8_len(p);
+
+		if (n == 0)
 			return false;
 		p += n;
 	}
