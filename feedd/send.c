@@ -227,7 +227,9 @@ feed_send_writeable(struct feed_conn *c)
 		feed_replay_wake(); /* the pump reads its next chunk if the queue is low enough */
 	if (wsout_write(&out, c->wsi) != 0)
 		return -1;
-	if (c->head != NULL || c->close_code != 0)
+	/* a replay waits for lws to have handed all of it to the kernel: be called back then */
+	if (c->head != NULL || c->close_code != 0 ||
+	    (c->replays != NULL && lws_partial_buffered(c->wsi)))
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
