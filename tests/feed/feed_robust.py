@@ -170,21 +170,33 @@ def write_deltas(mid, n, gap_s=0.0, first_ts=None):
 
 
 async def live_phase(ws, mid, n, label):
-    """n deltas committed on a live market while ws reads: all received, in order, once; returns
-    the latencies (commit to receipt) in ms."""
-    loop = asyncio.get_running_loop()
-    fut = loop.run_in_executor(None, write_deltas, mid, n, 0.01)
-    got, seqs, lat = [], [], []
+    """n deltas committed on a live market, one at a time, each once the client has received the
+    previous one (so no queue builds up anywhere and each latency is one delta's: commit, NOTIFY,
+    feedd's read and send, the client): all received, in order, once; prints the latencies."""
+    p = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    written, got, seqs, lat = [], [], [], []
     try:
-        while len(got) < n:
-            m = json.loads(await asyncio.wait_for(ws.recv(), 15))
-            if m.get("type") == "orderbook_delta":
-                got.append(m["ts"])
-                seqs.append(m["seq"])
-                lat.append(time.time() * 1e3 - m["ts"] / 1e3)
+        for i in range(n):
+            ts = int(time.time() * 1e6)
+            written.append(ts)
+            p.stdin.write(f"BEGIN; INSERT INTO book_deltas VALUES ({mid}, kb_ts({ts}), kb_ts({ts - 2000}),"
+                          f" 1, {(i % 90 + 1) * 10000}, 100);"
+                          f" UPDATE markets SET last_ts = greatest(last_ts, kb_ts({ts})) WHERE id = {mid};"
+                          f" NOTIFY kbook_deltas, '{mid}'; COMMIT;\n")
+            p.stdin.flush()
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                if m.get("type") == "orderbook_delta":
+                    break
+            lat.append(time.time() * 1e3 - ts / 1e3)
+            got.append(m["ts"])
+            seqs.append(m["seq"])
+            await asyncio.sleep(0.01)
     except (asyncio.TimeoutError, websockets.ConnectionClosed):
         pass
-    written = await fut
+    p.stdin.close()
+    p.wait()
     out(f"{label}: every live delta received, in order, once", written, got)
     out(f"{label}: seqs contiguous", True, seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else False)
     lat.sort()
