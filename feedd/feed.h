@@ -97,6 +97,9 @@ struct feed_conn {
 extern struct lws_context *feed_ctx;
 /* The loop's time of this pass, in us (ev_now: no clock read per message queued). */
 int64_t feed_now(void);
+/* The libev loop (for the watchers of other modules: replay.c's idle watcher). */
+struct ev_loop;
+struct ev_loop *feed_ev_loop(void);
 extern bool feed_stopping;
 
 /* ---- server.c: the lws protocol (HTTP probes, handshake, websocket frames) -------------------- */
@@ -285,9 +288,10 @@ int feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from);
 bool feed_replay_holds(const struct feed_sub *s, const struct feed_market *m);
 /* Drops the pending replays of s (of market m; every market when m is NULL). */
 void feed_replay_cancel(const struct feed_sub *s, const struct feed_market *m);
-/* Reads and queues the next chunk of the replays whose client is ready for one. */
+/* Starts reading chunks (an idle watcher, one chunk a call) if a replay's client is ready for
+ * one: the one-second tick's backstop, after a read failed. */
 void feed_replay_pump(void);
-/* Asks the loop to run feed_replay_pump (once) before it next waits. */
+/* Starts the idle watcher that reads replay chunks while a client is ready for one. */
 void feed_replay_wake(void);
 
 /* ---- pgsource.c: LISTEN kbook_deltas and kbook_keys, adopted into the loop -------------------- */

@@ -335,10 +335,8 @@ feed_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		feed_closed(pss);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		/* woken by a flush that left pages to read (markets.c), by a replay whose client is
-		 * ready for its next chunk (replay.c), or by a signal */
+		/* woken by a flush that left pages to read (markets.c) or by a signal */
 		(void)feed_market_flush();
-		feed_replay_pump();
 		return 0;
 	case LWS_CALLBACK_RAW_ADOPT_FILE:
 	case LWS_CALLBACK_RAW_RX_FILE:

@@ -270,7 +270,8 @@ async def replay():
     sampler.cancel()
     grown = peak - rss0
     print(f"info\tfeedd RSS {rss0} kB before the 50 slow clients, peak {peak} kB (+{grown} kB);"
-          f" replay bytes queued at most {replay_peak}", flush=True)
+          f" replay bytes queued at most {replay_peak}; replay chunks read in all"
+          f" {metric(murl, 'kbook_feed_replay_chunks_total')}", flush=True)
     out(f"50 slow resuming clients grow feedd by less than {bound_mb} MB", True, grown < bound_kb)
     out("replay bytes queued stay under KBOOK_FEEDD_REPLAY_MEM (4 MiB) plus one chunk", True,
         0 <= replay_peak < 4 * 1048576 + 262144)
