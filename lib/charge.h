@@ -9,6 +9,8 @@
  * synchronous_commit off: atomic, but a crash may forget the last instant of usage. When that
  * statement charges nothing, a second, read-only statement tells why. The key's last_used_at is
  * kept to the minute by a small update of its own when the charge finds it a minute old.
+ * A key with a monthly credit cap (sql/014) is charged by a statement of its own that locks the
+ * key's row and keeps its month's count in the same transaction as the account's ledger.
  */
 #ifndef KBOOK_CHARGE_H
 #define KBOOK_CHARGE_H
@@ -18,8 +20,9 @@
 #include "db.h"
 
 struct charge {
-	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "rate_limited" or
-	 * "credits_exhausted" (static strings: the API's error codes) */
+	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "email_unconfirmed",
+	 * "rate_limited", "credits_exhausted" or "key_cap_reached" (static strings: the API's error
+	 * codes) */
 	const char *code;
 	/* known unless code is invalid_api_key */
 	int64_t account_id, key_id;
@@ -39,8 +42,10 @@ int charge_key(struct db *db, const char *hash_hex, int cost, const char *route,
 /*
  * charge_key, with the caller's first statement (rider) sent in the same round trip and run in
  * the same transaction right after the charge (db_exec_pipeline): rider->res is its result, or
- * NULL when it failed (the charge is then made again alone, since the failure undid it). rider's
- * result is the caller's to use only when out->code is "ok".
+ * NULL when it failed (the charge is then made again alone, since the failure undid it; but when
+ * the connection was lost after the pipeline was sent, the charge's outcome is unknown and -1 is
+ * returned rather than risk charging twice). rider's result is the caller's to use only when
+ * out->code is "ok".
  */
 int charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route,
     struct db_call *rider, struct charge *out);

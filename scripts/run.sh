@@ -63,12 +63,13 @@ kbook is running: http://127.0.0.1:$http_port/
   markets:  $source_line
   database: psql "$(stack_conninfo "$dir" "$pg_port")"
   logs:     $dir/log/
+  mail:     ${KBOOK_SMTP_URL:-the local SMTP sink: every mail is a file in $dir/mail/new/}
 Press Ctrl-C to stop.
 MSG
 
 # Stay in the foreground until Ctrl-C, or until a part of the stack dies.
 while :; do
-	for pidf in "$dir"/run/{api,nginx,feedd,sim,collector}.pid; do
+	for pidf in "$dir"/run/{api,api-accounts,mailer,smtp,nginx,feedd,sim,collector}.pid; do
 		[ -f "$pidf" ] || continue
 		if ! pid_alive "$(cat "$pidf" 2>/dev/null)"; then
 			echo "run: $(basename "$pidf" .pid) exited; see $dir/log/" >&2

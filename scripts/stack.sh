@@ -62,16 +62,18 @@ pg_start() {
 # kbook local stack
 listen_addresses = ''
 unix_socket_permissions = 0777
-shared_preload_libraries = 'pg_partman_bgw'
-pg_partman_bgw.dbname = 'kbook'
-pg_partman_bgw.role = 'kbook'
-pg_partman_bgw.interval = 3600
 fsync = on
 max_connections = 200
 # a quarter of the memory (at most 8 GB) keeps the indexes and the recent history in Postgres's
 # own cache: reading a page from the kernel's cache instead costs a copy and a buffer eviction
 shared_buffers = $(awk '/^MemTotal:/ { mb = int($2 / 4096); print (mb > 8192 ? 8192 : (mb < 128 ? 128 : mb)) "MB" }' /proc/meminfo)
 CONF
+	fi
+	# Partition maintenance is the collector's (sql/011); a cluster made before then still names
+	# pg_partman's background worker, which must not run beside it.
+	if grep -q '^pg_partman_bgw\.' "$dir/pg/postgresql.conf"; then
+		as_svc sed -i -e '/^shared_preload_libraries = .pg_partman_bgw.$/d' -e '/^pg_partman_bgw\./d' \
+			"$dir/pg/postgresql.conf"
 	fi
 	# A crashed earlier run can leave postmaster.pid behind: remove it when no server owns it.
 	if [ -f "$dir/pg/postmaster.pid" ] && ! as_svc "$PG_BIN/pg_ctl" -D "$dir/pg" status >/dev/null 2>&1; then
@@ -137,6 +139,27 @@ api_start() {
 
 api_stop() { pidfile_kill "$1/run/api.pid"; rm -f "$1/run/api.sock"; }
 
+# api_accounts_start DIR: the second kbook-api pool, for the account routes (nginx sends them to
+# DIR/run/api-accounts.sock), so that password hashing never waits in line with data calls.
+api_accounts_start() {
+	local dir=$1 owner=() i
+	rm -f "$dir/run/api-accounts.sock"
+	[ "$(id -u)" -eq 0 ] && owner=(-u kbook -g kbook -U kbook -G kbook)
+	KBOOK_API_WORKERS=${KBOOK_ACCOUNTS_WORKERS:-2} spawn-fcgi -n -s "$dir/run/api-accounts.sock" \
+		-M 0660 "${owner[@]}" -- "$dir/app/bin/kbook-api" >>"$dir/log/api-accounts.log" 2>&1 &
+	echo $! >"$dir/run/api-accounts.pid"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$dir/run/api-accounts.sock" ] && return 0
+		pid_alive "$(cat "$dir/run/api-accounts.pid")" || break
+		sleep 0.1
+	done
+	echo "kbook-api (accounts pool) did not start; see $dir/log/api-accounts.log" >&2
+	tail -5 "$dir/log/api-accounts.log" >&2
+	return 1
+}
+
+api_accounts_stop() { pidfile_kill "$1/run/api-accounts.pid"; rm -f "$1/run/api-accounts.sock"; }
+
 # svc_spawn DIR NAME CMD...: starts CMD in the background as the service user (exec, so the pid
 # file DIR/run/NAME.pid names the process that gets TERM; setpriv changes user without a fork),
 # appending its output to DIR/log/NAME.log. The environment (KBOOK_*) is passed on.
@@ -198,6 +221,43 @@ collector_start() {
 
 collector_stop() { pidfile_kill "$1/run/collector.pid"; }
 
+# stack_free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+stack_free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# smtp_start DIR PORT: the local SMTP server of make run and make test (scripts/smtp-sink.py,
+# Debian's python3-aiosmtpd): every message it accepts becomes a file in DIR/mail/new.
+smtp_start() {
+	local dir=$1 port=$2 i
+	mkdir -p "$dir/mail"
+	chmod 755 "$dir/mail"
+	cp "$STACK_ROOT/scripts/smtp-sink.py" "$dir/app/smtp-sink.py"
+	chmod a+rx "$dir/app/smtp-sink.py"
+	[ "$(id -u)" -eq 0 ] && chown kbook: "$dir/mail"
+	echo "$port" >"$dir/run/smtp.port"
+	svc_spawn "$dir" smtp /usr/bin/python3 "$dir/app/smtp-sink.py" --port "$port" --dir "$dir/mail"
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		pid_alive "$(cat "$dir/run/smtp.pid")" || break
+		sleep 0.1
+	done
+	echo "smtp-sink did not start; see $dir/log/smtp.log" >&2
+	tail -5 "$dir/log/smtp.log" >&2
+	return 1
+}
+
+smtp_stop() { pidfile_kill "$1/run/smtp.pid"; }
+
+# mailer_start DIR: kbook-mailer, which sends the queued mail (env KBOOK_SMTP_* is passed on).
+mailer_start() {
+	local dir=$1
+	[ -x "$dir/app/bin/kbook-mailer" ] || return 0
+	svc_spawn "$dir" mailer "$dir/app/bin/kbook-mailer"
+}
+
+mailer_stop() { pidfile_kill "$1/run/mailer.pid"; }
+
 # nginx_start DIR PORT: renders nginx/nginx.conf.in into DIR/nginx and starts nginx there.
 nginx_start() {
 	local dir=$1 port=$2
@@ -224,7 +284,21 @@ stack_start() {
 	pg_start "$dir" "$pgport"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") "$STACK_ROOT/scripts/migrate.sh"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_start "$dir"
+	KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
+		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_accounts_start "$dir"
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") feedd_start "$dir"
+	# mail: through KBOOK_SMTP_URL when set, else through a local SMTP sink into $dir/mail/new
+	local smtp_url=${KBOOK_SMTP_URL:-} smtp_tls=${KBOOK_SMTP_TLS:-try}
+	if [ -z "$smtp_url" ]; then
+		local smtpport
+		smtpport=$(stack_free_port)
+		smtp_start "$dir" "$smtpport"
+		smtp_url=smtp://127.0.0.1:$smtpport
+		smtp_tls=none
+	fi
+	KBOOK_SMTP_URL=$smtp_url KBOOK_SMTP_TLS=$smtp_tls \
+		KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
+		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") mailer_start "$dir"
 	nginx_start "$dir" "$httpport"
 }
 
@@ -235,7 +309,10 @@ stack_stop() {
 	nginx_stop "$dir"
 	collector_stop "$dir"
 	sim_stop "$dir"
+	mailer_stop "$dir"
+	smtp_stop "$dir"
 	feedd_stop "$dir"
+	api_accounts_stop "$dir"
 	api_stop "$dir"
 	pg_stop "$dir"
 }

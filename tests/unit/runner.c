@@ -27,6 +27,7 @@ static const struct {
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
 	{ "utf8", test_utf8_add },
+	{ "accounts", test_accounts_add },
 };
 
 int
