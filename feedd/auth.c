@@ -207,6 +207,8 @@ feed_auth_charge(const struct feed_caller *c, int64_t credits)
 		return FEED_CH_REVOKED;
 	if (strcmp(code, "account_disabled") == 0)
 		return FEED_CH_DISABLED;
+	if (strcmp(code, "key_cap_reached") == 0)
+		return FEED_CH_KEY_CAP;
 	return FEED_CH_CREDITS;
 }
 

@@ -121,6 +121,7 @@ int feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, si
 enum feed_charge_rc {
 	FEED_CH_OK,
 	FEED_CH_CREDITS,  /* the account's credits are spent */
+	FEED_CH_KEY_CAP,  /* the key reached its own monthly credit cap */
 	FEED_CH_RATE,     /* the plan's per-minute rate refused the call (nothing charged) */
 	FEED_CH_REVOKED,  /* the key was revoked (or deleted) since the handshake */
 	FEED_CH_DISABLED, /* the account was disabled since the handshake */

@@ -280,6 +280,9 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 		case FEED_CH_CREDITS:
 			feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "credits exhausted");
 			break;
+		case FEED_CH_KEY_CAP:
+			feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "key credit cap reached");
+			break;
 		case FEED_CH_REVOKED:
 		case FEED_CH_DISABLED:
 			feed_auth_cut(c, rc);

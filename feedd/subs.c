@@ -316,6 +316,9 @@ feed_subs_charge(struct feed_conn *c, const struct feed_cmd *cmd, long n)
 	case FEED_CH_CREDITS:
 		feed_subs_error(c, cmd, FEED_E_PROCESS, NULL, "credits exhausted");
 		break;
+	case FEED_CH_KEY_CAP:
+		feed_subs_error(c, cmd, FEED_E_PROCESS, NULL, "key credit cap reached");
+		break;
 	case FEED_CH_RATE:
 		feed_subs_error(c, cmd, FEED_E_TOO_MANY, NULL, NULL);
 		break;
