@@ -147,13 +147,60 @@ slot_for(struct db *db, int64_t day)
 	return s;
 }
 
+/*
+ * The first day with a partition of book_deltas (pg_partman names sort by date), read once per
+ * connection and again after FLOOR_TTL_US. A day before it has no partition: it is not asked
+ * for, so at=0 or start=0 costs no failing statement (each logged an ERROR with its SQL text by
+ * Postgres, a new one for every such day a worker's 64 slots did not remember) and goes straight
+ * to the parent, whose answer for an instant before any recorded data is the one it always was.
+ * A partition made later for an older day (a backfill) is read through the parent until the
+ * floor is read again: slower, never wrong.
+ */
+#define FLOOR_TTL_US (600 * INT64_C(1000000))
+static struct db_stmt q_floor = DB_STMT("daypart_floor",
+    "SELECT min(substr(c.relname, 14)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = 'book_deltas'::regclass"
+    " AND c.relname ~ '^book_deltas_p[0-9]{4}_[0-9]{2}_[0-9]{2}$'", 0);
+
+/* Returns 0 with *first set (INT64_MAX when there is no partition), or -1 on a database error. */
+static int
+floor_day(struct db *db, int64_t *first)
+{
+	static int64_t day, read_at;
+	static unsigned gen;
+	int64_t now = kt_now();
+
+	if (gen == 0 || gen != db_generation(db) || now - read_at > FLOOR_TTL_US) {
+		PGresult *res = db_exec(db, &q_floor, NULL);
+		const char *v;
+
+		if (res == NULL)
+			return -1;
+		v = PQgetvalue(res, 0, 0);
+		day = strlen(v) == 10 ? kt_days_from_civil(strtol(v, NULL, 10), strtol(v + 5, NULL, 10),
+		    strtol(v + 8, NULL, 10)) : INT64_MAX;
+		PQclear(res);
+		gen = db_generation(db);
+		read_at = now;
+	}
+	*first = day;
+	return 0;
+}
+
 static PGresult *
 run(struct db *db, int64_t day, int kind, const char *const *params, bool *fallback)
 {
 	struct slot *s;
 	PGresult *res;
+	int64_t first;
 
 	*fallback = false;
+	if (floor_day(db, &first) != 0)
+		return NULL;
+	if (day < first) {
+		*fallback = true;
+		return NULL;
+	}
 	if ((s = slot_for(db, day)) == NULL)
 		return NULL;
 	s->used = ++clock_;
@@ -170,8 +217,12 @@ run(struct db *db, int64_t day, int kind, const char *const *params, bool *fallb
 struct db_stmt *
 daypart_book_stmt(struct db *db, int64_t at)
 {
-	struct slot *s = slot_for(db, daypart_day(at));
+	struct slot *s;
+	int64_t first;
 
+	if (floor_day(db, &first) != 0 || daypart_day(at) < first)
+		return NULL;
+	s = slot_for(db, daypart_day(at));
 	if (s == NULL || s->missing)
 		return NULL;
 	s->used = ++clock_;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "route.h"
 #include "route_match.h"
+#include "utf8.h"
 
 void
 route_dispatch(struct req *req)
@@ -30,7 +31,9 @@ route_dispatch(struct req *req)
 		if (route_match(rt->pattern, req->path, NULL, REQ_MAX_CAPTURES, NULL) != 1)
 			continue;
 		path_known = true;
-		if (strcmp(rt->method, method) == 0) {
+		/* HEAD only where nothing is charged: a HEAD of a data route would run (and bill) the
+		 * GET's query to send none of its answer, so it is refused (405) instead */
+		if (strcmp(rt->method, method) == 0 && (!req->head_only || rt->auth == AUTH_NONE)) {
 			found = rt;
 			break;
 		}
@@ -38,11 +41,14 @@ route_dispatch(struct req *req)
 			size_t n = strlen(allow);
 
 			snprintf(allow + n, sizeof(allow) - n, "%s%s%s", n > 0 ? ", " : "", rt->method,
-			    strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
+			    strcmp(rt->method, "GET") == 0 && rt->auth == AUTH_NONE ? ", HEAD" : "");
 		}
 	}
 	if (found == NULL && !path_known) {
-		req_send_error(req, ERR_NOT_FOUND, "no such path: %.200s", req->path);
+		if (utf8_valid(req->path))
+			req_send_error(req, ERR_NOT_FOUND, "no such path: %.200s", req->path);
+		else
+			req_send_error(req, ERR_NOT_FOUND, "no such path (and it is not valid UTF-8)");
 		return;
 	}
 	if (found == NULL) {
@@ -57,7 +63,7 @@ route_dispatch(struct req *req)
 		return;
 	}
 	req->route = found;
-	if (route_check_params(found, req) != 0)
+	if (route_check_captures(found, req) != 0 || route_check_params(found, req) != 0)
 		return;
 	if (found->auth == AUTH_KEY && auth_wants_estimate(req)) {
 		auth_estimate(req);

@@ -18,6 +18,7 @@ static const struct {
 	[ERR_UNKNOWN_PARAMETER] = { "unknown_parameter", 400 },
 	[ERR_REPEATED_PARAMETER] = { "repeated_parameter", 400 },
 	[ERR_MISSING_PARAMETER] = { "missing_parameter", 400 },
+	[ERR_INVALID_CURSOR] = { "invalid_cursor", 400 },
 	[ERR_BODY_TOO_LARGE] = { "body_too_large", 413 },
 	[ERR_MISSING_API_KEY] = { "missing_api_key", 401 },
 	[ERR_INVALID_API_KEY] = { "invalid_api_key", 401 },

@@ -139,7 +139,7 @@ h_deltas(struct req *req)
 	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_lim = req_arg(req, "limit");
 	bool csv = req_wants_csv(req);
 	struct recon_market m;
-	char id[24], start[KT_BUFSZ], end[KT_BUFSZ], cursor[24];
+	char id[24], start[KT_BUFSZ], end[KT_BUFSZ], cursor[CURSOR_BUFSZ];
 	const char *params[] = { id, start, end };
 	struct page pg = { .nparts = 0 };
 	const PGresult *res;
@@ -172,7 +172,7 @@ h_deltas(struct req *req)
 	n = pg.n;
 	if (n > max) {
 		res = page_row(&pg, max - 1, &r);
-		cursor_encode(strtoll(PQgetvalue(res, r, 0), NULL, 10), cursor);
+		cursor_encode(req, strtoll(PQgetvalue(res, r, 0), NULL, 10), cursor);
 	}
 	if ((out = open_memstream(&buf, &len)) == NULL) {
 		req_send_error(req, ERR_INTERNAL, "out of memory");

@@ -116,9 +116,9 @@ h_markets_list(struct req *req)
 		json_object_array_add(arr, market_json(res, r));
 	json_object_object_add(root, "markets", arr);
 	if (n > max) {
-		char cursor[24];
+		char cursor[CURSOR_BUFSZ];
 
-		cursor_encode(strtoll(PQgetvalue(res, max - 1, 0), NULL, 10), cursor);
+		cursor_encode(req, strtoll(PQgetvalue(res, max - 1, 0), NULL, 10), cursor);
 		json_object_object_add(root, "next_cursor", json_object_new_string(cursor));
 	} else {
 		json_object_object_add(root, "next_cursor", NULL);

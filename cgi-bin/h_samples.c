@@ -82,7 +82,7 @@ h_samples(struct req *req)
 	int depth = a_depth->set ? (int)a_depth->i : 0;
 	struct recon_market m;
 	struct recon_state st = { 0 };
-	char id[24], from[KT_BUFSZ], to[KT_BUFSZ], cursor[24];
+	char id[24], from[KT_BUFSZ], to[KT_BUFSZ], cursor[CURSOR_BUFSZ];
 	const char *params[] = { id, from, to };
 	PGresult *deltas = NULL, *snaps = NULL, *gaps = NULL;
 	struct json_object *root = NULL, *arr = NULL;
@@ -170,7 +170,7 @@ h_samples(struct req *req)
 		}
 	}
 	if (last + iv <= end)
-		cursor_encode(last + iv, cursor);
+		cursor_encode(req, last + iv, cursor);
 	if (csv) {
 		fclose(out);
 		out = NULL;

@@ -12,6 +12,44 @@
 #include "cursor.h"
 #include "ktime.h"
 #include "route.h"
+#include "utf8.h"
+
+/*
+ * A cursor's scope (cursor.h): an FNV-1a hash of the route's pattern and the path segments it was
+ * handed out for (the ticker). A cursor is refused (400 invalid_cursor) on any other route or
+ * market.
+ */
+#define FNV_OFFSET UINT64_C(14695981039346656037)
+#define FNV_PRIME UINT64_C(1099511628211)
+
+static uint64_t
+fnv1a(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* The scope of a cursor of req: its route's pattern and its path captures, each ended by a NUL. */
+static uint64_t
+cursor_scope(const struct req *req)
+{
+	uint64_t h = FNV_OFFSET;
+
+	if (req->route != NULL)
+		h = fnv1a(h, req->route->pattern, strlen(req->route->pattern) + 1);
+	for (size_t i = 0; i < req->ncaptures; i++)
+		h = fnv1a(h, req->captures[i], strlen(req->captures[i]) + 1);
+	return h;
+}
+
+void
+cursor_encode(const struct req *req, int64_t v, char buf[CURSOR_BUFSZ])
+{
+	cursor_format(v, cursor_scope(req), buf);
+}
 
 /* Strict decimal integer: optional '-', 1..19 digits, no spaces or '+'. */
 static int
@@ -40,6 +78,11 @@ check_value(const struct param_spec *ps, const char *v, struct req_arg *arg, str
 	arg->s = v;
 	if (len == 0) {
 		req_send_error(req, ERR_INVALID_PARAMETER, "parameter '%s' is empty", ps->name);
+		return -1;
+	}
+	/* before any use: Postgres refuses invalid UTF-8 with an error that would answer 503 */
+	if (!utf8_valid(v)) {
+		req_send_error(req, ERR_INVALID_PARAMETER, "parameter '%s' is not valid UTF-8", ps->name);
 		return -1;
 	}
 	switch (ps->type) {
@@ -83,10 +126,18 @@ check_value(const struct param_spec *ps, const char *v, struct req_arg *arg, str
 			}
 		}
 		goto bad;
-	case PT_CURSOR:
-		if (cursor_decode(v, &arg->i) != 0)
+	case PT_CURSOR: {
+		uint64_t scope;
+
+		if (cursor_decode(v, &arg->i, &scope) != 0)
 			goto bad;
+		if (scope != cursor_scope(req)) {
+			req_send_error(req, ERR_INVALID_CURSOR, "parameter '%s' was handed out for another "
+			    "route or market: start from the first page here", ps->name);
+			return -1;
+		}
 		return 0;
+	}
 	case PT_LIST: {
 		int64_t items = 1;
 
@@ -116,6 +167,10 @@ route_check_params(const struct route *rt, struct req *req)
 		const struct param_spec *ps = NULL;
 		size_t idx = 0;
 
+		if (!utf8_valid(name)) {
+			req_send_error(req, ERR_UNKNOWN_PARAMETER, "a parameter name is not valid UTF-8");
+			return -1;
+		}
 		for (const struct param_spec *p = rt->params; p != NULL && p->name != NULL; p++, idx++) {
 			if (strcmp(p->name, name) == 0) {
 				ps = p;
@@ -137,6 +192,26 @@ route_check_params(const struct route *rt, struct req *req)
 		if (rt->params[idx].required && !req->args[idx].set) {
 			req_send_error(req, ERR_MISSING_PARAMETER, "parameter '%s' is required",
 			    rt->params[idx].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+route_check_captures(const struct route *rt, struct req *req)
+{
+	const char *p = rt->pattern;
+
+	for (size_t i = 0; i < req->ncaptures; i++) {
+		const char *open = strchr(p, '{'), *close = open != NULL ? strchr(open, '}') : NULL;
+
+		if (close == NULL)
+			break;
+		p = close + 1;
+		if (!utf8_valid(req->captures[i])) {
+			req_send_error(req, ERR_INVALID_PARAMETER, "path segment '%.*s' is not valid UTF-8",
+			    (int)(close - open - 1), open + 1);
 			return -1;
 		}
 	}

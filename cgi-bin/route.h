@@ -64,6 +64,10 @@ void route_dispatch(struct req *req);
 /* Validates req's query against rt->params into req->args; answers and returns -1 on error. */
 int route_check_params(const struct route *rt, struct req *req);
 
+/* Checks that req's path captures (the {name} segments) are valid UTF-8; answers a 400 naming
+ * the segment and returns -1 when one is not. */
+int route_check_captures(const struct route *rt, struct req *req);
+
 /* Authenticates and charges an AUTH_KEY call; answers and returns -1 when refused. */
 int auth_charge(struct req *req);
 /* The request asks for its price only (header X-Credits-Estimate: true or 1). */
@@ -80,6 +84,8 @@ void auth_refund(struct req *req);
 /* Prints the route and error tables as JSON (kbook-api --routes). */
 void routes_dump(FILE *out);
 
+/* A page cursor of req's route and path segments for position v (cursor.h; params.c). */
+void cursor_encode(const struct req *req, int64_t v, char buf[CURSOR_BUFSZ]);
 
 /* The handlers, one file per resource (h_<resource>.c). */
 void h_health(struct req *req);

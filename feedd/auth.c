@@ -18,6 +18,7 @@
 #include "charge.h"
 #include "config.h"
 #include "feed.h"
+#include "kerr.h"
 #include "log.h"
 
 #define FEED_ROUTE "/v1/feed"
@@ -183,21 +184,118 @@ feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t
 	return 0;
 }
 
-int
+enum feed_charge_rc
 feed_auth_charge(const struct feed_caller *c, int64_t credits)
 {
 	struct feed_caller tmp;
 	const char *code;
 
 	if (credits <= 0)
-		return 0;
+		return FEED_CH_OK;
 	memset(&tmp, 0, sizeof(tmp));
 	if ((code = feed_auth_call(c->key_hash, credits, &tmp)) == NULL) {
 		/* the database is away: the client keeps its feed, the charge is lost (counted) */
 		feed_stats.charges_failed++;
-		return -1;
+		return FEED_CH_DOWN;
 	}
 	if (strcmp(code, "ok") == 0)
-		return 0;
-	return strcmp(code, "rate_limited") == 0 ? 2 : 1;
+		return FEED_CH_OK;
+	if (strcmp(code, "rate_limited") == 0)
+		return FEED_CH_RATE;
+	/* an unknown key now: it was deleted since the handshake */
+	if (strcmp(code, "revoked_api_key") == 0 || strcmp(code, "invalid_api_key") == 0)
+		return FEED_CH_REVOKED;
+	if (strcmp(code, "account_disabled") == 0)
+		return FEED_CH_DISABLED;
+	if (strcmp(code, "key_cap_reached") == 0)
+		return FEED_CH_KEY_CAP;
+	return FEED_CH_CREDITS;
+}
+
+const char *
+feed_auth_cut_reason(enum feed_charge_rc why)
+{
+	return why == FEED_CH_DISABLED ? "account disabled" : "API key revoked";
+}
+
+void
+feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why)
+{
+	char msg[160];
+	int n;
+
+	if (c->close_code != 0)
+		return;
+	n = snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\","
+	    "\"detail\":\"%s\"}}", KERR_AUTH, kerr_msg(KERR_AUTH), feed_auth_cut_reason(why));
+	feed_stats.auth_cutoffs++;
+	log_info("conn %llu: %s (account %lld key %lld): closing", (unsigned long long)c->id,
+	    feed_auth_cut_reason(why), (long long)c->caller.account_id, (long long)c->caller.key_id);
+	/* what is queued is no longer the client's to receive: the error goes out alone */
+	feed_send_free(c);
+	(void)feed_send(c, msg, (size_t)n);
+	feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, feed_auth_cut_reason(why));
+}
+
+void
+feed_auth_event(const char *payload)
+{
+	bool account = strncmp(payload, "account ", 8) == 0;
+	const char *num = account ? payload + 8 : strncmp(payload, "key ", 4) == 0 ? payload + 4 : NULL;
+	char *end;
+	long long id;
+
+	if (num == NULL || (id = strtoll(num, &end, 10)) <= 0 || *end != '\0') {
+		log_warnx("kbook_keys: malformed payload ignored");
+		return;
+	}
+	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
+		if (account && c->caller.account_id == id)
+			feed_auth_cut(c, FEED_CH_DISABLED);
+		else if (!account && c->caller.key_id == id)
+			feed_auth_cut(c, FEED_CH_REVOKED);
+	}
+}
+
+/* Of the keys $1 (ids, repeats allowed), those cut off since: revoked or deleted (true), or of a
+ * disabled account (false). Only those rows come back. */
+static struct db_stmt q_keys_cut = DB_STMT("feed_keys_cut",
+    "SELECT DISTINCT u.id, k.id IS NULL OR k.revoked_at IS NOT NULL FROM unnest($1::bigint[]) u(id)"
+    " LEFT JOIN api_keys k ON k.id = u.id LEFT JOIN accounts a ON a.id = k.account_id"
+    " WHERE k.id IS NULL OR k.revoked_at IS NOT NULL OR a.disabled", 1);
+
+void
+feed_auth_recheck(void)
+{
+	char *ids = NULL;
+	size_t len;
+	const char *params[1];
+	FILE *f;
+	PGresult *res;
+
+	if (feed_conns == NULL || (f = open_memstream(&ids, &len)) == NULL)
+		return;
+	fputc('{', f);
+	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next)
+		fprintf(f, "%s%lld", c == feed_conns ? "" : ",", (long long)c->caller.key_id);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(ids);
+		return;
+	}
+	params[0] = ids;
+	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_keys_cut, params)) == NULL) {
+		free(ids);
+		return; /* the hourly charge still finds them */
+	}
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t key = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+		enum feed_charge_rc why = PQgetvalue(res, r, 1)[0] == 't' ? FEED_CH_REVOKED : FEED_CH_DISABLED;
+
+		for (struct feed_conn *c = feed_conns; c != NULL; c = c->next)
+			if (c->caller.key_id == key)
+				feed_auth_cut(c, why);
+	}
+	PQclear(res);
+	free(ids);
 }

@@ -66,6 +66,7 @@ feed_sub_market(const struct feed_sub *s, size_t i)
 struct feed_msg {
 	struct feed_msg *next;
 	int64_t queued_at;           /* feed_now() when queued */
+	bool replay;                 /* a replay's (counted in feed_replay_bytes) */
 	size_t len;
 	unsigned char buf[];         /* len bytes of text */
 };
@@ -90,6 +91,8 @@ struct feed_conn {
 	size_t granted;              /* bytes the client asked for (snapshots, replays) queued
 	                              * beyond KBOOK_FEEDD_SEND_MAX; 0 once the queue is under it */
 	bool granting;               /* messages queued now were asked for (feed_send_grant) */
+	struct feed_replay *replays; /* pending replays (since), oldest first (replay.c) */
+	bool replaying;              /* messages queued now are a replay's */
 	int64_t last_rx;             /* kt_now() of the last frame or pong from the client */
 	int64_t next_charge;         /* when the next market-period charge is due */
 	bool ping_due;
@@ -103,6 +106,9 @@ struct feed_conn {
 extern struct lws_context *feed_ctx;
 /* The loop's time of this pass, in us (ev_now: no clock read per message queued). */
 int64_t feed_now(void);
+/* The libev loop (for the watchers of other modules: replay.c's idle watcher). */
+struct ev_loop;
+struct ev_loop *feed_ev_loop(void);
 extern bool feed_stopping;
 
 /* ---- server.c: the lws protocol (HTTP probes, handshake, websocket frames) -------------------- */
@@ -120,12 +126,31 @@ void feed_close_all(int code, const char *reason);
  * and a JSON error body written into body (cap bytes).
  */
 int feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t cap);
+/* What a charge of an open connection found. */
+enum feed_charge_rc {
+	FEED_CH_OK,
+	FEED_CH_CREDITS,  /* the account's credits are spent */
+	FEED_CH_KEY_CAP,  /* the key reached its own monthly credit cap */
+	FEED_CH_RATE,     /* the plan's per-minute rate refused the call (nothing charged) */
+	FEED_CH_REVOKED,  /* the key was revoked (or deleted) since the handshake */
+	FEED_CH_DISABLED, /* the account was disabled since the handshake */
+	FEED_CH_DOWN,     /* the database is away */
+};
+/* Charges credits for the connection's markets. */
+enum feed_charge_rc feed_auth_charge(const struct feed_caller *c, int64_t credits);
+/* The close reason (and error detail) of a connection cut off for why (REVOKED or DISABLED). */
+const char *feed_auth_cut_reason(enum feed_charge_rc why);
 /*
- * Charges credits for the connection's markets. Returns 0; 1 when the credits are spent (or the key
- * was revoked); 2 when the plan's per-minute rate refused the call (nothing charged); -1 when the
- * database is away.
+ * Cuts c off because its key was revoked or its account disabled (why): Kalshi's error 9
+ * (Authentication required) with the reason in detail, then a close 1008 with the same reason.
  */
-int feed_auth_charge(const struct feed_caller *c, int64_t credits);
+void feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why);
+/* A NOTIFY kbook_keys payload ("key <id>" or "account <id>", sql/013_key_events.sql): cuts off
+ * every connection opened with that key or account. */
+void feed_auth_event(const char *payload);
+/* Asks Postgres, in one query, whether the key of any open connection was revoked or its account
+ * disabled, and cuts those off: run when LISTEN (re)starts, for events sent while nobody listened. */
+void feed_auth_recheck(void);
 /* Connections open per key (for the per-key limit). */
 size_t feed_auth_key_conns(int64_t key_id);
 
@@ -208,6 +233,8 @@ extern struct db *feed_db;
  */
 int feed_stream_read(const struct feed_market *m, int64_t from, int64_t to, long limit,
     struct feed_rows *out);
+/* How many rows feed_stream_read would read (at most limit) into *count. Returns 0 or -1. */
+int feed_stream_count(const struct feed_market *m, int64_t from, int64_t to, long limit, long *count);
 /*
  * Reads, in one query, the rows after the position of each of the n markets ms (at most limit
  * each) into outs[0..n-1] (caller frees each with feed_rows_free). Returns 0 or -1 (nothing kept).
@@ -252,10 +279,30 @@ size_t feed_stream_head(struct feed_sub *s, const struct feed_body *body, char *
 void feed_subs_command(struct feed_conn *c, const char *text, size_t len);
 /* Frees every subscription of c. */
 void feed_subs_free(struct feed_conn *c);
-/* Sends a row of m to every subscription holding m. */
+/* Sends a row of m to every subscription holding m (but those replaying m). */
 void feed_subs_fanout(struct feed_market *m, const struct feed_row *row);
+/* Sends one message of s: a row, or (row NULL) the snapshot book at pos. */
+void feed_subs_emit(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
+    const struct book *book, int64_t pos);
 
-/* ---- pgsource.c: LISTEN kbook_deltas, adopted into the loop ----------------------------------- */
+/* ---- replay.c: a subscribe's since, streamed in chunks paced by the client ------------------- */
+struct feed_replay;
+/* Replay bytes queued over every connection (bounded by KBOOK_FEEDD_REPLAY_MEM plus a chunk). */
+extern size_t feed_replay_bytes;
+/* Replays market m on s from position from (exclusive) up to its live position, then live.
+ * Returns 0, or -1 when out of memory. */
+int feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from);
+/* True while a replay of m is pending on s (its live rows are held back from s). */
+bool feed_replay_holds(const struct feed_sub *s, const struct feed_market *m);
+/* Drops the pending replays of s (of market m; every market when m is NULL). */
+void feed_replay_cancel(const struct feed_sub *s, const struct feed_market *m);
+/* Starts reading chunks (an idle watcher, one chunk a call) if a replay's client is ready for
+ * one: the one-second tick's backstop, after a read failed. */
+void feed_replay_pump(void);
+/* Starts the idle watcher that reads replay chunks while a client is ready for one. */
+void feed_replay_wake(void);
+
+/* ---- pgsource.c: LISTEN kbook_deltas and kbook_keys, adopted into the loop -------------------- */
 int feed_pg_start(struct lws_vhost *vh);
 /* Handles the adopted descriptor's callbacks (called by the protocol callback). */
 int feed_pg_callback(const struct lws *wsi, enum lws_callback_reasons reason);
@@ -266,7 +313,7 @@ void feed_pg_stop(void);
 struct feed_metrics {
 	uint64_t conns_total, refused_auth, refused_credits, refused_limit, refused_unavailable;
 	uint64_t msgs_sent, bytes_sent, commands, command_errors, slow_drops, dead_drops;
-	uint64_t notifies, rows_read, pg_reconnects, charges_failed;
+	uint64_t notifies, rows_read, pg_reconnects, charges_failed, auth_cutoffs, replay_chunks;
 };
 extern struct feed_metrics feed_stats;
 /* The Prometheus text of every metric into a malloc'd string (caller frees); NULL on ENOMEM. */

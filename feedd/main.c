@@ -41,6 +41,12 @@ feed_now(void)
 	return (int64_t)(ev_now(feed_loop) * 1e6);
 }
 
+struct ev_loop *
+feed_ev_loop(void)
+{
+	return feed_loop;
+}
+
 /* Before each wait of the loop: writes the messages queued during this pass. */
 static void
 feed_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -91,6 +97,7 @@ feed_tick(lws_sorted_usec_list_t *sul)
 			feed_pg_start(NULL);
 		else
 			(void)feed_market_flush();
+		feed_replay_pump(); /* replays whose last read failed */
 	}
 	if (feed_done) {
 		ev_break(feed_loop, EVBREAK_ALL);

@@ -32,6 +32,8 @@ static const struct {
 	{ "kbook_feed_rows_read_total", "stream rows read from Postgres for live fan-out", M(rows_read) },
 	{ "kbook_feed_pg_reconnects_total", "LISTEN connections (re)established", M(pg_reconnects) },
 	{ "kbook_feed_charges_failed_total", "periodic credit charges that could not be made", M(charges_failed) },
+	{ "kbook_feed_replay_chunks_total", "chunks of since replays read from Postgres", M(replay_chunks) },
+	{ "kbook_feed_auth_cutoffs_total", "connections cut off because their key was revoked or account disabled", M(auth_cutoffs) },
 };
 
 char *
@@ -51,6 +53,8 @@ feed_metrics_text(size_t *len)
 	    "# TYPE kbook_feed_connections gauge\nkbook_feed_connections %zu\n", feed_n_conns);
 	fprintf(f, "# HELP kbook_feed_markets markets with at least one subscriber\n"
 	    "# TYPE kbook_feed_markets gauge\nkbook_feed_markets %zu\n", feed_market_count());
+	fprintf(f, "# HELP kbook_feed_replay_bytes bytes of since replays queued (KBOOK_FEEDD_REPLAY_MEM bounds it)\n"
+	    "# TYPE kbook_feed_replay_bytes gauge\nkbook_feed_replay_bytes %zu\n", feed_replay_bytes);
 	fprintf(f, "# HELP kbook_feed_postgres_up 1 while the LISTEN connection is up\n"
 	    "# TYPE kbook_feed_postgres_up gauge\nkbook_feed_postgres_up %d\n", feed_pg_up() ? 1 : 0);
 	if (fclose(f) != 0) {

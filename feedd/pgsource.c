@@ -4,7 +4,8 @@
  * NOTIFY kbook_deltas, '<market_id>[,<market_id>...]' (docs/feed.md). This connection LISTENs on
  * that channel; its socket (a dup, so lws may close its copy) is adopted into the lws loop as a raw
  * descriptor (minimal-examples/raw/minimal-raw-file), so notifications are read without blocking
- * or polling. Each notification marks its markets dirty and the rows after each market's position
+ * or polling. It also LISTENs on kbook_keys (sql/013_key_events.sql): a key revoked or an account
+ * disabled cuts off its connections at once (auth.c). Each notification marks its markets dirty and the rows after each market's position
  * are read on the query connection (markets.c). When the connection drops, the housekeeping tick
  * reconnects; after a reconnect every tracked market is re-read from its position, so nothing
  * committed meanwhile is lost and clients need no resynchronisation.
@@ -46,6 +47,9 @@ feed_pg_start(struct lws_vhost *vh)
 		return -1;
 	if (db_ensure(feed_pg) != 0)
 		return -1;
+	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_keys", 0, NULL)) == NULL)
+		return -1;
+	PQclear(res);
 	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_deltas", 0, NULL)) == NULL)
 		return -1;
 	PQclear(res);
@@ -62,7 +66,9 @@ feed_pg_start(struct lws_vhost *vh)
 	}
 	feed_pg_ok = true;
 	feed_stats.pg_reconnects++;
-	log_info("listening for NOTIFY kbook_deltas");
+	log_info("listening for NOTIFY kbook_deltas and kbook_keys");
+	/* keys revoked or accounts disabled while nobody listened */
+	feed_auth_recheck();
 	/* rows committed while nobody listened: read every tracked market from its position */
 	feed_market_mark_all();
 	(void)feed_market_flush();
@@ -109,7 +115,10 @@ feed_pg_rx(void)
 	}
 	while ((n = PQnotifies(conn)) != NULL) {
 		feed_stats.notifies++;
-		unnamed |= feed_pg_payload(n->extra);
+		if (strcmp(n->relname, "kbook_keys") == 0)
+			feed_auth_event(n->extra);
+		else
+			unnamed |= feed_pg_payload(n->extra);
 		PQfreemem(n);
 	}
 	/* one query for all the unnamed notifications read at once */

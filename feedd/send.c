@@ -71,7 +71,10 @@ feed_send_queue(struct feed_conn *c, const char *a, size_t alen, const char *b, 
 		return -1;
 	m->next = NULL;
 	m->queued_at = feed_now();
+	m->replay = c->replaying;
 	m->len = alen + blen;
+	if (m->replay)
+		feed_replay_bytes += m->len;
 	memcpy(m->buf, a, alen);
 	if (blen > 0)
 		memcpy(m->buf + alen, b, blen);
@@ -101,6 +104,21 @@ feed_send_flush(void)
 	}
 }
 
+/* Frees m, a message taken off c's queue. */
+static void
+feed_send_drop(struct feed_msg *m)
+{
+	if (m->replay) {
+		bool was_over = feed_replay_bytes >= (size_t)cfg.feedd_replay_mem;
+
+		feed_replay_bytes -= m->len;
+		/* replays waiting for the process's ceiling may go on */
+		if (was_over && feed_replay_bytes < (size_t)cfg.feedd_replay_mem)
+			feed_replay_wake();
+	}
+	free(m);
+}
+
 void
 feed_send_free(struct feed_conn *c)
 {
@@ -109,7 +127,7 @@ feed_send_free(struct feed_conn *c)
 	feed_send_unmark(c);
 	for (m = c->head; m != NULL; m = next) {
 		next = m->next;
-		free(m);
+		feed_send_drop(m);
 	}
 	c->head = c->tail = NULL;
 	c->queued = 0;
@@ -201,13 +219,17 @@ feed_send_writeable(struct feed_conn *c)
 		if (c->head == NULL)
 			c->tail = NULL;
 		c->queued -= m->len;
-		free(m);
+		feed_send_drop(m);
 	}
 	if (c->queued <= (size_t)cfg.feedd_send_max)
 		c->granted = 0;
+	if (c->replays != NULL)
+		feed_replay_wake(); /* the pump reads its next chunk if the queue is low enough */
 	if (wsout_write(&out, c->wsi) != 0)
 		return -1;
-	if (c->head != NULL || c->close_code != 0)
+	/* a replay waits for lws to have handed all of it to the kernel: be called back then */
+	if (c->head != NULL || c->close_code != 0 ||
+	    (c->replays != NULL && lws_partial_buffered(c->wsi)))
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }

@@ -271,14 +271,24 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 		return -1;
 	}
 	if (now >= c->next_charge && c->subs.n_markets > 0 && c->close_code == 0) {
-		switch (feed_auth_charge(&c->caller, (int64_t)c->subs.n_markets)) {
-		case 0:
+		enum feed_charge_rc rc = feed_auth_charge(&c->caller, (int64_t)c->subs.n_markets);
+
+		switch (rc) {
+		case FEED_CH_OK:
 			c->next_charge = now + cfg.feedd_charge_s * 1000000;
 			break;
-		case 1:
+		case FEED_CH_CREDITS:
 			feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "credits exhausted");
 			break;
-		default: /* rate limited or database away: try again at the next ping */
+		case FEED_CH_KEY_CAP:
+			feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "key credit cap reached");
+			break;
+		case FEED_CH_REVOKED:
+		case FEED_CH_DISABLED:
+			feed_auth_cut(c, rc);
+			break;
+		case FEED_CH_RATE:
+		case FEED_CH_DOWN: /* try again at the next ping */
 			break;
 		}
 	}

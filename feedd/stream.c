@@ -17,25 +17,45 @@
 #include "ktime.h"
 #include "log.h"
 
-/* From $2 exclusive to $3 inclusive, in positions; $4 rows at most. */
+/*
+ * From $2 exclusive to $3 inclusive, in positions; $4 rows at most. Each part is read in ts order
+ * with the limit of its own (positions sort like ts within a kind), so a chunk of a long replay
+ * reads $4 rows from the (market, ts) indexes instead of every row up to $3 before sorting: a
+ * 40 000-row replay read 500 at a time made each chunk a sort of the rest of the range.
+ */
 static struct db_stmt q_read = DB_STMT("feed_read",
     "SELECT pos, kind, side, price, delta, ex, reason, gend, yp, ys, np, ns FROM ("
-    " SELECT kb_us(ts) * 4 AS pos, 0 AS kind, side, price, delta, kb_us(exchange_ts) AS ex,"
+    " (SELECT kb_us(ts) * 4 AS pos, 0 AS kind, side, price, delta, kb_us(exchange_ts) AS ex,"
     "  NULL::text AS reason, NULL::bigint AS gend, NULL::integer[] AS yp, NULL::bigint[] AS ys,"
     "  NULL::integer[] AS np, NULL::bigint[] AS ns"
     "  FROM book_deltas WHERE market_id = $1 AND ts >= kb_ts($2::bigint / 4)"
-    "  AND ts <= kb_ts($3::bigint / 4)"
+    "  AND ts <= kb_ts($3::bigint / 4) AND kb_us(ts) * 4 > $2::bigint ORDER BY ts LIMIT $4)"
     " UNION ALL"
-    " SELECT kb_us(start_ts) * 4 + 1, 1, NULL, NULL, NULL, NULL, reason, kb_us(end_ts),"
+    " (SELECT kb_us(start_ts) * 4 + 1, 1, NULL, NULL, NULL, NULL, reason, kb_us(end_ts),"
     "  NULL, NULL, NULL, NULL"
     "  FROM gaps WHERE market_id = $1 AND start_ts >= kb_ts($2::bigint / 4)"
-    "  AND start_ts <= kb_ts($3::bigint / 4)"
+    "  AND start_ts <= kb_ts($3::bigint / 4) AND kb_us(start_ts) * 4 + 1 > $2::bigint"
+    "  ORDER BY start_ts LIMIT $4)"
     " UNION ALL"
-    " SELECT kb_us(ts) * 4 + 2, 2, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " (SELECT kb_us(ts) * 4 + 2, 2, NULL, NULL, NULL, NULL, NULL, NULL,"
     "  yes_prices, yes_sizes, no_prices, no_sizes"
     "  FROM book_checkpoints WHERE market_id = $1 AND source = 'snapshot'"
     "  AND ts >= kb_ts($2::bigint / 4) AND ts <= kb_ts($3::bigint / 4)"
+    "  AND kb_us(ts) * 4 + 2 > $2::bigint ORDER BY ts LIMIT $4)"
     ") s WHERE pos > $2::bigint AND pos <= $3::bigint ORDER BY pos LIMIT $4", 4);
+/*
+ * About how many rows a replay from $2 to $3 has (at most $4 deltas, plus the gaps and snapshots):
+ * a since is refused past KBOOK_FEEDD_REPLAY_MAX before any row is sent. Counted from the indexes
+ * alone (an index-only scan of book_deltas' covering index), not by reading the rows; the bounds
+ * are by instant, so a row at the instant of $3 may be counted that the replay will not send.
+ */
+static struct db_stmt q_count = DB_STMT("feed_count",
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM book_deltas WHERE market_id = $1"
+    "  AND ts > kb_ts($2::bigint / 4) AND ts <= kb_ts($3::bigint / 4) LIMIT $4) d)"
+    " + (SELECT count(*) FROM gaps WHERE market_id = $1 AND start_ts > kb_ts($2::bigint / 4)"
+    "  AND start_ts <= kb_ts($3::bigint / 4))"
+    " + (SELECT count(*) FROM book_checkpoints WHERE market_id = $1 AND source = 'snapshot'"
+    "  AND ts > kb_ts($2::bigint / 4) AND ts <= kb_ts($3::bigint / 4))", 4);
 /*
  * The same rows for many markets in one round trip: market i of $1 (ids) after position i of $2,
  * at most $3 rows each, up to the end of the stream. Rows come grouped by market, in order. The
@@ -185,6 +205,24 @@ out:
 	if (rc != 0)
 		feed_rows_free(out);
 	return rc;
+}
+
+int
+feed_stream_count(const struct feed_market *m, int64_t from, int64_t to, long limit, long *count)
+{
+	char id[24], f[24], t[24], l[24];
+	const char *params[] = { id, f, t, l };
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)m->id);
+	snprintf(f, sizeof(f), "%lld", (long long)from);
+	snprintf(t, sizeof(t), "%lld", (long long)to);
+	snprintf(l, sizeof(l), "%ld", limit);
+	if ((res = db_exec(feed_db, &q_count, params)) == NULL)
+		return -1;
+	*count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
 }
 
 /* "{a,b,c}" of n int64 values as a malloc'd string (a Postgres array), or NULL when out of memory. */

@@ -5,7 +5,8 @@
  * update_subscription and `unsubscribed` take the next seq of their sid, as Kalshi's do; errors and
  * list replies carry no seq. `since` replaces the snapshots by every recorded change after the
  * cursor, read from Postgres up to the market's live position, so replay and live meet with no gap
- * and no duplicate. Markets are charged 1 credit each when added (auth.c).
+ * and no duplicate; the replay is streamed in chunks paced by the client (replay.c). Markets are
+ * charged 1 credit each when added (auth.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,6 @@ struct feed_target {
 	int64_t id, notional;
 	const char *ticker;          /* borrowed from the command */
 	struct feed_market *m;       /* after feed_market_get */
-	struct feed_rows rows;       /* since: the replay */
 	struct book *book;           /* no since: the snapshot */
 	struct feed_row gap;         /* an open gap covering the snapshot (kind FEED_K_GAP) */
 	bool has_gap;
@@ -93,6 +93,7 @@ feed_subs_released(struct ksub_holders *h)
 static void
 feed_subs_remove_market(struct feed_sub *s, size_t i)
 {
+	feed_replay_cancel(s, feed_sub_market(s, i));
 	feed_subs_released(ksub_remove(&s->conn->subs, &s->k, i));
 }
 
@@ -124,8 +125,7 @@ feed_subs_send_body(struct feed_sub *s, const struct feed_body *body)
 	(void)feed_send2(s->conn, head, n, body->text, body->len);
 }
 
-/* Sends one message of s: a row, or (row NULL) the snapshot book at pos. */
-static void
+void
 feed_subs_emit(struct feed_sub *s, const struct feed_market *m, const struct feed_row *row,
     const struct book *book, int64_t pos)
 {
@@ -154,9 +154,13 @@ feed_subs_fanout(struct feed_market *m, const struct feed_row *row)
 			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < m->holders.n; i++)
-		if (feed_sub_of(m->holders.subs[i])->conn->close_code == 0)
-			feed_subs_send_body(feed_sub_of(m->holders.subs[i]), &body);
+	for (size_t i = 0; i < m->holders.n; i++) {
+		struct feed_sub *s = feed_sub_of(m->holders.subs[i]);
+
+		/* a subscription replaying m gets these rows from its replay */
+		if (s->conn->close_code == 0 && (s->conn->replays == NULL || !feed_replay_holds(s, m)))
+			feed_subs_send_body(s, &body);
+	}
 	free(body.text);
 }
 
@@ -246,7 +250,6 @@ static void
 feed_subs_targets_free(struct feed_target *t, long n)
 {
 	for (long i = 0; i < n; i++) {
-		feed_rows_free(&t[i].rows);
 		book_free(t[i].book);
 		if (t[i].m != NULL)
 			feed_market_release(t[i].m);
@@ -269,16 +272,28 @@ feed_subs_market_limit(struct feed_conn *c, const struct kcmd *cmd)
 static int
 feed_subs_charge(struct feed_conn *c, const struct kcmd *cmd, long n)
 {
-	switch (feed_auth_charge(&c->caller, n)) {
-	case 0:
+	enum feed_charge_rc rc = feed_auth_charge(&c->caller, n);
+
+	switch (rc) {
+	case FEED_CH_OK:
 		return 0;
-	case 1:
+	case FEED_CH_CREDITS:
 		feed_subs_error(c, cmd, KERR_PROCESS, NULL, "credits exhausted");
 		break;
-	case 2:
+	case FEED_CH_KEY_CAP:
+		feed_subs_error(c, cmd, KERR_PROCESS, NULL, "key credit cap reached");
+		break;
+	case FEED_CH_RATE:
 		feed_subs_error(c, cmd, KERR_TOO_MANY, NULL, NULL);
 		break;
-	default:
+	case FEED_CH_REVOKED:
+	case FEED_CH_DISABLED:
+		/* the command's own refusal (with its id), then the connection is cut off */
+		feed_subs_error(c, cmd, KERR_AUTH, NULL, feed_auth_cut_reason(rc));
+		feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, feed_auth_cut_reason(rc));
+		feed_stats.auth_cutoffs++;
+		break;
+	case FEED_CH_DOWN:
 		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		break;
 	}
@@ -321,13 +336,16 @@ feed_subs_prepare(struct feed_conn *c, const struct kcmd *cmd, struct feed_targe
 		ms[i] = t[i].m;
 	}
 	if (since) {
+		/* only counted here: the rows are streamed afterwards (replay.c) */
 		for (long i = 0; i < n; i++) {
-			if (feed_stream_read(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
-			    &t[i].rows) != 0) {
+			long count;
+
+			if (feed_stream_count(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
+			    &count) != 0) {
 				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 				goto out;
 			}
-			if (t[i].rows.n > (size_t)cfg.feedd_replay_max) {
+			if (count > cfg.feedd_replay_max) {
 				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker,
 				    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
 				goto out;
@@ -359,19 +377,22 @@ out:
 	return rc;
 }
 
-/* Sends what feed_subs_prepare read for target t on s. */
+/* Sends what feed_subs_prepare read for target t on s: its snapshot, or (since) starts its
+ * replay from position from. */
 static void
-feed_subs_first(struct feed_sub *s, struct feed_target *t)
+feed_subs_first(struct feed_sub *s, struct feed_target *t, bool since, int64_t from)
 {
-	feed_send_grant(s->conn, true);
-	if (t->book != NULL) {
-		feed_subs_emit(s, t->m, NULL, t->book, t->m->pos);
-		if (t->has_gap)
-			feed_subs_emit(s, t->m, &t->gap, NULL, 0);
-	} else {
-		for (size_t i = 0; i < t->rows.n; i++)
-			feed_subs_emit(s, t->m, &t->rows.rows[i], NULL, 0);
+	if (since) {
+		if (feed_replay_start(s, t->m, from) != 0)
+			feed_send_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		return;
 	}
+	/* a snapshot supersedes what a replay of the market still had to send */
+	feed_replay_cancel(s, t->m);
+	feed_send_grant(s->conn, true);
+	feed_subs_emit(s, t->m, NULL, t->book, t->m->pos);
+	if (t->has_gap)
+		feed_subs_emit(s, t->m, &t->gap, NULL, 0);
 	feed_send_grant(s->conn, false);
 }
 
@@ -414,7 +435,7 @@ feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
 	    (long long)s->k.sid);
 	feed_subs_sendf(c, &buf, &len, f);
 	for (long i = 0; i < n; i++)
-		feed_subs_first(s, &t[i]);
+		feed_subs_first(s, &t[i], cmd->has_since, FEED_POS(cmd->since, 3));
 out:
 	feed_subs_targets_free(t, n);
 }
@@ -481,7 +502,7 @@ feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 		}
 		feed_subs_update_ok(s, cmd);
 		for (long i = 0; i < n && first + (size_t)i < s->k.n_markets; i++)
-			feed_subs_first(s, &t[i]);
+			feed_subs_first(s, &t[i], false, 0);
 		break;
 	case KCMD_ACT_DELETE:
 		for (long i = 0; i < n; i++)
@@ -504,7 +525,7 @@ feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
 		if (feed_subs_prepare(c, cmd, t, n, false) != 0)
 			goto out;
 		for (long i = 0; i < n; i++)
-			feed_subs_first(s, &t[i]);
+			feed_subs_first(s, &t[i], false, 0);
 		break;
 	case KCMD_ACT_NONE:
 		feed_subs_error(c, cmd, KERR_ACTION, NULL, NULL);

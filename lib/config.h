@@ -53,6 +53,7 @@ struct config {
 	int64_t feedd_key_conns;
 	int64_t feedd_statement_timeout_ms;
 	int64_t feedd_replay_max;
+	int64_t feedd_replay_mem;
 	int64_t feedd_ping_s;
 	int64_t feedd_charge_s;
 	char *public_url;         /* accounts: the site's own origin and the base of mail links */

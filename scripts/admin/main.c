@@ -32,9 +32,10 @@ static struct db_stmt q_account_create = DB_STMT("adm_account_create",
     "INSERT INTO accounts (email, plan) VALUES (lower($1), $2) RETURNING id", 2);
 static struct db_stmt q_account_show = DB_STMT("adm_account_show",
     "SELECT a.id, a.email, a.plan, a.disabled, coalesce(a.monthly_credits_override::text, ''),"
-    " coalesce(a.rate_per_min_override::text, ''), coalesce(c.used, 0), coalesce(c.allowance, 0),"
+    " coalesce(a.rate_per_min_override::text, ''), coalesce(c.used, 0),"
+    " coalesce(c.allowance, a.monthly_credits_override, p.monthly_credits), coalesce(c.overage, 0),"
     " l.conns_per_key, l.markets_per_conn"
-    " FROM accounts a JOIN feed_limits l ON l.account_id = a.id"
+    " FROM accounts a JOIN plans p ON p.name = a.plan JOIN feed_limits l ON l.account_id = a.id"
     " LEFT JOIN credit_periods c ON c.account_id = a.id"
     "  AND c.period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     " WHERE a.email = lower($1)", 1);
@@ -139,11 +140,13 @@ cmd_account_show(struct db *db, char **argv, int argc)
 		PQclear(res);
 		return 1;
 	}
+	/* allowance: this month's period's, or (before the month's first call made the period row)
+	 * the one that call will get: the override, else the plan's; overage: payg credits past it */
 	printf("id=%s email=%s plan=%s disabled=%s credits_override=%s rate_override=%s used=%s allowance=%s"
-	    " feed_conns=%s feed_markets=%s\n",
+	    " overage=%s feed_conns=%s feed_markets=%s\n",
 	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
 	    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7),
-	    PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9));
+	    PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9), PQgetvalue(res, 0, 10));
 	PQclear(res);
 	return 0;
 }

@@ -82,7 +82,7 @@ STATUS=$(curl -s -o "$TEST_TMP/csv" -D "$H" -w '%{http_code}' -H "X-API-Key: $DE
 check "deltas csv status" 200 "$STATUS"
 check_match "deltas csv type" '^text/csv' "$(hdr Content-Type)"
 check "deltas csv body" $'ts,exchange_ts,side,price,delta\r\n2026-11-20T00:01:00.000000Z,2026-11-20T00:00:59.999000Z,yes,0.4600,-2.50\r\n2026-11-20T00:02:00.000001Z,,no,0.5100,0.47\r' "$(cat "$TEST_TMP/csv")"
-check_match "deltas csv next cursor header" '^c1[0-9a-z]+$' "$(hdr X-Next-Cursor)"
+check_match "deltas csv next cursor header" '^c2[0-9a-z]+\.[0-9a-z]+$' "$(hdr X-Next-Cursor)"
 STATUS=$(curl -s -o "$TEST_TMP/csv" -w '%{http_code}' -H "X-API-Key: $DEV" "$U/v1/markets/KXT-B/orderbooks?format=csv&start=2026-11-20T00:00:00Z&end=2026-11-20T00:01:00Z&interval=60")
 check "samples csv" $'at,complete,side,price,size\r\n2026-11-20T00:00:00.000000Z,true,no,0.3055,123.45\r\n2026-11-20T00:01:00.000000Z,true,yes,0.3005,0.01\r\n2026-11-20T00:01:00.000000Z,true,no,0.3055,123.45\r' "$(cat "$TEST_TMP/csv")"
 

@@ -28,6 +28,7 @@ static const struct {
 	{ "ksub", test_ksub_add },
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
+	{ "utf8", test_utf8_add },
 	{ "accounts", test_accounts_add },
 	{ "stripe_sig", test_stripe_sig_add },
 	{ "form", test_form_add },

@@ -19,6 +19,7 @@ int test_url_add(void);
 int test_ksub_add(void);
 int test_collrule_add(void);
 int test_wsout_add(void);
+int test_utf8_add(void);
 int test_accounts_add(void);
 int test_stripe_sig_add(void);
 int test_form_add(void);

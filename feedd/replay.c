@@ -1,0 +1,187 @@
+/*
+ * replay: a subscribe's `since`, streamed. Every recorded change of a market after the cursor is
+ * read from Postgres FEED_REPLAY_CHUNK rows at a time, and the next chunk only once the
+ * connection's queue is back under FEED_REPLAY_LOW bytes (the client read what it was sent) and
+ * the replay bytes queued over every connection are under KBOOK_FEEDD_REPLAY_MEM: what a replay
+ * holds in feedd is one chunk and the bytes still queued, however long the history and however
+ * slowly the client reads. Loading a whole replay at once (up to KBOOK_FEEDD_REPLAY_MAX rows a
+ * market) and raising the client's send bound by it let one connection that did not read grow
+ * feedd by 19 MB on a small history; t_feed_robust parks 50 such resuming clients and checks
+ * feedd's RSS.
+ *
+ * Replay and live meet with no gap and no duplicate: while a replay of market m is pending on a
+ * subscription, m's live rows are not sent to it (feed_subs_fanout asks feed_replay_holds), and
+ * each chunk reads up to m's live position of that moment; the chunk that comes back short has
+ * reached it, the replay ends, and the next live row is the next row. The other markets of the
+ * connection stream live meanwhile.
+ *
+ * Chunks are read from a libev idle watcher, one a call: only when the loop has nothing else to
+ * do (no NOTIFY, no client frame, no write pending), so the live rows of every other client go
+ * first and a replay adds at most one chunk's query to their latency. Read from the loop's wake-ups
+ * instead (4 chunks a pass), 50 resuming clients took the live p50 of another client from 19 to
+ * 171 ms in t_feed_robust on the shared test machine.
+ */
+#include <stdlib.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "feed.h"
+#include "log.h"
+
+/* Rows read per query: ~120 KB of delta messages. */
+#define FEED_REPLAY_CHUNK 500
+/* A connection gets its next chunk once its queue is under this. */
+#define FEED_REPLAY_LOW 65536
+
+struct feed_replay {
+	struct feed_replay *next;
+	struct feed_sub *sub;        /* borrowed */
+	struct feed_market *m;       /* borrowed: held by sub */
+	int64_t from;                /* every row at or before it was sent */
+};
+
+size_t feed_replay_bytes;
+static ev_idle feed_replay_idle;
+static bool feed_replay_idle_ready;
+static uint64_t feed_replay_last; /* id of the connection served last (round robin) */
+
+static void feed_replay_on_idle(struct ev_loop *loop, ev_idle *w, int revents);
+
+void
+feed_replay_wake(void)
+{
+	if (!feed_replay_idle_ready) {
+		ev_idle_init(&feed_replay_idle, feed_replay_on_idle);
+		feed_replay_idle_ready = true;
+	}
+	if (!ev_is_active(&feed_replay_idle))
+		ev_idle_start(feed_ev_loop(), &feed_replay_idle);
+}
+
+int
+feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from)
+{
+	struct feed_replay *r = calloc(1, sizeof(*r)), **pp;
+
+	if (r == NULL)
+		return -1;
+	r->sub = s;
+	r->m = m;
+	r->from = from;
+	for (pp = &s->conn->replays; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = r;
+	feed_replay_wake();
+	return 0;
+}
+
+bool
+feed_replay_holds(const struct feed_sub *s, const struct feed_market *m)
+{
+	for (const struct feed_replay *r = s->conn->replays; r != NULL; r = r->next)
+		if (r->sub == s && r->m == m)
+			return true;
+	return false;
+}
+
+void
+feed_replay_cancel(const struct feed_sub *s, const struct feed_market *m)
+{
+	struct feed_replay **pp = &s->conn->replays, *r;
+
+	while ((r = *pp) != NULL) {
+		if (r->sub == s && (m == NULL || r->m == m)) {
+			*pp = r->next;
+			free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+}
+
+/* Reads and queues the next chunk of c's first replay. Returns 0, or -1 when the read failed
+ * (the one-second tick tries again). */
+static int
+feed_replay_chunk(struct feed_conn *c)
+{
+	struct feed_replay *r = c->replays;
+	struct feed_rows rows;
+
+	if (feed_stream_read(r->m, r->from, r->m->pos, FEED_REPLAY_CHUNK, &rows) != 0)
+		return -1;
+	feed_stats.replay_chunks++;
+	c->replaying = true;
+	/* asked for: not judged against the client's bound (it is under FEED_REPLAY_LOW now) */
+	feed_send_grant(c, true);
+	for (size_t i = 0; i < rows.n && c->close_code == 0; i++) {
+		feed_subs_emit(r->sub, r->m, &rows.rows[i], NULL, 0);
+		r->from = rows.rows[i].pos;
+	}
+	feed_send_grant(c, false);
+	c->replaying = false;
+	if (rows.n < FEED_REPLAY_CHUNK) {
+		/* caught up with the live position: live rows flow from the next one */
+		c->replays = r->next;
+		free(r);
+	}
+	feed_rows_free(&rows);
+	return 0;
+}
+
+static bool
+feed_replay_ready(const struct feed_conn *c)
+{
+	/* what lws holds of a write the kernel did not take counts too: the queue empties into it */
+	return c->replays != NULL && c->close_code == 0 && c->queued < FEED_REPLAY_LOW &&
+	    !lws_partial_buffered(c->wsi);
+}
+
+/*
+ * Reads one chunk for the next ready connection after the one served last (the list is newest
+ * first, so smaller ids), wrapping to the head. Returns false when no connection is ready, or the
+ * process's ceiling is reached (send.c wakes the watcher when replay bytes go out).
+ */
+static bool
+feed_replay_step(void)
+{
+	struct feed_conn *pick = NULL, *first = NULL;
+
+	if (feed_replay_bytes >= (size_t)cfg.feedd_replay_mem)
+		return false;
+	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
+		if (!feed_replay_ready(c))
+			continue;
+		if (first == NULL)
+			first = c;
+		if (c->id < feed_replay_last) {
+			pick = c;
+			break;
+		}
+	}
+	if (pick == NULL)
+		pick = first;
+	if (pick == NULL || db_ensure(feed_db) != 0)
+		return false; /* nothing to read, or the database is away (the tick wakes us again) */
+	feed_replay_last = pick->id;
+	return feed_replay_chunk(pick) == 0;
+}
+
+static void
+feed_replay_on_idle(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)revents;
+	if (!feed_replay_step())
+		ev_idle_stop(loop, w);
+}
+
+void
+feed_replay_pump(void)
+{
+	for (const struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
+		if (feed_replay_ready(c)) {
+			feed_replay_wake();
+			return;
+		}
+	}
+}
