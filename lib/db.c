@@ -16,6 +16,7 @@ struct db {
 	PGconn *conn;
 	unsigned gen;        /* bumped on every new connection */
 	char sqlstate[6];
+	char connerr[512];   /* libpq's message of the last failed connection attempt */
 };
 
 struct db *
@@ -52,6 +53,12 @@ db_conn(struct db *db)
 }
 
 const char *
+db_connect_error(const struct db *db)
+{
+	return db->connerr;
+}
+
+const char *
 db_sqlstate(const struct db *db)
 {
 	return db->sqlstate;
@@ -79,8 +86,9 @@ db_connect(struct db *db)
 	/* expand_dbname=1: the conninfo string given as dbname is parsed as a connection string. */
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_warnx("database connection failed: %s",
+		snprintf(db->connerr, sizeof(db->connerr), "%s",
 		    db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
+		log_warnx("database connection failed: %s", db->connerr);
 		if (db->conn != NULL)
 			PQfinish(db->conn);
 		db->conn = NULL;
