@@ -4,9 +4,9 @@
 # concurrent runners; a migration edited after it was applied (checksum mismatch) is an error.
 #
 # Before the migrations it creates the programs' roles that do not exist yet (cluster-wide, so
-# every migration may grant to them; what each may do is in sql/012_roles.sql). Migrations after
-# 012 run as kbook_owner (SET ROLE), which then owns what they create; 012 and those before it
-# run as the connecting role, and 012 hands what they created to kbook_owner.
+# every migration may grant to them; what each may do is in sql/012_roles.sql). Once 012 is
+# applied, migrations run as kbook_owner (SET ROLE), which then owns what they create; before
+# it they run as the connecting role, and 012 hands what they created to kbook_owner.
 #
 # usage: scripts/migrate.sh [SQL_DIR]   (connects with $KBOOK_DATABASE_URL, a role that may
 #        create roles and extensions: the stack's "kbook"; SQL_DIR defaults to sql/)
@@ -50,7 +50,10 @@ SELECT :'have' = '' AS pending, :'have' <> '' AND :'have' <> '$sum' AS edited \g
 \if :edited
 \echo EDITED
 \elif :pending
-$([ "$version" -gt 12 ] && echo "SET LOCAL ROLE kbook_owner;")
+SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = 12) AS as_owner \gset
+\if :as_owner
+SET LOCAL ROLE kbook_owner;
+\endif
 \i '$f'
 RESET ROLE;
 INSERT INTO schema_migrations (version, name, checksum) VALUES ($version, '$name', '$sum');

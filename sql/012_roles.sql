@@ -17,8 +17,9 @@
 -- one GRANT per program that touches it, with only the privileges its statements need, e.g.
 --   GRANT SELECT, INSERT, UPDATE ON sessions TO kbook_api;
 -- (a function called by a program: REVOKE EXECUTE ... FROM PUBLIC, then GRANT EXECUTE to it).
--- Migrations after this one run as kbook_owner and so own what they create. Tables of
--- migrations numbered below 012 get their grants in the per-program lists below.
+-- Once this migration is applied, migrate.sh runs the next ones as kbook_owner, which so owns
+-- what they create; on a new database the migrations before it run first, and this one hands
+-- their objects to kbook_owner (the loop below).
 
 -- The schema's owner: every object of public, also the partitions (pg_partman gives new
 -- partitions their parent's owner). Identity sequences follow their table.

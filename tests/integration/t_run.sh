@@ -58,6 +58,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "the README's quick start: the database line to copy, the flood limit and what to do on 429"
+readme=$(sed -n '/^## The two commands/,/^## Layout/p' "$TEST_ROOT/README.md")
+check_match "kbook-admin's line comes from make run" 'copy this line from what make run prints' "$readme"
+check_match "with the admin role" 'user=kbook_admin' "$readme"
+rate=$(sed -n 's/.*KBOOK_NGINX_KEY_RATE:-\([0-9]*\).*/\1/p' "$TEST_ROOT/scripts/stack.sh")
+check_match "the per-key flood limit the stack sets ($rate/s)" "limits each API key to $rate requests a second" "$readme"
+check_match "429 and Retry-After" '429 too_many_requests.*Retry-After: 1' "$(tr '\n' ' ' <<<"$readme")"
+
 echo "a part that dies stops the stack and is named"
 run_start
 check "make run came up" 0 $?

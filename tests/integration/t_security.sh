@@ -78,6 +78,17 @@ check "gets the parent's owner and grants" "kbook_owner|t|f" \
 		has_table_privilege('kbook_api', oid, 'INSERT') FROM pg_class WHERE relname = 'book_deltas_p2031_01_02'")"
 sql "DROP TABLE book_deltas_p2031_01_02" >/dev/null
 
+echo "a migration after 012 runs as kbook_owner and grants what it creates"
+mkdir -p "$TEST_TMP/sql"
+cp "$TEST_ROOT"/sql/[0-9][0-9][0-9]_*.sql "$TEST_TMP/sql/"
+printf 'CREATE TABLE t_sec_later (x int);\nGRANT SELECT ON t_sec_later TO kbook_api;\n' >"$TEST_TMP/sql/950_sec_probe.sql"
+out=$(KBOOK_DATABASE_URL=$TEST_PG "$TEST_ROOT/scripts/migrate.sh" "$TEST_TMP/sql" 2>&1)
+check "applied" "migrate: applied 950_sec_probe" "$out"
+check "its table is kbook_owner's" kbook_owner "$(sql "SELECT relowner::regrole FROM pg_class WHERE relname = 't_sec_later'")"
+check "and granted as it says" "t|f" "$(sql "SELECT has_table_privilege('kbook_api', 't_sec_later', 'SELECT'),
+	has_table_privilege('kbook_feedd', 't_sec_later', 'SELECT')")"
+sql "DROP TABLE t_sec_later; DELETE FROM schema_migrations WHERE version = 950" >/dev/null
+
 echo "local connections are authenticated"
 check "pg_hba.conf has no trust rule" 0 "$(sql "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'")"
 check "only peer rules" peer "$(sql "SELECT string_agg(DISTINCT auth_method, ',') FROM pg_hba_file_rules")"
