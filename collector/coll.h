@@ -107,17 +107,29 @@ int coll_lock_check(void);
 /* Ends the lock's session. */
 void coll_lock_release(void);
 
-/* ---- maint.c: a background thread: the lock watchdog and the periodic REST re-scan ---- */
+/* ---- maint.c: a background thread: the lock watchdog, partition maintenance, REST re-scan ---- */
 
 /*
  * Starts the thread: every 2 s it checks the lock (setting *stop when it is lost to another
- * collector); every rescan_s seconds (0: never) it pages REST /markets from rest_base (borrowed)
+ * collector) and runs the partition maintenance when due (coll_partitions_tick); every rescan_s seconds (0: never) it pages REST /markets from rest_base (borrowed)
  * and leaves the markets for the socket thread to take with coll_maint_take.
  */
 int coll_maint_start(const char *rest_base, int64_t rescan_s, volatile int *stop);
 void coll_maint_stop(void);
 /* Calls fn for every market of the last finished re-scan (once), on the calling thread. */
 void coll_maint_take(void (*fn)(struct json_object *market, void *arg), void *arg);
+
+/* ---- partitions.c: pg_partman's maintenance and the default-partition check ---- */
+
+/* Opens (lazily) a connection of its own to conninfo (copied). Returns 0 or -1. */
+int coll_partitions_init(const char *conninfo);
+/*
+ * Runs the maintenance when it is due (the first call at once, then hourly; a minute later when
+ * Postgres could not be reached) and warns about rows in a default partition. One thread at a
+ * time: main's call at start, then the maintenance thread's every 2 s.
+ */
+void coll_partitions_tick(void);
+void coll_partitions_free(void);
 
 /* ---- spool.c: the append-only file of events Postgres could not take (writer thread) ---- */
 
@@ -235,6 +247,7 @@ struct coll_stats {
 	uint64_t commit_hist[COLL_COMMIT_BUCKETS]; /* commits per latency bucket (not cumulative) */
 	uint64_t subscribed, connected; /* gauges the socket thread publishes */
 	uint64_t spooling;              /* gauge: 1 while the writer spools to disk */
+	uint64_t default_partitions;    /* gauge: default partitions holding rows (partitions.c) */
 };
 extern struct coll_stats coll_stats;
 

@@ -27,6 +27,7 @@ coll_lock_acquire(const char *conninfo, const volatile int *stop, bool *waited)
 	*waited = false;
 	if ((lock_db = db_new(conninfo, 5, 0)) == NULL)
 		return -1;
+	db_set_label(lock_db, "advisory lock's database");
 	while (!*stop) {
 		PGresult *res = db_exec(lock_db, &q_try, NULL);
 		bool got = res != NULL && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';

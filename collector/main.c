@@ -1,7 +1,7 @@
 /*
  * kbook-collector: records every change of every Kalshi market's orderbook into Postgres
  * (DESIGN.md section 4). Start-up: configuration, the signing key, the advisory lock (waiting as
- * a standby while another collector holds it), the writer thread, REST
+ * a standby while another collector holds it), partition maintenance, the writer thread, REST
  * discovery of every market (upserted; open ones subscribed), then the WebSocket loop until
  * SIGTERM or SIGINT, after which everything queued is written before exit.
  */
@@ -61,6 +61,10 @@ main(int argc, char **argv)
 		rc = 0; /* stopped while a standby */
 		goto out;
 	}
+	/* partitions ahead before the first row is written (then hourly, from the maintenance thread) */
+	if (coll_partitions_init(cfg.database_url) != 0)
+		goto out;
+	coll_partitions_tick();
 	coll_subs_init((int)cfg.collector_sub_max);
 	coll_books_init(cfg.collector_checkpoint_every, cfg.collector_checkpoint_seconds > 0 ?
 	    cfg.collector_checkpoint_seconds * 1000000 : cfg.collector_checkpoint_minutes * 60000000);
@@ -89,6 +93,7 @@ out:
 	coll_writer_stop();
 	coll_metrics_stop();
 	coll_lock_release();
+	coll_partitions_free();
 	coll_subs_free();
 	coll_markets_free();
 	kauth_key_free(key);

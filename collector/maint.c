@@ -1,6 +1,7 @@
 /*
  * maint: the collector's background thread for the slow things that must not block the socket
- * thread or the writer: checking every 2 s that the advisory lock is still ours (lock.c), and
+ * thread or the writer: checking every 2 s that the advisory lock is still ours (lock.c), the
+ * hourly partition maintenance (partitions.c), and
  * re-scanning REST /markets every rescan_s seconds as a safety net for lifecycle messages that
  * were missed (a disconnect, a market changed while we were down). A finished re-scan is left as
  * one JSON array that the socket thread takes on its next one-second tick.
@@ -50,6 +51,7 @@ maint_main(void *arg)
 			log_errorx("another collector holds the lock now: stopping");
 			*stop_flag = 1;
 		}
+		coll_partitions_tick();
 		if (rescan_every > 0 && time(NULL) >= next_scan) {
 			struct json_object *arr = json_object_new_array();
 			long n = coll_rest_markets(rest, collect, arr);

@@ -57,6 +57,9 @@ static const struct {
 	  offsetof(struct coll_stats, connected) },
 	{ "kbook_collector_spooling", "gauge", "1 while Postgres is unreachable and events go to the spool file",
 	  offsetof(struct coll_stats, spooling) },
+	{ "kbook_collector_default_partitions_with_rows", "gauge",
+	  "default partitions holding rows (written while their partition was missing), at the last hourly check",
+	  offsetof(struct coll_stats, default_partitions) },
 };
 
 const uint64_t coll_commit_bucket_us[COLL_COMMIT_BUCKETS - 1] = {

@@ -196,6 +196,11 @@ charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route
 				return rc;
 		} else {
 			rider->res = NULL;
+			/* the connection died after the pipeline was sent: the charge may have committed
+			 * before the server went away, so it is not made again (the caller answers 503);
+			 * a server error instead rolled the whole pipeline back, and the charge goes alone */
+			if (db_lost(db))
+				return -1;
 		}
 	}
 	/* alone: three tries, since a refusal that nothing explains means a race with a refund */

@@ -39,8 +39,10 @@ int charge_key(struct db *db, const char *hash_hex, int cost, const char *route,
 /*
  * charge_key, with the caller's first statement (rider) sent in the same round trip and run in
  * the same transaction right after the charge (db_exec_pipeline): rider->res is its result, or
- * NULL when it failed (the charge is then made again alone, since the failure undid it). rider's
- * result is the caller's to use only when out->code is "ok".
+ * NULL when it failed (the charge is then made again alone, since the failure undid it; but when
+ * the connection was lost after the pipeline was sent, the charge's outcome is unknown and -1 is
+ * returned rather than risk charging twice). rider's result is the caller's to use only when
+ * out->code is "ok".
  */
 int charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route,
     struct db_call *rider, struct charge *out);

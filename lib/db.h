@@ -33,10 +33,27 @@ struct db *db_new(const char *conninfo, int connect_timeout_s, int statement_tim
 void db_close(struct db *db);
 
 /*
+ * Names the connection in its log lines (label borrowed; default "database"). A connection's
+ * outage is logged twice: at its first failed attempt, and at the attempt that succeeds, with the
+ * count of failed attempts between.
+ */
+void db_set_label(struct db *db, const char *label);
+
+/*
  * Makes sure the connection is up: connects the first time, resets a broken connection
- * (CONNECTION_BAD) otherwise. Returns 0 when usable, -1 (logged) when Postgres cannot be reached.
+ * (CONNECTION_BAD) otherwise, and, outside a transaction on a connection idle for 1 ms or more,
+ * one the server closed meanwhile (a Postgres restart): every db_exec* calls it before sending
+ * anything, so the first statement after a restart goes out on a new connection. Returns 0 when usable, -1 (logged) when Postgres
+ * cannot be reached.
  */
 int db_ensure(struct db *db);
+
+/*
+ * True when the connection is gone (never made, or lost during the last call). After a failed
+ * call that sent a statement, it means the statement's outcome is unknown: it may have committed
+ * before the server went away, so a statement with effects must not simply be sent again.
+ */
+bool db_lost(const struct db *db);
 
 /* The generation of the current connection: it changes at every (re)connect, so a statement whose
  * gen differs is not prepared on the server. */
@@ -80,7 +97,8 @@ PGresult *db_exec_sql(struct db *db, const char *sql, int nparams, const char *c
  */
 const char *db_connect_error(const struct db *db);
 
-/* The SQLSTATE of the last failed db_exec* ("" when none or no server error). Borrowed. */
+/* The SQLSTATE of the last failed db_exec* ("" when none or no server error; "08006" when the
+ * connection was lost without one). Borrowed. */
 const char *db_sqlstate(const struct db *db);
 
 /*

@@ -23,15 +23,16 @@ psql_=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$conn")
 	checksum   text NOT NULL,
 	applied_at timestamptz NOT NULL DEFAULT now())" 2>&1 | grep -v 'already exists, skipping' || true
 
-# The programs' roles: LOGIN (authenticated by pg_hba.conf; kbook_owner for pg_partman's worker),
-# nothing else.
+# The programs' roles: LOGIN (authenticated by pg_hba.conf), nothing else; kbook_owner, which
+# owns the schema, not even that.
 "${psql_[@]}" -c "DO \$\$
 DECLARE r text;
 BEGIN
 	FOREACH r IN ARRAY ARRAY['kbook_owner', 'kbook_collector', 'kbook_api', 'kbook_feedd',
 	    'kbook_admin', 'kbook_billing'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-			EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', r);
+			EXECUTE format('CREATE ROLE %I %s NOSUPERUSER NOCREATEDB NOCREATEROLE', r,
+			    CASE WHEN r = 'kbook_owner' THEN 'NOLOGIN' ELSE 'LOGIN' END);
 		END IF;
 	END LOOP;
 END \$\$"

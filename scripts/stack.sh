@@ -210,15 +210,12 @@ HBA
 
 # pg_start DIR PORT: initialises the cluster on first use and starts it on a unix socket.
 pg_start() {
-	local dir=$1 port=$2 pid i
+	local dir=$1 port=$2 i
 	if [ ! -f "$dir/pg/PG_VERSION" ]; then
 		as_svc "$PG_BIN/initdb" -D "$dir/pg" -U kbook --auth-local=peer --auth-host=reject -E UTF8 \
 			--locale=C.UTF-8 >/dev/null 2>"$dir/state/initdb.err" || { cat "$dir/state/initdb.err"; return 1; }
 		as_svc tee -a "$dir/pg/postgresql.conf" >/dev/null <<CONF
-# kbook local stack (scripts/stack.sh sets the socket, authentication and partman role at start)
-shared_preload_libraries = 'pg_partman_bgw'
-pg_partman_bgw.dbname = 'kbook'
-pg_partman_bgw.interval = 3600
+# kbook local stack (scripts/stack.sh sets the socket and authentication at start)
 fsync = on
 max_connections = 200
 # a quarter of the memory (at most 8 GB) keeps the indexes and the recent history in Postgres's
@@ -227,17 +224,32 @@ shared_buffers = $(awk '/^MemTotal:/ { mb = int($2 / 4096); print (mb > 8192 ? 8
 CONF
 	fi
 	pg_conf "$dir"
-	# A crashed earlier run: stop its server if the record says it is ours; a postmaster.pid no
-	# server owns is left for Postgres, which ignores a lock file whose pid is gone.
+	# Partition maintenance is the collector's (sql/011); a cluster made before then still names
+	# pg_partman's background worker, which must not run beside it.
+	if as_svc grep -q '^pg_partman_bgw\.' "$dir/pg/postgresql.conf"; then
+		as_svc sed -i -e '/^shared_preload_libraries = .pg_partman_bgw.$/d' -e '/^pg_partman_bgw\./d' \
+			"$dir/pg/postgresql.conf"
+	fi
+	# A crashed earlier run: stop its server if the record says it is ours. Then a postmaster.pid
+	# whose pid is not a postgres of this data directory (the pid was reused) is stale: Postgres
+	# would refuse to start beside it. A postgres of this directory without a record (started by
+	# an older version of this script) is stopped by pg_ctl, as the service user.
 	svc_stop "$dir" postgres INT 60
+	local pmpid
+	if pmpid=$(as_svc head -n 1 "$dir/pg/postmaster.pid" 2>/dev/null) && [[ $pmpid =~ ^[0-9]+$ ]]; then
+		if pid_alive "$pmpid" && tr '\0' ' ' <"/proc/$pmpid/cmdline" 2>/dev/null | grep -qF -- "-D $dir/pg "; then
+			as_svc "$PG_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+		else
+			as_svc rm -f "$dir/pg/postmaster.pid"
+		fi
+	fi
 	as_svc rm -f "$dir/run/.s.PGSQL.$port" "$dir/run/.s.PGSQL.$port.lock"
 	# Settings on the command line win over postgresql.conf (also over an older stack's, which
 	# had unix_socket_permissions = 0777 and trust): unix socket only, in the service user's
-	# 0750 directory, authentication by conf/, the partition worker as the schema's owner.
+	# 0750 directory, authentication by conf/.
 	svc_spawn "$dir" postgres "$PG_BIN/postgres" -D "$dir/pg" -p "$port" -k "$dir/run" \
 		-c listen_addresses= -c unix_socket_permissions=0700 \
-		-c hba_file="$dir/conf/pg_hba.conf" -c ident_file="$dir/conf/pg_ident.conf" \
-		-c pg_partman_bgw.role=kbook_owner
+		-c hba_file="$dir/conf/pg_hba.conf" -c ident_file="$dir/conf/pg_ident.conf"
 	for ((i = 0; i < 600; i++)); do
 		psql -X -q -d "$(stack_conninfo "$dir" "$port") dbname=postgres" -tAc "SELECT 1" >/dev/null 2>&1 && break
 		if ! svc_running "$dir" postgres >/dev/null; then

@@ -2,8 +2,8 @@
 -- (scripts/migrate.sh creates them, so that every migration can grant on what it creates):
 --
 --   kbook_owner      owns the schema; migrations after this one run as it (SET ROLE), and so
---                    does pg_partman's background worker, which creates partitions ahead. Not a
---                    superuser; no one is mapped to it in pg_ident.conf.
+--                    does the partition maintenance (sql/011's SECURITY DEFINER functions, which
+--                    the collector calls). NOLOGIN, not a superuser.
 --   kbook_collector  writes what it records: markets, market_raw, gaps, deltas, checkpoints
 --   kbook_api        reads the data, authenticates keys and writes the ledger (lib/charge.c)
 --   kbook_feedd      reads the data; authenticates and charges a feed's handshake (lib/charge.c)
@@ -56,22 +56,29 @@ END $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO kbook_owner;
 
--- pg_partman as the schema's owner (its documented non-superuser set-up): the background worker
--- runs run_maintenance() as kbook_owner, and later migrations may partition tables.
+-- pg_partman as the schema's owner (its documented non-superuser set-up): the maintenance
+-- functions of sql/011 run run_maintenance() as kbook_owner, and later migrations may partition
+-- tables.
 GRANT USAGE, CREATE ON SCHEMA partman TO kbook_owner;
 GRANT ALL ON ALL TABLES IN SCHEMA partman TO kbook_owner;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA partman TO kbook_owner;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA partman TO kbook_owner;
 GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA partman TO kbook_owner;
 
+ALTER ROLE kbook_owner NOLOGIN;
+
 -- Functions run with their caller's privileges; api_refund is the ledger's, not PUBLIC's.
 REVOKE EXECUTE ON FUNCTION api_refund(bigint, bigint, integer, text) FROM PUBLIC;
 
 -- kbook-collector (collector/writer.c, lock.c): upserts markets and their REST object (RETURNING
 -- and ON CONFLICT read them), opens and closes gaps, copies deltas and checkpoints (its replay's
--- temporary tables are LIKE them, which reads their definition: SELECT).
+-- temporary tables are LIKE them, which reads their definition: SELECT). collector/partitions.c
+-- runs the partition maintenance and the default-partition check (sql/011): the wrapper runs as
+-- the collector and calls the owner's function.
 GRANT SELECT, INSERT, UPDATE ON markets, market_raw, gaps TO kbook_collector;
 GRANT SELECT, INSERT ON book_deltas, book_checkpoints TO kbook_collector;
+GRANT EXECUTE ON FUNCTION kbook_partition_maintenance(), kbook_partition_maintenance_owner(),
+	kbook_default_partitions() TO kbook_collector;
 
 -- kbook-api (cgi-bin/, lib/charge.c): reads the recorded data (also single day partitions:
 -- cgi-bin/daypart.c) and the schema version (health); charges and refunds.

@@ -21,10 +21,9 @@ hdr() { grep -i "^$1:" "$H" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 echo "health"
 get /v1/health
 check "health status" 200 "$STATUS"
-# the migrations' numbers, and the schema version: the highest
-migs=$(cd "$TEST_ROOT/sql" && ls [0-9][0-9][0-9]_*.sql | sed 's/_.*//; s/^0*//' | sort -n | paste -sd,)
-nmig=${migs##*,}
-check "health body" '{"status":"ok","checks":{"database":"ok"},"schema_version":'"$nmig"'}' "$body"
+# the migrations' numbers, from their files (a number may be skipped: each task is given its own)
+migs=$(for f in "$TEST_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do n=$(basename "$f"); echo $((10#${n%%_*})); done | paste -sd,)
+check "health body" '{"status":"ok","checks":{"database":"ok"},"schema_version":'"${migs##*,}"'}' "$body"
 check "health content type" "application/json; charset=utf-8" "$(hdr Content-Type)"
 check_match "health request id" '^[0-9a-f]{32}$' "$(hdr X-Request-Id)"
 check "nosniff header" nosniff "$(hdr X-Content-Type-Options)"

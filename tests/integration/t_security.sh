@@ -70,7 +70,15 @@ check_match "no role creates tables in public" 'permission denied' \
 check "the schema is kbook_owner's" "" "$(sql "SELECT string_agg(c.relname, ',') FROM pg_class c
 	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
 	AND c.relkind IN ('r', 'p', 'v') AND c.relowner <> 'kbook_owner'::regrole")"
-check "pg_partman's worker runs as kbook_owner" kbook_owner "$(sql "SHOW pg_partman_bgw.role")"
+check "kbook_owner cannot log in" f "$(sql "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'kbook_owner'")"
+check "the partition maintenance runs as kbook_owner (SECURITY DEFINER)" "kbook_owner|t" \
+	"$(sql "SELECT proowner::regrole, prosecdef FROM pg_proc WHERE proname = 'kbook_partition_maintenance_owner'")"
+check "which only the collector may call" "t|f|f" \
+	"$(sql "SELECT has_function_privilege('kbook_collector', 'kbook_partition_maintenance()', 'EXECUTE'),
+		has_function_privilege('kbook_api', 'kbook_partition_maintenance()', 'EXECUTE'),
+		has_function_privilege('kbook_feedd', 'kbook_partition_maintenance_owner()', 'EXECUTE')")"
+check_match "the collector's role runs it" 'public.book_deltas' \
+	"$(role_sql kbook_collector "SELECT parent_table FROM kbook_partition_maintenance()")"
 new=$(sql "SELECT partman.create_partition_time('public.book_deltas', ARRAY['2031-01-02'::timestamptz])")
 check "a partition made later" t "$new"
 check "gets the parent's owner and grants" "kbook_owner|t|f" \

@@ -1,8 +1,10 @@
 /*
  * Tests for lib/db against the real Postgres of the test stack (TEST_PG, set by scripts/test.sh;
  * without it the suite fails rather than pretending): prepared execution with parameters and
- * NULLs, SQLSTATE on failure, re-preparing after a reconnect, the transaction guard, pipelines.
+ * NULLs, SQLSTATE on failure, reconnecting (before sending) to a session the server ended while
+ * idle and re-preparing, a session lost mid-statement, the transaction guard, pipelines.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,21 +71,54 @@ test_sqlstate(void)
 	CU_ASSERT_STRING_EQUAL(db_sqlstate(db), "42601");
 }
 
+/* Ends db's session from another connection and waits until it is gone. */
+static void
+terminate_from_outside(void)
+{
+	char pid[16];
+	const char *params[] = { pid };
+	struct db *other = db_new(getenv("TEST_PG"), 3, 5000);
+	PGresult *res;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	CU_ASSERT_EQUAL_FATAL(db_ensure(db), 0);
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(db_conn(db)));
+	/* the timeout form waits until the backend has exited */
+	res = db_exec_sql(other, "SELECT pg_terminate_backend($1::int, 5000)", 1, params);
+	CU_ASSERT_PTR_NOT_NULL(res);
+	if (res != NULL)
+		CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	db_close(other);
+}
+
 static void
 test_reconnect(void)
 {
 	const char *params[] = { "1", "1", "x" };
-	PGresult *res = db_exec_sql(db, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL);
+	unsigned gen = db_generation(db);
+	PGresult *res;
 
-	PQclear(res);
-	/* the first statement after the loss fails and marks the connection bad ... */
+	/* a session ended while idle (a Postgres restart does that to every session): the next
+	 * statement sees it before sending anything, reconnects and re-prepares, and succeeds */
+	terminate_from_outside();
 	res = db_exec(db, &q_add, params);
-	if (res == NULL)
-		res = db_exec(db, &q_add, params);
-	/* ... the next one reconnects and re-prepares transparently */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
 	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "2");
 	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 1), "f");
+	CU_ASSERT_NOT_EQUAL(db_generation(db), gen);
+	CU_ASSERT_FALSE(db_lost(db));
+	PQclear(res);
+	/* a session that dies while running a statement: its outcome is unknown, so the call fails
+	 * and says the connection was lost (no silent retry) ... */
+	res = db_exec_sql(db, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL);
+	CU_ASSERT_PTR_NULL(res);
+	CU_ASSERT_TRUE(db_lost(db));
+	PQclear(res);
+	/* ... and the next one reconnects */
+	res = db_exec(db, &q_add, params);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "2");
 	PQclear(res);
 }
 
@@ -169,6 +204,16 @@ test_pipeline(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
 	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "1");
 	PQclear(res);
+	/* a session ended while idle: the pipeline goes out on a new connection, whole */
+	terminate_from_outside();
+	calls[0].stmt = &q_pl_div; /* unit_pl was the old session's */
+	calls[0].params[0] = "5";
+	calls[1].params[0] = "10";
+	CU_ASSERT_EQUAL_FATAL(db_exec_pipeline(db, calls, 2), 0);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(calls[0].res, 0, 0), "2");
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(calls[1].res, 0, 0), "1");
+	PQclear(calls[0].res);
+	PQclear(calls[1].res);
 }
 
 static void
