@@ -49,6 +49,7 @@ PROGRAMS += $(if $(wildcard sim/stripe/*.c),stripe-sim:sim/stripe)
 PROGRAMS += $(if $(wildcard scripts/admin/*.c),kbook-admin:scripts/admin)
 PROGRAMS += $(if $(wildcard scripts/gen/*.c),kbook-gen:scripts/gen)
 PROGRAMS += $(if $(wildcard scripts/feedload/*.c),kbook-feedload:scripts/feedload)
+PROGRAMS += $(if $(wildcard mailer/*.c),kbook-mailer:mailer)
 
 # libraries one program needs beyond PKG_LIBS
 kbook-feedload_LIBS := -lev

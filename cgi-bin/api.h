@@ -45,6 +45,15 @@ struct req_caller {
 	int64_t rate_limit, rate_remaining, rate_reset_s;
 };
 
+/* The session of an AUTH_SESSION call, set by the dispatcher (cgi-bin/session.c). */
+struct req_session {
+	bool known;
+	bool via_cookie;         /* the cookie, not Authorization: Bearer (CSRF applies) */
+	int64_t id, account_id;
+	char csrf[64];
+	char created_at[32], expires_at[32];
+};
+
 struct route;
 
 struct req {
@@ -58,6 +67,7 @@ struct req {
 	const struct route *route;           /* the matched route */
 	struct req_arg args[REQ_MAX_PARAMS]; /* indexed like route->params */
 	struct req_caller caller;
+	struct req_session session;
 	char *captures[REQ_MAX_CAPTURES]; /* {name} segments of the route pattern, in order */
 	size_t ncaptures;
 	char *body;
@@ -97,6 +107,22 @@ enum api_err {
 	ERR_EVENT_NOT_FOUND,
 	ERR_SERVICE_UNAVAILABLE,
 	ERR_INTERNAL,
+	/* accounts (AUTH_SESSION routes and the data API's refusals of their keys) */
+	ERR_EMAIL_UNCONFIRMED,
+	ERR_KEY_CAP_REACHED,
+	ERR_SESSION_REQUIRED,
+	ERR_SESSION_EXPIRED,
+	ERR_CSRF_FAILED,
+	ERR_INVALID_BODY,
+	ERR_UNSUPPORTED_MEDIA_TYPE,
+	ERR_INVALID_EMAIL,
+	ERR_WEAK_PASSWORD,
+	ERR_INVALID_CREDENTIALS,
+	ERR_TOO_MANY_ATTEMPTS,
+	ERR_INVALID_TOKEN,
+	ERR_KEY_NOT_FOUND,
+	ERR_KEY_REVOKED,
+	ERR_TOO_MANY_KEYS,
 	ERR__COUNT
 };
 

@@ -91,9 +91,13 @@ auth_charge(struct req *req)
 		return -1;
 	}
 	err = strcmp(ch.code, "ok") == 0 ? ERR__COUNT : api_err_from_code(ch.code);
-	if (err == ERR_INVALID_API_KEY || err == ERR_REVOKED_API_KEY || err == ERR_ACCOUNT_DISABLED) {
+	if (err == ERR_INVALID_API_KEY || err == ERR_REVOKED_API_KEY || err == ERR_ACCOUNT_DISABLED ||
+	    err == ERR_EMAIL_UNCONFIRMED) {
 		req_send_error(req, err, err == ERR_REVOKED_API_KEY ? "the API key was revoked" :
-		    err == ERR_ACCOUNT_DISABLED ? "the account is disabled" : "the API key is not valid");
+		    err == ERR_ACCOUNT_DISABLED ? "the account is disabled" :
+		    err == ERR_EMAIL_UNCONFIRMED ?
+		    "the account's email is not confirmed yet: follow the link of the confirmation mail" :
+		    "the API key is not valid");
 		return -1;
 	}
 	caller_set(req, &ch, now);
@@ -107,6 +111,11 @@ auth_charge(struct req *req)
 		header_i64(req, "Retry-After", seconds_until(ch.period_end_us, now));
 		req_send_error(req, err, "this call costs %d credits and %lld of %lld are left this month",
 		    rt->cost, (long long)(ch.allowance - ch.used), (long long)ch.allowance);
+		return -1;
+	}
+	if (err == ERR_KEY_CAP_REACHED) {
+		header_i64(req, "Retry-After", seconds_until(ch.period_end_us, now));
+		req_send_error(req, err, "this key reached its monthly credit cap; it can be raised on the dashboard");
 		return -1;
 	}
 	if (err != ERR__COUNT) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "log.h"
 #include "route.h"
 
@@ -106,6 +107,11 @@ route_dispatch(struct req *req)
 		if (auth_charge(req) != 0)
 			return;
 		req->refund = auth_refund;
+	} else if (found->auth == AUTH_SESSION) {
+		if (session_auth(req) != 0)
+			return;
+	} else if (strcmp(method, "GET") != 0 && session_origin_ok(req) != 0) {
+		return;
 	}
 	found->handler(req);
 	if (!req->sent) {

@@ -30,6 +30,21 @@ static const struct {
 	[ERR_EVENT_NOT_FOUND] = { "event_not_found", 404 },
 	[ERR_SERVICE_UNAVAILABLE] = { "service_unavailable", 503 },
 	[ERR_INTERNAL] = { "internal_error", 500 },
+	[ERR_EMAIL_UNCONFIRMED] = { "email_unconfirmed", 403 },
+	[ERR_KEY_CAP_REACHED] = { "key_cap_reached", 429 },
+	[ERR_SESSION_REQUIRED] = { "session_required", 401 },
+	[ERR_SESSION_EXPIRED] = { "session_expired", 401 },
+	[ERR_CSRF_FAILED] = { "csrf_failed", 403 },
+	[ERR_INVALID_BODY] = { "invalid_body", 400 },
+	[ERR_UNSUPPORTED_MEDIA_TYPE] = { "unsupported_media_type", 415 },
+	[ERR_INVALID_EMAIL] = { "invalid_email", 400 },
+	[ERR_WEAK_PASSWORD] = { "weak_password", 400 },
+	[ERR_INVALID_CREDENTIALS] = { "invalid_credentials", 401 },
+	[ERR_TOO_MANY_ATTEMPTS] = { "too_many_attempts", 429 },
+	[ERR_INVALID_TOKEN] = { "invalid_token", 400 },
+	[ERR_KEY_NOT_FOUND] = { "key_not_found", 404 },
+	[ERR_KEY_REVOKED] = { "key_revoked", 409 },
+	[ERR_TOO_MANY_KEYS] = { "too_many_keys", 409 },
 };
 
 static const struct {
@@ -39,7 +54,7 @@ static const struct {
 	{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 400, "Bad Request" },
 	{ 401, "Unauthorized" }, { 402, "Payment Required" }, { 403, "Forbidden" },
 	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
-	{ 413, "Payload Too Large" }, { 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" }, { 429, "Too Many Requests" }, { 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },
 };
 

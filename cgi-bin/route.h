@@ -5,7 +5,9 @@
  * credit cost and the declared query parameters with their types. Before any handler runs the
  * dispatcher answers 404 and 405 (with Allow), rejects undeclared, repeated, missing and malformed
  * parameters, authenticates the API key, applies the plan's rate limit and charges the credits;
- * a call that then fails (4xx/5xx) is refunded.
+ * a call that then fails (4xx/5xx) is refunded. An AUTH_SESSION route is authenticated by its
+ * session (with the CSRF checks of a state-changing request); any other state-changing request
+ * must come from the site's own origin (cgi-bin/session.c).
  */
 #ifndef KBOOK_ROUTE_H
 #define KBOOK_ROUTE_H
@@ -17,6 +19,7 @@
 enum route_auth {
 	AUTH_NONE, /* public */
 	AUTH_KEY,  /* X-API-Key or Authorization: Bearer; charged */
+	AUTH_SESSION, /* the session cookie (plus CSRF token) or Authorization: Bearer kb_sess_... */
 };
 
 enum param_type {
@@ -83,5 +86,22 @@ int h_orderbook_prefetch(struct req *req);
 void h_orderbooks(struct req *req);
 void h_event_orderbook(struct req *req);
 void h_samples(struct req *req);
+void h_plans(struct req *req);
+void h_session_login(struct req *req);
+void h_session_get(struct req *req);
+void h_session_delete(struct req *req);
+void h_session_others(struct req *req);
+void h_account_signup(struct req *req);
+void h_account_confirm(struct req *req);
+void h_account_resend(struct req *req);
+void h_account_password(struct req *req);
+void h_account_forgot(struct req *req);
+void h_account_reset(struct req *req);
+void h_account_delete(struct req *req);
+void h_usage(struct req *req);
+void h_keys_list(struct req *req);
+void h_keys_create(struct req *req);
+void h_keys_patch(struct req *req);
+void h_keys_revoke(struct req *req);
 
 #endif

@@ -52,6 +52,11 @@ static const struct param_spec p_samples[] = {
 	P_DEPTH, P_FORMAT, P_END,
 };
 
+static const struct param_spec p_usage[] = {
+	{ "days", PT_INT, 1, 90, NULL, false, "days of the daily series, today included; default 30" },
+	P_END,
+};
+
 const struct route routes[] = {
 	{ "GET", "/v1/health", h_health, AUTH_NONE, 0, NULL,
 	  "service health: ok when Postgres answers, degraded (503) when it does not", NULL },
@@ -71,6 +76,41 @@ const struct route routes[] = {
 	  "the books of every market of an event (up to 100) at an instant", NULL },
 	{ "GET", "/v1/orderbooks", h_orderbooks, AUTH_KEY, 20, p_orderbooks,
 	  "the books of up to 20 markets at an instant", NULL },
+	/* accounts: JSON bodies (cgi-bin/body.c); nginx sends these paths to their own pool */
+	{ "GET", "/v1/plans", h_plans, AUTH_NONE, 0, NULL,
+	  "the plans: monthly credits, rate limit, overage and prices", NULL },
+	{ "POST", "/v1/account/signup", h_account_signup, AUTH_NONE, 0, NULL,
+	  "make an account (free plan) and mail a confirmation link; same answer for a known email", NULL },
+	{ "POST", "/v1/account/confirm", h_account_confirm, AUTH_NONE, 0, NULL,
+	  "confirm the email with the token of the mailed link", NULL },
+	{ "POST", "/v1/account/confirm/resend", h_account_resend, AUTH_NONE, 0, NULL,
+	  "mail a new confirmation link to an unconfirmed account", NULL },
+	{ "POST", "/v1/session", h_session_login, AUTH_NONE, 0, NULL,
+	  "log in with email and password: a new session (cookie, or bearer token on request)", NULL },
+	{ "GET", "/v1/session", h_session_get, AUTH_SESSION, 0, NULL,
+	  "the session's account, its CSRF token and expiry", NULL },
+	{ "DELETE", "/v1/session", h_session_delete, AUTH_SESSION, 0, NULL,
+	  "log out: the session ends on the server and its cookie is cleared", NULL },
+	{ "POST", "/v1/session/others/revoke", h_session_others, AUTH_SESSION, 0, NULL,
+	  "end every other session of the account", NULL },
+	{ "POST", "/v1/account/password", h_account_password, AUTH_SESSION, 0, NULL,
+	  "change the password (the current one is asked); every other session ends", NULL },
+	{ "POST", "/v1/account/password/forgot", h_account_forgot, AUTH_NONE, 0, NULL,
+	  "mail a password reset link (valid once, for a limited time); same answer for any email", NULL },
+	{ "POST", "/v1/account/password/reset", h_account_reset, AUTH_NONE, 0, NULL,
+	  "set a new password with the token of a reset link; every session ends", NULL },
+	{ "POST", "/v1/account/delete", h_account_delete, AUTH_SESSION, 0, NULL,
+	  "delete the account (the password is asked): keys revoked at once, sessions ended", NULL },
+	{ "GET", "/v1/account/usage", h_usage, AUTH_SESSION, 0, p_usage,
+	  "credits this period with a forecast, and per day by key and by route", NULL },
+	{ "GET", "/v1/account/keys", h_keys_list, AUTH_SESSION, 0, NULL,
+	  "the account's API keys, revoked ones included, newest first", NULL },
+	{ "POST", "/v1/account/keys", h_keys_create, AUTH_SESSION, 0, NULL,
+	  "make an API key (its secret is shown in this answer only)", NULL },
+	{ "PATCH", "/v1/account/keys/{id}", h_keys_patch, AUTH_SESSION, 0, NULL,
+	  "rename a key or set or remove its monthly credit cap", NULL },
+	{ "DELETE", "/v1/account/keys/{id}", h_keys_revoke, AUTH_SESSION, 0, NULL,
+	  "revoke a key: the data API and the feed refuse it at once", NULL },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -12,7 +12,8 @@ static const char *const type_names[] = {
 	[PT_ENUM] = "enum", [PT_CURSOR] = "cursor", [PT_LIST] = "list",
 };
 
-static const char *const auth_names[] = { [AUTH_NONE] = "none", [AUTH_KEY] = "api_key" };
+static const char *const auth_names[] = { [AUTH_NONE] = "none", [AUTH_KEY] = "api_key",
+	[AUTH_SESSION] = "session" };
 
 void
 routes_dump(FILE *out)

@@ -36,6 +36,8 @@ static const struct {
 	{ "invalid_api_key", 401, "the API key is not valid" },
 	{ "revoked_api_key", 401, "the API key was revoked" },
 	{ "account_disabled", 403, "the account is disabled" },
+	{ "email_unconfirmed", 403, "the account's email is not confirmed yet" },
+	{ "key_cap_reached", 429, "this key reached its monthly credit cap" },
 	{ "rate_limited", 429, "too many requests this minute for this plan" },
 	{ "credits_exhausted", 402, "no credits left this month" },
 	{ "too_many_connections", 429, "too many feed connections open with this API key" },

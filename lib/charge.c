@@ -16,40 +16,67 @@
 /* A key's last use, kept to the minute, is out of date. */
 #define STALE(col) "(" col " IS NULL OR " col " < now() - interval '1 minute')"
 
-/* $1 hash (hex), $2 cost, $3 route. One row when charged, none otherwise. */
-static struct db_stmt q_charge = DB_STMT("charge_key",
-    "WITH k AS MATERIALIZED ("
-    " SELECT ak.id AS key_id, ak.account_id, ak.last_used_at, a.plan,"
-    "  coalesce(a.monthly_credits_override, p.monthly_credits) AS credits,"
-    "  coalesce(a.rate_per_min_override, p.rate_per_min) AS rate, p.overage AS overage_ok,"
-    "  " PSTART " AS pstart, " WSTART " AS wstart,"
+/* The key's row with its account and plan, and the month and minute of the call; the key must be
+ * live, its account enabled and its email confirmed. */
+#define K_COLS \
+    " SELECT ak.id AS key_id, ak.account_id, ak.last_used_at, a.plan," \
+    "  coalesce(a.monthly_credits_override, p.monthly_credits) AS credits," \
+    "  coalesce(a.rate_per_min_override, p.rate_per_min) AS rate, p.overage AS overage_ok," \
+    "  " PSTART " AS pstart, " WSTART " AS wstart," \
     "  set_config('synchronous_commit', 'off', true) AS sc"
-    " FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan"
-    " WHERE ak.hash = decode($1, 'hex') AND ak.revoked_at IS NULL AND NOT a.disabled),"
-    /* the period row: made by the month's first call, else charged when rate and credits allow */
-    " c AS (INSERT INTO credit_periods AS c"
-    "  (account_id, period_start, period_end, allowance, used, overage, rate_window, rate_calls)"
-    " SELECT k.account_id, k.pstart, k.pstart + interval '1 month', k.credits,"
-    "  least($2::int, k.credits), greatest($2::int - k.credits, 0), k.wstart, 1"
-    " FROM k WHERE k.overage_ok OR $2::int <= k.credits"
-    " ON CONFLICT (account_id, period_start) DO UPDATE SET"
-    "  used = least(c.used + $2::int, c.allowance),"
-    "  overage = c.overage + greatest(c.used + $2::int - c.allowance, 0),"
-    "  rate_calls = CASE WHEN c.rate_window = excluded.rate_window"
-    "   THEN c.rate_calls + 1 ELSE 1 END,"
-    "  rate_window = excluded.rate_window"
-    " WHERE (c.rate_window IS DISTINCT FROM excluded.rate_window"
-    "   OR c.rate_calls < (SELECT rate FROM k))"
-    "  AND ((SELECT overage_ok FROM k) OR c.used + $2::int <= c.allowance)"
-    " RETURNING c.allowance, c.used, c.overage, c.period_end, c.rate_calls, c.rate_window),"
-    " u AS (INSERT INTO usage AS u"
-    "  SELECT k.key_id, $3, (now() AT TIME ZONE 'UTC')::date, 1, $2::int"
-    "  FROM k, c ON CONFLICT (key_id, route, day)"
+#define K_FROM \
+    " FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan" \
+    " WHERE ak.hash = decode($1, 'hex') AND ak.revoked_at IS NULL AND NOT a.disabled" \
+    "  AND a.email_confirmed"
+/* A capped key's credits this month so far. */
+#define CAP_USED "(CASE WHEN ak.cap_period = " PSTART " THEN ak.cap_used ELSE 0 END)"
+
+/* After k: the period row, made by the month's first call, else charged when rate and credits
+ * allow; and the usage row of (key, route, day). */
+#define CHARGE_C_U \
+    " c AS (INSERT INTO credit_periods AS c" \
+    "  (account_id, period_start, period_end, allowance, used, overage, rate_window, rate_calls)" \
+    " SELECT k.account_id, k.pstart, k.pstart + interval '1 month', k.credits," \
+    "  least($2::int, k.credits), greatest($2::int - k.credits, 0), k.wstart, 1" \
+    " FROM k WHERE k.overage_ok OR $2::int <= k.credits" \
+    " ON CONFLICT (account_id, period_start) DO UPDATE SET" \
+    "  used = least(c.used + $2::int, c.allowance)," \
+    "  overage = c.overage + greatest(c.used + $2::int - c.allowance, 0)," \
+    "  rate_calls = CASE WHEN c.rate_window = excluded.rate_window" \
+    "   THEN c.rate_calls + 1 ELSE 1 END," \
+    "  rate_window = excluded.rate_window" \
+    " WHERE (c.rate_window IS DISTINCT FROM excluded.rate_window" \
+    "   OR c.rate_calls < (SELECT rate FROM k))" \
+    "  AND ((SELECT overage_ok FROM k) OR c.used + $2::int <= c.allowance)" \
+    " RETURNING c.allowance, c.used, c.overage, c.period_end, c.rate_calls, c.rate_window)," \
+    " u AS (INSERT INTO usage AS u" \
+    "  SELECT k.key_id, $3, (now() AT TIME ZONE 'UTC')::date, 1, $2::int" \
+    "  FROM k, c ON CONFLICT (key_id, route, day)" \
     "  DO UPDATE SET calls = u.calls + 1, credits = u.credits + excluded.credits)"
-    " SELECT k.account_id, k.key_id, k.plan, c.allowance, c.used, c.overage, kb_us(c.period_end),"
-    "  k.rate, greatest(k.rate - c.rate_calls, 0), kb_us(c.rate_window + interval '1 minute'), k.sc,"
-    "  " STALE("k.last_used_at")
-    " FROM k, c", 3);
+#define CHARGE_RESULT \
+    " SELECT k.account_id, k.key_id, k.plan, c.allowance, c.used, c.overage, kb_us(c.period_end)," \
+    "  k.rate, greatest(k.rate - c.rate_calls, 0), kb_us(c.rate_window + interval '1 minute'), k.sc," \
+    "  " STALE("k.last_used_at") \
+    " FROM k, c"
+
+/* $1 hash (hex), $2 cost, $3 route. One row when charged, none otherwise. A key with a monthly
+ * cap is not charged here (no row): the refusal says so, and q_charge_capped charges it. The two
+ * extra conditions cost an uncapped key nothing measurable (see docs/benchmarks.md). */
+static struct db_stmt q_charge = DB_STMT("charge_key",
+    "WITH k AS MATERIALIZED (" K_COLS K_FROM " AND ak.monthly_cap IS NULL)," CHARGE_C_U
+    CHARGE_RESULT, 3);
+
+/* q_charge for a key with a monthly cap: the key's row is locked first (FOR UPDATE), so the
+ * calls of one key pass one at a time and its count is read at its latest; the key is charged
+ * only while its count plus the cost stays within the cap, and its count grows in the same
+ * statement as the account's ledger: both or neither. */
+static struct db_stmt q_charge_capped = DB_STMT("charge_key_capped",
+    "WITH k AS MATERIALIZED (" K_COLS ", " CAP_USED " AS cap_used" K_FROM
+    "  AND ak.monthly_cap IS NOT NULL AND " CAP_USED " + $2::int <= ak.monthly_cap"
+    " FOR UPDATE OF ak)," CHARGE_C_U ","
+    " kc AS (UPDATE api_keys SET cap_period = k.pstart, cap_used = k.cap_used + $2::int"
+    "  FROM k, c WHERE api_keys.id = k.key_id)"
+    CHARGE_RESULT, 3);
 
 /* $1 key id: its last use is now, when the charge found it STALE (once a minute at most). A
  * statement of its own, not a fourth part of q_charge: there it cost every call ~10 % of the
@@ -68,7 +95,9 @@ static struct db_stmt q_refusal = DB_STMT("charge_refusal",
     " CASE WHEN c.rate_window = " WSTART " THEN c.rate_calls ELSE 0 END,"
     " kb_us(" WSTART " + interval '1 minute'),"
     " NOT p.overage AND coalesce(c.used, 0) + $2::int > "
-    "  coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits))"
+    "  coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits)),"
+    " NOT a.email_confirmed, ak.monthly_cap IS NOT NULL,"
+    " ak.monthly_cap IS NOT NULL AND " CAP_USED " + $2::int > ak.monthly_cap"
     " FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan"
     " LEFT JOIN credit_periods c ON c.account_id = ak.account_id AND c.period_start = " PSTART
     " WHERE ak.hash = decode($1, 'hex')", 2);
@@ -82,8 +111,9 @@ col(const PGresult *res, int c)
 	return strtoll(PQgetvalue(res, 0, c), NULL, 10);
 }
 
-/* Fills out from the refusal row; returns 1 when nothing refuses the call any more (a race with
- * a refund or a new minute: charge again), else 0. */
+/* Fills out from the refusal row; returns 0 when refused, 2 when the key has a monthly cap that
+ * it has not reached (charge it with q_charge_capped), 1 when nothing refuses the call any more
+ * (a race with a refund or a new minute: charge again). */
 static int
 refusal(const PGresult *res, struct charge *out)
 {
@@ -98,6 +128,10 @@ refusal(const PGresult *res, struct charge *out)
 		out->code = "account_disabled";
 		return 0;
 	}
+	if (PQgetvalue(res, 0, 13)[0] == 't') {
+		out->code = "email_unconfirmed";
+		return 0;
+	}
 	out->rate_limit = col(res, 5);
 	out->allowance = col(res, 6);
 	out->used = col(res, 7);
@@ -109,8 +143,10 @@ refusal(const PGresult *res, struct charge *out)
 		out->code = "rate_limited";
 	else if (PQgetvalue(res, 0, 12)[0] == 't')
 		out->code = "credits_exhausted";
+	else if (PQgetvalue(res, 0, 15)[0] == 't')
+		out->code = "key_cap_reached";
 	else
-		return 1;
+		return PQgetvalue(res, 0, 14)[0] == 't' ? 2 : 1;
 	return 0;
 }
 
@@ -147,7 +183,8 @@ charged(const PGresult *res, struct charge *out)
 
 /*
  * What follows a q_charge result res (consumed): 0 when out is settled (charged or refused),
- * 1 when the charge must be tried again, -1 on a database error.
+ * 1 when the charge must be tried again, 2 when again with q_charge_capped, -1 on a database
+ * error.
  */
 static int
 settle(struct db *db, const char *const *params, PGresult *res, struct charge *out)
@@ -183,6 +220,7 @@ charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route
 	char c[16];
 	const char *params[] = { hash_hex, c, route };
 	struct db_call calls[2] = { { .stmt = &q_charge } };
+	struct db_stmt *stmt = &q_charge;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -194,6 +232,8 @@ charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route
 			rider->res = calls[1].res;
 			if ((rc = settle(db, params, calls[0].res, out)) <= 0)
 				return rc;
+			if (rc == 2)
+				stmt = &q_charge_capped;
 		} else {
 			rider->res = NULL;
 			/* the connection died after the pipeline was sent: the charge may have committed
@@ -205,12 +245,14 @@ charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route
 	}
 	/* alone: three tries, since a refusal that nothing explains means a race with a refund */
 	for (int attempt = 0; attempt < 3; attempt++) {
-		PGresult *res = db_exec(db, &q_charge, params);
+		PGresult *res = db_exec(db, stmt, params);
 
 		if (res == NULL)
 			return -1;
 		if ((rc = settle(db, params, res, out)) <= 0)
 			return rc;
+		if (rc == 2)
+			stmt = &q_charge_capped;
 	}
 	/* refused three times while nothing seemed to refuse it: the ledger is too busy */
 	out->code = "credits_exhausted";

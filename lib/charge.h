@@ -9,6 +9,8 @@
  * synchronous_commit off: atomic, but a crash may forget the last instant of usage. When that
  * statement charges nothing, a second, read-only statement tells why. The key's last_used_at is
  * kept to the minute by a small update of its own when the charge finds it a minute old.
+ * A key with a monthly credit cap (sql/014) is charged by a statement of its own that locks the
+ * key's row and keeps its month's count in the same transaction as the account's ledger.
  */
 #ifndef KBOOK_CHARGE_H
 #define KBOOK_CHARGE_H
@@ -18,8 +20,9 @@
 #include "db.h"
 
 struct charge {
-	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "rate_limited" or
-	 * "credits_exhausted" (static strings: the API's error codes) */
+	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "email_unconfirmed",
+	 * "rate_limited", "credits_exhausted" or "key_cap_reached" (static strings: the API's error
+	 * codes) */
 	const char *code;
 	/* known unless code is invalid_api_key */
 	int64_t account_id, key_id;

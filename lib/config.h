@@ -20,6 +20,7 @@ enum config_prog {
 	CFG_FEEDD = 1 << 2,
 	CFG_ADMIN = 1 << 3,
 	CFG_STACK = 1 << 4, /* read by the scripts of make run, not by a C program */
+	CFG_MAILER = 1 << 5,
 	CFG_ALL = 0xff,
 };
 
@@ -53,9 +54,22 @@ struct config {
 	int64_t feedd_replay_max;
 	int64_t feedd_ping_s;
 	int64_t feedd_charge_s;
+	char *public_url;         /* accounts: the site's own origin and the base of mail links */
+	int64_t session_idle_s;
+	int64_t session_max_s;
+	int64_t confirm_link_s;
+	int64_t reset_link_s;
+	int64_t keys_max;
+	char *smtp_url;           /* kbook-mailer */
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_tls;
+	char *mail_from;
+	int64_t mail_retry_max_s;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
 	int64_t stack_pg_port;
 	int64_t stack_sim_port;
+	int64_t stack_accounts_workers;
 	int64_t stack_nginx_key_rate;
 	int64_t stack_nginx_ip_rate;
 };

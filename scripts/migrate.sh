@@ -29,7 +29,7 @@ psql_=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$conn")
 DECLARE r text;
 BEGIN
 	FOREACH r IN ARRAY ARRAY['kbook_owner', 'kbook_collector', 'kbook_api', 'kbook_feedd',
-	    'kbook_admin', 'kbook_billing'] LOOP
+	    'kbook_admin', 'kbook_billing', 'kbook_mailer'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I %s NOSUPERUSER NOCREATEDB NOCREATEROLE', r,
 			    CASE WHEN r = 'kbook_owner' THEN 'NOLOGIN' ELSE 'LOGIN' END);

@@ -102,6 +102,7 @@ kbook is running: http://127.0.0.1:$http_port/
   collector metrics: $metrics
   database: psql "$(stack_conninfo "$dir" "$pg_port")"
   logs:     $dir/log/
+  mail:     ${KBOOK_SMTP_URL:-the local SMTP sink: every mail is a file in $dir/mail/new/}
 API keys (kbook-admin, docs/operations.md), in another shell:
   export KBOOK_DATABASE_URL="$(stack_conninfo "$dir" "$pg_port" kbook_admin)"
   $bin/kbook-admin account create you@example.com

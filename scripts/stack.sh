@@ -198,7 +198,7 @@ local all all peer map=kbook
 HBA
 	{
 		echo "# MAPNAME SYSTEM-USERNAME PG-USERNAME (scripts/stack.sh; roles: sql/012_roles.sql)"
-		for r in kbook_collector kbook_api kbook_feedd kbook_billing; do
+		for r in kbook_collector kbook_api kbook_feedd kbook_mailer kbook_billing; do
 			echo "kbook $svc $r"
 		done
 		for r in kbook kbook_admin; do
@@ -280,6 +280,20 @@ api_start() {
 
 api_stop() { svc_stop "$1" api; as_svc rm -f "$1/run/api.sock"; }
 
+# api_accounts_start DIR: the second kbook-api pool, for the account routes (nginx sends them to
+# DIR/run/api-accounts.sock), so that password hashing never waits in line with data calls; as
+# the role kbook_api, like the first.
+api_accounts_start() {
+	local dir=$1
+	as_svc rm -f "$dir/run/api-accounts.sock"
+	KBOOK_API_WORKERS=${KBOOK_ACCOUNTS_WORKERS:-2} KBOOK_DATABASE_URL=$(svc_db kbook_api) \
+		svc_spawn "$dir" api-accounts \
+		spawn-fcgi -n -s "$dir/run/api-accounts.sock" -M 0600 -- "$dir/app/bin/kbook-api"
+	svc_wait_socket "$dir" api-accounts "$dir/run/api-accounts.sock"
+}
+
+api_accounts_stop() { svc_stop "$1" api-accounts; as_svc rm -f "$1/run/api-accounts.sock"; }
+
 # feedd_start DIR: starts kbook-feedd on DIR/run/feed.sock as the role kbook_feedd (the database
 # of KBOOK_DATABASE_URL), when built.
 feedd_start() {
@@ -323,6 +337,44 @@ collector_start() {
 
 collector_stop() { svc_stop "$1" collector; }
 
+# stack_free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+stack_free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# smtp_start DIR PORT: the local SMTP server of make run and make test (scripts/smtp-sink.py,
+# Debian's python3-aiosmtpd): every message it accepts becomes a file in DIR/mail/new.
+smtp_start() {
+	local dir=$1 port=$2 i
+	mkdir -p "$dir/mail"
+	chmod 755 "$dir/mail"
+	cp "$STACK_ROOT/scripts/smtp-sink.py" "$dir/app/smtp-sink.py"
+	chmod a+rx "$dir/app/smtp-sink.py"
+	[ "$(id -u)" -eq 0 ] && chown kbook: "$dir/mail"
+	echo "$port" | as_svc sh -c 'cat >"$1"' sh "$dir/run/smtp.port"
+	svc_spawn "$dir" smtp /usr/bin/python3 "$dir/app/smtp-sink.py" --port "$port" --dir "$dir/mail"
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		svc_running "$dir" smtp >/dev/null || break
+		sleep 0.1
+	done
+	echo "smtp-sink did not start; see $dir/log/smtp.log" >&2
+	as_svc tail -n 5 "$dir/log/smtp.log" >&2
+	return 1
+}
+
+smtp_stop() { svc_stop "$1" smtp; }
+
+# mailer_start DIR: kbook-mailer, which sends the queued mail (env KBOOK_SMTP_* is passed on), as
+# the role kbook_mailer of the database of KBOOK_DATABASE_URL.
+mailer_start() {
+	local dir=$1
+	[ -x "$dir/app/bin/kbook-mailer" ] || return 0
+	KBOOK_DATABASE_URL=$(svc_db kbook_mailer) svc_spawn "$dir" mailer "$dir/app/bin/kbook-mailer"
+}
+
+mailer_stop() { svc_stop "$1" mailer; }
+
 # nginx_start DIR PORT: renders nginx/nginx.conf.in into DIR/nginx (written by the service user,
 # whose directory it is) and starts nginx there in the foreground, waiting until it listens.
 nginx_start() {
@@ -359,7 +411,21 @@ stack_start() {
 	pg_start "$dir" "$pgport" || return 1
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") "$STACK_ROOT/scripts/migrate.sh" || return 1
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_start "$dir" || return 1
+	KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
+		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") api_accounts_start "$dir" || return 1
 	KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") feedd_start "$dir" || return 1
+	# mail: through KBOOK_SMTP_URL when set, else through a local SMTP sink into $dir/mail/new
+	local smtp_url=${KBOOK_SMTP_URL:-} smtp_tls=${KBOOK_SMTP_TLS:-try}
+	if [ -z "$smtp_url" ]; then
+		local smtpport
+		smtpport=$(stack_free_port)
+		smtp_start "$dir" "$smtpport" || return 1
+		smtp_url=smtp://127.0.0.1:$smtpport
+		smtp_tls=none
+	fi
+	KBOOK_SMTP_URL=$smtp_url KBOOK_SMTP_TLS=$smtp_tls \
+		KBOOK_PUBLIC_URL=${KBOOK_PUBLIC_URL:-http://127.0.0.1:$httpport} \
+		KBOOK_DATABASE_URL=$(stack_conninfo "$dir" "$pgport") mailer_start "$dir"
 	nginx_start "$dir" "$httpport"
 }
 
@@ -371,7 +437,10 @@ stack_stop() {
 	nginx_stop "$dir"
 	collector_stop "$dir"
 	sim_stop "$dir"
+	mailer_stop "$dir"
+	smtp_stop "$dir"
 	feedd_stop "$dir"
+	api_accounts_stop "$dir"
 	api_stop "$dir"
 	for f in "$dir"/state/*; do
 		case ${f##*/} in postgres | initdb.err | '*') continue ;; esac

@@ -8,6 +8,7 @@
 --   kbook_api        reads the data, authenticates keys and writes the ledger (lib/charge.c)
 --   kbook_feedd      reads the data; authenticates and charges a feed's handshake (lib/charge.c)
 --   kbook_admin      kbook-admin: accounts, keys and their overrides
+--   kbook_mailer     kbook-mailer: sends the mail outbox (its grants are sql/014's)
 --   kbook_billing    a future billing sender: CONNECT only until it exists
 --
 -- None is a superuser, so none can run COPY ... TO PROGRAM or read server files; the cluster's
@@ -48,7 +49,7 @@ BEGIN
 	EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
 	EXECUTE format('GRANT CONNECT, CREATE, TEMPORARY ON DATABASE %I TO kbook_owner', current_database());
 	EXECUTE format('GRANT CONNECT ON DATABASE %I TO kbook_collector, kbook_api, kbook_feedd,'
-	    ' kbook_admin, kbook_billing', current_database());
+	    ' kbook_admin, kbook_mailer, kbook_billing', current_database());
 	-- the collector's replay of a batch whose commit is unknown goes through temporary tables
 	EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO kbook_collector', current_database());
 END $$;

@@ -155,12 +155,16 @@ check "still serving" 200 "$STATUS"
 
 echo "SIGTERM stops the pool cleanly"
 api_stop "$TEST_STACK"
+api_accounts_stop "$TEST_STACK" # the accounts pool runs the same binary
 check "no kbook-api left" 0 "$(pgrep -f "$TEST_STACK/app/bin/kbook-api" | wc -l)"
 check_match "supervisor logged its stop" '"kbook-api stopped"' "$(tail -3 "$TEST_STACK/log/api.log")"
 get /v1/health
 check "nginx answers 503 envelope while the API is down" 503 "$STATUS"
 KBOOK_DATABASE_URL=$TEST_PG api_start "$TEST_STACK"
+KBOOK_DATABASE_URL=$TEST_PG KBOOK_PUBLIC_URL=$TEST_URL api_accounts_start "$TEST_STACK"
 get /v1/health
 check "API back" 200 "$STATUS"
+get /v1/session
+check "accounts pool back (its 401 session_required, not nginx's 503)" 401 "$STATUS"
 
 finish

@@ -4,7 +4,8 @@
 # (method, path) set, for each route the same parameters (name, required, type, bounds, choices),
 # credit cost and auth, and the same error codes; its examples are the golden answers of
 # tests/golden. /docs/, /llms.txt and /llms-full.txt are served with the right types and name
-# every route (with its cost) and every error code.
+# every route (with its cost) and every error code. Account routes (auth "session", JSON bodies)
+# list the session, CSRF and body errors; data routes the refusals of their key.
 set -u
 . "$TEST_ROOT/tests/integration/lib.sh"
 
@@ -25,7 +26,7 @@ check_match "/openapi.json content type" '^application/json' "$(hdr Content-Type
 check_match "/openapi.json X-Request-Id" '^[0-9a-f]{32}$' "$(hdr X-Request-Id)"
 check "/openapi.json is valid JSON" 0 "$(jq -e . "$TEST_TMP/openapi.json" >/dev/null 2>&1; echo $?)"
 check_match "openapi version is 3.1.x" '^3\.1\.[0-9]+$' "$(jq -r .openapi "$TEST_TMP/openapi.json" 2>/dev/null)"
-for doc in /docs/:text/html /docs/docs.css:text/css /llms.txt:text/plain /llms-full.txt:text/plain; do
+for doc in /docs/:text/html /site.css:text/css /llms.txt:text/plain /llms-full.txt:text/plain; do
 	get "${doc%%:*}" "$TEST_TMP/doc"
 	check "${doc%%:*} status" 200 "$STATUS"
 	check_match "${doc%%:*} content type" "^${doc#*:}" "$(hdr Content-Type)"
@@ -125,7 +126,9 @@ for r in table["routes"]:
          [[p.get("name"), p.get("required", False)] for p in params if p.get("in") == "path"])
     sec = op.get("security", root_security) or []
     schemes = sorted(k for req in sec for k in req)
-    emit("%s security" % rid, [] if r["auth"] == "none" else ["ApiKeyHeader", "BearerAuth"], schemes)
+    want_schemes = {"none": [], "api_key": ["ApiKeyHeader", "BearerAuth"],
+                    "session": ["SessionBearer", "SessionCookie"]}[r["auth"]]
+    emit("%s security" % rid, want_schemes, schemes)
     bad, listed = [], set()
     responses = op.get("responses", {})
     for st, resp in responses.items():
@@ -142,16 +145,28 @@ for r in table["routes"]:
         must |= {"invalid_parameter", "repeated_parameter"}
     if any(p["required"] for p in r["params"]):
         must.add("missing_parameter")
-    if r["auth"] != "none":
-        must |= {"missing_api_key", "invalid_api_key", "revoked_api_key", "account_disabled", "rate_limited", "credits_exhausted"}
+    if r["auth"] == "api_key":
+        must |= {"missing_api_key", "invalid_api_key", "revoked_api_key", "account_disabled", "rate_limited",
+                 "credits_exhausted", "email_unconfirmed", "key_cap_reached"}
+    if r["auth"] == "session":
+        must |= {"session_required", "session_expired"}
+    if r["method"] != "GET":
+        must.add("csrf_failed")  # the session's CSRF token, or the origin checks of a public route
+    if "requestBody" in op:
+        must |= {"unsupported_media_type", "invalid_body", "missing_parameter", "invalid_parameter"}
     emit("%s lists the error codes it can return" % rid, [], sorted(must - listed))
-    ok = resolve(responses.get("200", {}))
+    # the success answer: 200, or the one 2xx the route answers (201 created, 202 accepted, 204)
+    success = sorted(st for st in responses if st.startswith("2"))
+    emit("%s has one success status" % rid, 1, len(success))
+    ok_status = success[0] if success else "200"
+    ok = resolve(responses.get(ok_status, {}))
     types = sorted(ok.get("content", {}))
     csv = any(p["name"] == "format" and "csv" in p.get("choices", []) for p in r["params"])
-    emit("%s 200 content types" % rid, ["application/json", "text/csv"] if csv else ["application/json"], types)
+    emit("%s %s content types" % (rid, ok_status), [] if ok_status == "204" else
+         ["application/json", "text/csv"] if csv else ["application/json"], types)
     hdrs = sorted(ok.get("headers", {}))
     need = ["X-Request-Id"]
-    if r["auth"] != "none":
+    if r["auth"] == "api_key":
         need += ["X-Credits-Cost", "X-Credits-Used", "X-Credits-Total", "X-Credits-Remaining",
                  "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
     if csv:
@@ -177,6 +192,10 @@ emit("security scheme X-API-Key header", {"type": "apiKey", "in": "header", "nam
      {k: ss.get("ApiKeyHeader", {}).get(k) for k in ("type", "in", "name")})
 emit("security scheme HTTP bearer", {"type": "http", "scheme": "bearer"},
      {k: ss.get("BearerAuth", {}).get(k) for k in ("type", "scheme")})
+emit("security scheme session cookie", {"type": "apiKey", "in": "cookie", "name": "__Host-kbook_session"},
+     {k: ss.get("SessionCookie", {}).get(k) for k in ("type", "in", "name")})
+emit("security scheme session bearer", {"type": "http", "scheme": "bearer"},
+     {k: ss.get("SessionBearer", {}).get(k) for k in ("type", "scheme")})
 
 # examples are the golden answers (which drop updated_time)
 import os
@@ -242,6 +261,6 @@ done < <(jq -r '.errors[] | [.code, (.status | tostring)] | @tsv' "$TEST_TMP/rou
 check "docs page has no <script>" 0 "$(grep -ci '<script' "$TEST_TMP/docs.html")"
 check "docs page has no inline <style> or style=" 0 "$(grep -ciE '<style|style=' "$TEST_TMP/docs.html")"
 check "docs page loads nothing external" 0 "$(grep -ciE 'src="(https?:)?//|<link[^>]*href="(https?:)?//' "$TEST_TMP/docs.html")"
-check "docs page uses docs.css" 1 "$(grep -c 'href="/docs/docs.css"' "$TEST_TMP/docs.html")"
+check "docs page uses the site's one stylesheet" 1 "$(grep -c 'href="/site.css"' "$TEST_TMP/docs.html")"
 
 finish

@@ -30,14 +30,14 @@ curl -s -o /dev/null "$U/v1/health"
 curl -s -o /dev/null "$U/v1/health"
 used=$(sql "SELECT string_agg(DISTINCT usename, ',' ORDER BY usename) FROM pg_stat_activity
 	WHERE application_name = 'kbook' AND datname = 'kbook'")
-check_match "kbook-api and kbook-feedd connect as their roles" '^kbook_api,kbook_feedd$' "$used"
+check_match "kbook-api, kbook-feedd (and kbook-mailer) connect as their roles" '^kbook_api,kbook_feedd(,kbook_mailer)?$' "$used"
 check "no daemon connection is a superuser's" 0 "$(sql "SELECT count(*) FROM pg_stat_activity a
 	JOIN pg_roles r ON r.rolname = a.usename WHERE a.application_name = 'kbook' AND r.rolsuper")"
-for r in kbook_owner kbook_collector kbook_api kbook_feedd kbook_admin kbook_billing; do
+for r in kbook_owner kbook_collector kbook_api kbook_feedd kbook_admin kbook_mailer kbook_billing; do
 	check "$r exists, no superuser, creates no roles or databases" "f|f|f" \
 		"$(sql "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = '$r'")"
 done
-for r in kbook_collector kbook_api kbook_feedd kbook_billing kbook_admin; do
+for r in kbook_collector kbook_api kbook_feedd kbook_mailer kbook_billing kbook_admin; do
 	out=$(role_sql "$r" "COPY (SELECT 1) TO PROGRAM 'touch $TEST_TMP/pwned-$r'")
 	check_match "$r: COPY ... TO PROGRAM refused" 'must be superuser or have privileges of the pg_execute_server_program' "$out"
 	check "$r: and nothing ran" no "$([ -e "$TEST_TMP/pwned-$r" ] && echo yes || echo no)"
@@ -51,10 +51,14 @@ check_match "kbook_api reads a day partition (cgi-bin/daypart.c)" '^[0-9]+$' \
 	"$(role_sql kbook_api "SELECT count(*) FROM book_deltas_p$(date -u +%Y_%m_%d)")"
 check_match "kbook_api cannot write deltas" 'permission denied' \
 	"$(role_sql kbook_api "INSERT INTO book_deltas VALUES (1, now(), now(), 0, 1, 1)")"
-check_match "kbook_api cannot create accounts" 'permission denied' \
-	"$(role_sql kbook_api "INSERT INTO accounts (email) VALUES ('x@kbook.test')")"
-check_match "kbook_api cannot revoke keys" 'permission denied' \
-	"$(role_sql kbook_api "UPDATE api_keys SET revoked_at = now()")"
+check_match "kbook_api cannot delete accounts" 'permission denied' \
+	"$(role_sql kbook_api "DELETE FROM accounts WHERE false")"
+check_match "kbook_api cannot mark mail sent (kbook-mailer's)" 'permission denied' \
+	"$(role_sql kbook_api "UPDATE mail_outbox SET sent_at = now() WHERE false")"
+check_match "kbook_mailer cannot read accounts" 'permission denied' \
+	"$(role_sql kbook_mailer "SELECT count(*) FROM accounts")"
+check_match "kbook_feedd cannot make sessions" 'permission denied' \
+	"$(role_sql kbook_feedd "INSERT INTO sessions (account_id, token_hash, csrf_token, expires_at) VALUES (1, '\\x00', '', now())")"
 check_match "kbook_feedd cannot write markets" 'permission denied' \
 	"$(role_sql kbook_feedd "UPDATE markets SET title = 'x'")"
 check_match "kbook_collector cannot read accounts" 'permission denied' \

@@ -26,6 +26,7 @@ static const struct {
 	{ "feed_cmd", test_feed_cmd_add },
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },
+	{ "accounts", test_accounts_add },
 };
 
 int

@@ -17,5 +17,6 @@ int test_kmsg_add(void);
 int test_feed_cmd_add(void);
 int test_collrule_add(void);
 int test_wsout_add(void);
+int test_accounts_add(void);
 
 #endif

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The website in headless Chromium (Debian's chromium, driven by npm playwright-core) against the
+# real stack: the whole path from the landing page to a working key (the confirmation link read
+# from the SMTP sink's mailbox, a key created and copied, the data API answering it, the usage
+# chart moving, the key edited, revoked and refused), the forgot-password path and the deletion
+# of an account, a keyboard-only pass, every page at phone width, and no request to another host
+# nor CSP violation anywhere (tests/browser/journey.js). A screenshot of every page goes to
+# $TEST_TMP/screenshots; on failure the test prints where.
+set -u
+. "$TEST_ROOT/tests/integration/lib.sh"
+require_node_modules playwright-core
+if [ ! -x /usr/bin/chromium ]; then
+	echo "  FAIL /usr/bin/chromium is missing (Debian package chromium): run 'make deps'"
+	exit 1
+fi
+
+echo "the pages at their clean paths, under the site's CSP"
+for p in / /signup /login /confirm /forgot /reset /dashboard /account /docs/; do
+	out=$(curl -s -o /dev/null -D - -w '%{http_code}' "$TEST_URL$p" | tr -d '\r')
+	check "$p: 200" 200 "${out##*$'\n'}"
+	check_match "$p: text/html" $'\n[Cc]ontent-[Tt]ype: text/html' "$out"
+	check_match "$p: the CSP allows nothing but the site itself" $'\n[Cc]ontent-[Ss]ecurity-[Pp]olicy: default-src \'self\';' "$out"
+done
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$TEST_URL/pricing")
+check "/pricing: to the landing page's plans" "301 $TEST_URL/#pricing" "$out"
+for f in "$TEST_ROOT"/static/*.html "$TEST_ROOT"/static/docs/*.html; do
+	check "${f#"$TEST_ROOT"/}: no inline script, style or event handler" 0 \
+		"$(grep -ciE '<script>|<script [^>]*>[^<]|<style|style=| on[a-z]+=' "$f")"
+	check "${f#"$TEST_ROOT"/}: loads nothing from another host" 0 \
+		"$(grep -ciE '(src|href)="(https?:)?//' "$f")"
+done
+
+# Wrong passwords are counted per client address (sql/014 login_throttle), and every test comes
+# from 127.0.0.1: t_accounts runs the count up to blocking on purpose. This test makes three
+# wrong attempts of its own and starts from a clean count (it still waits out a block, as a
+# person would, should one come).
+psql -X -q -d "$TEST_PG" -c "DELETE FROM login_throttle WHERE subject = 'addr:127.0.0.1'"
+
+shots=$TEST_TMP/screenshots
+mkdir -p "$shots"
+while IFS=$'\t' read -r name exp act; do
+	check "$name" "$exp" "$act"
+done < <(node "$TEST_ROOT/tests/browser/journey.js" "$TEST_URL" "$TEST_STACK/mail" "$shots" \
+	2>"$TEST_TMP/journey.err"; echo "journey.js exit	0	$?")
+[ -s "$TEST_TMP/journey.err" ] && cat "$TEST_TMP/journey.err"
+echo "  $(find "$shots" -name '*.png' | wc -l) screenshots"
+[ "$T_FAILS" -gt 0 ] && echo "  screenshots of every page (and FAILED-*.png of the page that failed): $shots"
+finish
