@@ -193,6 +193,7 @@ curl -s -o /dev/null "${ws[@]}" "$U/v1/feed?api_key=$k1"
 curl -s -o /dev/null "${ws[@]}" -H "X-API-Key: $k2" "$U/v1/feed"
 curl -s -o /dev/null "${ws[@]}" "$U/v1/feed?since=1&%61pi_key=$k3"
 curl -s -o /dev/null -H "X-API-Key: $k4" "$U/v1/markets?api_key=$k4"
+curl -s -o /dev/null "$U/confirm?token=$k1-link"
 api_stop "$S"   # upstream errors are where nginx logs a request line
 curl -s -o /dev/null "$U/v1/markets?api_key=$k4"
 KBOOK_DATABASE_URL=$TEST_PG api_start "$S"
