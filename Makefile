@@ -100,7 +100,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory build
-	@scripts/run.sh $(BIN)
+	@scripts/foreground.py scripts/run.sh $(BIN)
 
 # TESTS="t_a t_b" runs only those integration tests (and no fuzz pass): for work on one part.
 test: deps

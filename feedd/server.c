@@ -72,6 +72,25 @@ feed_http_answer(struct lws *wsi, unsigned status, const char *type, const char 
 	return lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP) == n ? 0 : -1;
 }
 
+/*
+ * Adds the request id nginx gave the handshake (X-Request-Id: 32 hex digits) to a refusal's JSON
+ * envelope, as the API's errors carry theirs. A missing or malformed header adds nothing.
+ */
+static void
+feed_body_request_id(struct lws *wsi, char *body, size_t cap)
+{
+	char id[40];
+	size_t n = strlen(body);
+	int len = lws_hdr_custom_length(wsi, "x-request-id:", 13);
+
+	if (len <= 0 || len >= (int)sizeof(id) || lws_hdr_custom_copy(wsi, id, sizeof(id),
+	    "x-request-id:", 13) != len || strspn(id, "0123456789abcdef") != (size_t)len)
+		return;
+	if (n < 2 || strcmp(body + n - 2, "}\n") != 0 || n + (size_t)len + 18 >= cap)
+		return;
+	snprintf(body + n - 2, cap - (n - 2), ",\"request_id\":\"%s\"}\n", id);
+}
+
 /* The probes: headers now, the body in HTTP_WRITEABLE. */
 static int
 feed_http(struct lws *wsi, struct feed_pss *pss, const char *path)
@@ -92,9 +111,13 @@ feed_http(struct lws *wsi, struct feed_pss *pss, const char *path)
 		type = "text/plain; version=0.0.4";
 		pss->body = feed_metrics_text(&pss->body_len);
 	} else {
+		char b[256];
+
 		status = HTTP_STATUS_NOT_FOUND;
-		pss->body = strdup("{\"error\":{\"code\":\"not_found\",\"message\":\"no such path; "
+		snprintf(b, sizeof(b), "{\"error\":{\"code\":\"not_found\",\"message\":\"no such path; "
 		    "the feed is a websocket at /v1/feed\",\"status\":404}}\n");
+		feed_body_request_id(wsi, b, sizeof(b));
+		pss->body = strdup(b);
 		pss->body_len = pss->body != NULL ? strlen(pss->body) : 0;
 	}
 	if (pss->body == NULL)
@@ -144,6 +167,7 @@ feed_confirm_upgrade(struct lws *wsi)
 	    (strcmp(path, "/v1/feed") != 0 && strcmp(path, "/trade-api/ws/v2") != 0)) {
 		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"not_found\",\"message\":"
 		    "\"the feed is at /v1/feed\",\"status\":404}}\n");
+		feed_body_request_id(wsi, body, sizeof(body));
 		return feed_http_answer(wsi, 404, "application/json", body, strlen(body), NULL) ? -1 : 1;
 	}
 	status = feed_auth_handshake(wsi, &feed_pending.caller, body, sizeof(body));
@@ -151,6 +175,7 @@ feed_confirm_upgrade(struct lws *wsi)
 		feed_pending.wsi = wsi;
 		return 0;
 	}
+	feed_body_request_id(wsi, body, sizeof(body));
 	snprintf(retry, sizeof(retry), "%d", status == 503 ? 5 : 60);
 	return feed_http_answer(wsi, (unsigned)status, "application/json", body, strlen(body),
 	    status == 429 || status == 503 ? retry : NULL) ? -1 : 1;

@@ -19,6 +19,7 @@ struct db {
 	PGconn *conn;
 	unsigned gen;        /* bumped on every new connection */
 	char sqlstate[6];
+	char connerr[512];   /* libpq's message of the last failed connection attempt */
 	const char *label;   /* names the connection in the outage lines; borrowed */
 	unsigned failed;     /* connection attempts failed since the last success */
 	int64_t down_since;  /* when the first of them failed (us) */
@@ -63,6 +64,12 @@ PGconn *
 db_conn(struct db *db)
 {
 	return db->conn;
+}
+
+const char *
+db_connect_error(const struct db *db)
+{
+	return db->connerr;
 }
 
 const char *
@@ -116,6 +123,8 @@ db_connect(struct db *db)
 	/* expand_dbname=1: the conninfo string given as dbname is parsed as a connection string. */
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		snprintf(db->connerr, sizeof(db->connerr), "%s",
+		    db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
 		/*
 		 * An outage is logged once when it starts and once when it ends, with the count of
 		 * attempts between: the collector's writer used to log every attempt (389 lines in

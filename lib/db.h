@@ -91,6 +91,12 @@ int db_exec_pipeline(struct db *db, struct db_call *calls, int n);
 /* Like db_exec for one-off SQL through PQexecParams (no preparation). */
 PGresult *db_exec_sql(struct db *db, const char *sql, int nparams, const char *const *params);
 
+/*
+ * libpq's message for the last failed connection attempt ("" if none failed), for a command-line
+ * tool to show its user (it names the socket or host tried and why). Never send it to a client.
+ */
+const char *db_connect_error(const struct db *db);
+
 /* The SQLSTATE of the last failed db_exec* ("" when none or no server error; "08006" when the
  * connection was lost without one). Borrowed. */
 const char *db_sqlstate(const struct db *db);

@@ -3,7 +3,13 @@
 # that records it in schema_migrations. Re-running is a no-op. An advisory lock serialises
 # concurrent runners; a migration edited after it was applied (checksum mismatch) is an error.
 #
-# usage: scripts/migrate.sh [SQL_DIR]   (connects with $KBOOK_DATABASE_URL; SQL_DIR defaults to sql/)
+# Before the migrations it creates the programs' roles that do not exist yet (cluster-wide, so
+# every migration may grant to them; what each may do is in sql/012_roles.sql). Once 012 is
+# applied, migrations run as kbook_owner (SET ROLE), which then owns what they create; before
+# it they run as the connecting role, and 012 hands what they created to kbook_owner.
+#
+# usage: scripts/migrate.sh [SQL_DIR]   (connects with $KBOOK_DATABASE_URL, a role that may
+#        create roles and extensions: the stack's "kbook"; SQL_DIR defaults to sql/)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +22,20 @@ psql_=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$conn")
 	name       text NOT NULL,
 	checksum   text NOT NULL,
 	applied_at timestamptz NOT NULL DEFAULT now())" 2>&1 | grep -v 'already exists, skipping' || true
+
+# The programs' roles: LOGIN (authenticated by pg_hba.conf), nothing else; kbook_owner, which
+# owns the schema, not even that.
+"${psql_[@]}" -c "DO \$\$
+DECLARE r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['kbook_owner', 'kbook_collector', 'kbook_api', 'kbook_feedd',
+	    'kbook_admin', 'kbook_billing', 'kbook_mailer'] LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I %s NOSUPERUSER NOCREATEDB NOCREATEROLE', r,
+			    CASE WHEN r = 'kbook_owner' THEN 'NOLOGIN' ELSE 'LOGIN' END);
+		END IF;
+	END LOOP;
+END \$\$"
 
 applied=0
 for f in "$sqldir"/[0-9][0-9][0-9]_*.sql; do
@@ -31,7 +51,12 @@ SELECT :'have' = '' AS pending, :'have' <> '' AND :'have' <> '$sum' AS edited \g
 \if :edited
 \echo EDITED
 \elif :pending
+SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = 12) AS as_owner \gset
+\if :as_owner
+SET LOCAL ROLE kbook_owner;
+\endif
 \i '$f'
+RESET ROLE;
 INSERT INTO schema_migrations (version, name, checksum) VALUES ($version, '$name', '$sum');
 \echo APPLIED
 \endif

@@ -104,3 +104,14 @@ BEGIN
 END $$;
 -- mailq_add counts the mails of an address in the last hour (a flood guard).
 CREATE INDEX mail_outbox_to_idx ON mail_outbox (to_addr, created_at);
+
+-- Grants (sql/012_roles.sql: each program's role, only what its statements need). kbook-api's
+-- account routes (cgi-bin/h_account.c, h_keys.c, session.c, creds.c, mailq.c, h_usage.c): the
+-- accounts and keys they make and change, sessions, single-use links, login throttling, and the
+-- outbox they write (mailq_add counts an address's recent mail). lib/charge.c keeps a capped
+-- key's count, for the API and for the feed. kbook-mailer reads and marks the outbox.
+GRANT SELECT, INSERT, UPDATE ON accounts, api_keys TO kbook_api;
+GRANT SELECT, INSERT, UPDATE, DELETE ON sessions, account_tokens, login_throttle TO kbook_api;
+GRANT SELECT, INSERT ON mail_outbox TO kbook_api;
+GRANT UPDATE (cap_period, cap_used) ON api_keys TO kbook_feedd;
+GRANT SELECT, UPDATE ON mail_outbox TO kbook_mailer;

@@ -214,3 +214,15 @@ BEGIN
 		PERFORM billing_set_plan(p_account, billing_base_plan(p_on), false);
 	END IF;
 END $$;
+
+-- Privileges (sql/012): the account pool of kbook-api verifies and applies Stripe's events and
+-- runs the billing routes; kbook-api and kbook-feedd write an overage row with the charge
+-- (lib/charge.c); kbook-billing sends the outbox and reads each row's customer.
+GRANT SELECT, INSERT, UPDATE ON stripe_events, stripe_objects TO kbook_api;
+GRANT SELECT, INSERT, UPDATE ON billing_outbox TO kbook_api, kbook_feedd;
+GRANT SELECT, UPDATE ON billing_outbox TO kbook_billing;
+GRANT SELECT (id, stripe_customer_id) ON accounts TO kbook_billing;
+REVOKE EXECUTE ON FUNCTION billing_base_plan(boolean), billing_set_plan(bigint, text, boolean),
+	billing_apply_event(jsonb, text), billing_set_payg(bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION billing_base_plan(boolean), billing_set_plan(bigint, text, boolean),
+	billing_apply_event(jsonb, text), billing_set_payg(bigint, boolean) TO kbook_api;

@@ -236,6 +236,26 @@ usage(void)
 		fprintf(stderr, "  kbook-admin %s\n", admin_cmds[i].usage);
 }
 
+/* The connection string's settings on stderr, a password masked: what the user asked for. */
+static void
+admin_print_target(const char *url)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL), *o;
+	const char *sep = "";
+
+	if (opts == NULL) {
+		fprintf(stderr, "not a connection string");
+		return;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		fprintf(stderr, "%s%s=%s", sep, o->keyword, strcmp(o->keyword, "password") == 0 ? "***" : o->val);
+		sep = " ";
+	}
+	PQconninfoFree(opts);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -261,7 +281,12 @@ main(int argc, char **argv)
 		}
 		db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0);
 		if (db == NULL || db_ensure(db) != 0) {
-			fprintf(stderr, "kbook-admin: cannot connect to the database (KBOOK_DATABASE_URL)\n");
+			/* libpq's reason names the socket it tried (a wrong port or directory shows) */
+			fprintf(stderr, "kbook-admin: cannot connect to the database of KBOOK_DATABASE_URL (");
+			admin_print_target(cfg.database_url);
+			fprintf(stderr, "): %s", db != NULL ? db_connect_error(db) : "out of memory\n");
+			fprintf(stderr, "kbook-admin: for the stack of make run, use the KBOOK_DATABASE_URL"
+			    " line it prints\n");
 			rc = 1;
 			goto out;
 		}

@@ -32,10 +32,10 @@ accounts() {
 accounts free 2000000000 "$tmp/keys-free"
 accounts payg 0 "$tmp/keys-payg"
 # the payg accounts' Stripe customers, so kbook-billing sends their rows while the bench runs
-if [ -f "$tmp/stack/run/stripe.port" ]; then
-	sk=$(cat "$tmp/stack/stripe/secret-key")
+if [ -f "$tmp/stack/conf/stripe.port" ]; then
+	sk=$(cat "$tmp/stack/conf/stripe/secret-key")
 	for id in $(psql_ "SELECT id FROM accounts WHERE plan = 'payg'"); do
-		cus=$(curl -s -u "$sk:" -d "metadata[account_id]=$id" "http://127.0.0.1:$(cat "$tmp/stack/run/stripe.port")/v1/customers" |
+		cus=$(curl -s -u "$sk:" -d "metadata[account_id]=$id" "http://127.0.0.1:$(cat "$tmp/stack/conf/stripe.port")/v1/customers" |
 			python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 		psql_ "UPDATE accounts SET stripe_customer_id = '$cus' WHERE id = $id" >/dev/null
 	done

@@ -45,7 +45,7 @@ for f in "rate 100000000" "credits 1000000000" "feed_conns 100000" "feed_markets
 done
 key=$("$bin/kbook-admin" key create bench@kbook.test bench)
 
-fpid=$(cat "$tmp/stack/run/feedd.pid")
+fpid=$(svc_running "$tmp/stack" feedd)
 fmetric() { curl -s --unix-socket "$tmp/stack/run/feed.sock" http://feedd/metrics | awk -v m="$1" '$1 == m {print $2}'; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$fpid/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$fpid/stat"; }

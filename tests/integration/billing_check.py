@@ -20,8 +20,8 @@ STACK = os.environ["TEST_STACK"]
 BIN = os.environ["TEST_BIN"]
 TMP = os.environ["TEST_TMP"]
 HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
-SIM = "http://127.0.0.1:%s" % open(os.path.join(STACK, "run", "stripe.port")).read().strip()
-SECRETS = os.path.join(STACK, "stripe", "webhook-secrets")
+SIM = "http://127.0.0.1:%s" % open(os.path.join(STACK, "conf", "stripe.port")).read().strip()
+SECRETS = os.path.join(STACK, "conf", "stripe", "webhook-secrets")
 SECRET = open(SECRETS).read().split()[0]
 MAILDIR = os.path.join(STACK, "mail", "new")
 
@@ -76,7 +76,7 @@ def call(method, path, body=None, headers=None, raw=None, base=None):
     return out
 
 
-SK = open(os.path.join(STACK, "stripe", "secret-key")).read().strip()
+SK = open(os.path.join(STACK, "conf", "stripe", "secret-key")).read().strip()
 
 
 def sim(method, path, form=None):
@@ -420,7 +420,7 @@ P.post("/v1/account/billing/payg", {"enabled": True})
 # ---------------------------------------------------------------------------------------------
 print("sender: reconciliation with Stripe under faults and kill -9")
 pidf = os.path.join(STACK, "run", "billing.pid")
-mport = open(os.path.join(STACK, "run", "billing-metrics.port")).read().strip()
+mport = open(os.path.join(STACK, "conf", "billing-metrics.port")).read().strip()
 m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % mport, timeout=5).read().decode()
 check_true("the stack's sender serves /metrics", "kbook_billing_sent_total" in m, m[:200])
 check("its outbox rows reach Stripe", "0", wait_for(lambda: psql(
@@ -428,7 +428,7 @@ check("its outbox rows reach Stripe", "0", wait_for(lambda: psql(
 os.kill(int(open(pidf).read()), signal.SIGKILL)
 env = {k: v for k, v in os.environ.items() if not k.startswith("KBOOK_")}
 env.update(KBOOK_DATABASE_URL=PG, KBOOK_STRIPE_API_BASE=SIM,
-           KBOOK_STRIPE_SECRET_KEY_FILE=os.path.join(STACK, "stripe", "secret-key"),
+           KBOOK_STRIPE_SECRET_KEY_FILE=os.path.join(STACK, "conf", "stripe", "secret-key"),
            KBOOK_BILLING_METRICS_PORT="0", KBOOK_BILLING_LEASE_S="2", KBOOK_BILLING_RETRY_MAX_S="2",
            KBOOK_BILLING_BATCH="20")
 log = open(os.path.join(TMP, "billing.log"), "ab")

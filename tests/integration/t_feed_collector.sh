@@ -33,15 +33,16 @@ check "and every id is a market with rows" 0 \
 
 # feedd on the collector's database, nginx in front of it, both in the test's directory
 fs=$KBOOK_TMP/fs
-mkdir -p "$fs"/{run,log,nginx,app/static}
-[ "$(id -u)" -eq 0 ] && chown -R kbook: "$fs"
+stack_dirs "$fs"
+mkdir -p "$fs/app/static"
 feed_cleanup() {
 	nginx_stop "$fs"
-	pidfile_kill "$fs/run/feedd.pid"
+	svc_stop "$fs" feedd
 	coll_cleanup
 }
 trap feed_cleanup EXIT
-KBOOK_DATABASE_URL=$TEST_PG KBOOK_FEEDD_LISTEN=$fs/run/feed.sock \
+# as the service user and the feed's own role, as the stack runs it
+KBOOK_DATABASE_URL="$TEST_PG user=kbook_feedd" KBOOK_FEEDD_LISTEN=$fs/run/feed.sock \
 	svc_spawn "$fs" feedd "$TEST_STACK/app/bin/kbook-feedd"
 for ((i = 0; i < 100; i++)); do [ -S "$fs/run/feed.sock" ] && break; sleep 0.1; done
 check "kbook-feedd listens" 1 "$([ -S "$fs/run/feed.sock" ] && echo 1)"
@@ -63,7 +64,7 @@ check "feed_collector.py exits 0" 0 "$?"
 sim_record <"$KBOOK_TMP/client.out"
 
 coll_stop
-pidfile_kill "$fs/run/feedd.pid"
+svc_stop "$fs" feedd
 check "no sanitizer report in the feedd log" 0 \
 	"$(grep -c -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$fs/log/feedd.log")"
 finish
