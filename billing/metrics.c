@@ -1,22 +1,14 @@
 /*
- * metrics: kbook-billing's /metrics (Prometheus text) and /healthz on 127.0.0.1, one blocking
- * accept loop in a thread of its own (the sender's loop never waits on it), as the collector does.
+ * metrics: kbook-billing's /metrics (Prometheus text) and /healthz on 127.0.0.1, served by
+ * lib/mserv's thread (the sender's loop never waits on it).
  */
-#include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "billing.h"
 #include "log.h"
-
-static int listen_fd = -1;
-static pthread_t thread;
+#include "mserv.h"
 
 static size_t
 render(char *buf, size_t cap)
@@ -46,92 +38,25 @@ render(char *buf, size_t cap)
 	    (unsigned long)atomic_load(&billing_stats.backlog_credits));
 }
 
-static void
-serve(int fd)
+static bool
+healthy(char *buf, size_t cap)
 {
-	char body[4096], req[1024], head[256];
-	const char *status = "404 Not Found";
-	ssize_t n = read(fd, req, sizeof(req) - 1);
-	size_t len;
-	int hn;
+	bool ok = atomic_load(&billing_stats.db_ok) != 0;
 
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (strncmp(req, "GET /metrics ", 13) == 0) {
-		status = "200 OK";
-		len = render(body, sizeof(body));
-	} else if (strncmp(req, "GET /healthz ", 13) == 0) {
-		bool ok = atomic_load(&billing_stats.db_ok) != 0;
-
-		status = ok ? "200 OK" : "503 Service Unavailable";
-		len = (size_t)snprintf(body, sizeof(body), ok ? "ok\n" : "the database does not answer\n");
-	} else {
-		len = (size_t)snprintf(body, sizeof(body), "not found\n");
-	}
-	if (len >= sizeof(body))
-		len = sizeof(body) - 1;
-	hn = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, len);
-	if (write(fd, head, (size_t)hn) == hn)
-		(void)!write(fd, body, len);
+	snprintf(buf, cap, ok ? "ok\n" : "the database does not answer\n");
+	return ok;
 }
 
-static void *
-metrics_main(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		struct timeval tv = { .tv_sec = 2, .tv_usec = 0 };
-		int fd = accept(listen_fd, NULL, NULL);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			break; /* the listening socket was shut down */
-		}
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		serve(fd);
-		close(fd);
-	}
-	return NULL;
-}
+static const struct mserv_ops billing_mserv = { render, healthy };
 
 int
 billing_metrics_start(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int one = 1;
-
-	if (port == 0)
-		return 0;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(listen_fd, 16) != 0) {
-		log_warn("cannot listen on 127.0.0.1:%d for /metrics", port);
-		if (listen_fd >= 0)
-			close(listen_fd);
-		listen_fd = -1;
-		return -1;
-	}
-	if (pthread_create(&thread, NULL, metrics_main, NULL) != 0) {
-		close(listen_fd);
-		listen_fd = -1;
-		return -1;
-	}
-	log_info("/metrics and /healthz on 127.0.0.1:%d", port);
-	return 0;
+	return mserv_start(port, &billing_mserv);
 }
 
 void
 billing_metrics_stop(void)
 {
-	if (listen_fd < 0)
-		return;
-	shutdown(listen_fd, SHUT_RDWR);
-	pthread_join(thread, NULL);
-	close(listen_fd);
-	listen_fd = -1;
+	mserv_stop();
 }

@@ -1,25 +1,16 @@
 /*
- * metrics: /metrics (Prometheus text format 0.0.4) and /healthz on 127.0.0.1, served by a thread
- * of its own with blocking sockets, one short request per connection, so that neither the socket
- * thread nor the writer ever waits on a scraper. The figures are the relaxed atomic counters of
+ * metrics: the collector's /metrics (Prometheus text format 0.0.4) and /healthz on 127.0.0.1,
+ * served by lib/mserv's thread, so that neither the socket thread nor the writer ever waits on a
+ * scraper. The figures are the relaxed atomic counters of
  * struct coll_stats, which both other threads update.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "coll.h"
 #include "ktime.h"
 #include "log.h"
-
-static int listen_fd = -1;
-static pthread_t thread;
+#include "mserv.h"
 
 #define LOAD(f) ((unsigned long long)__atomic_load_n(&coll_stats.f, __ATOMIC_RELAXED))
 
@@ -169,89 +160,16 @@ healthy(char *buf, size_t cap)
 	return true;
 }
 
-static void
-serve(int fd)
-{
-	static char body[16384];
-	char req[1024], head[256];
-	const char *status = "404 Not Found";
-	ssize_t n = read(fd, req, sizeof(req) - 1);
-	size_t len;
-	int hn;
-
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (strncmp(req, "GET /metrics ", 13) == 0) {
-		status = "200 OK";
-		len = render_metrics(body, sizeof(body));
-	} else if (strncmp(req, "GET /healthz ", 13) == 0) {
-		status = healthy(body, sizeof(body)) ? "200 OK" : "503 Service Unavailable";
-		len = strlen(body);
-	} else {
-		len = (size_t)snprintf(body, sizeof(body), "not found\n");
-	}
-	hn = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, len);
-	if (write(fd, head, (size_t)hn) == hn)
-		(void)!write(fd, body, len);
-}
-
-static void *
-metrics_main(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		struct timeval tv = { .tv_sec = 2, .tv_usec = 0 };
-		int fd = accept(listen_fd, NULL, NULL);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			break; /* the listening socket was shut down */
-		}
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		serve(fd);
-		close(fd);
-	}
-	return NULL;
-}
+static const struct mserv_ops coll_mserv = { render_metrics, healthy };
 
 int
 coll_metrics_start(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int one = 1;
-
-	if (port == 0)
-		return 0;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(listen_fd, 16) != 0) {
-		log_warn("cannot listen on 127.0.0.1:%d for /metrics", port);
-		if (listen_fd >= 0)
-			close(listen_fd);
-		listen_fd = -1;
-		return -1;
-	}
-	if (pthread_create(&thread, NULL, metrics_main, NULL) != 0) {
-		close(listen_fd);
-		listen_fd = -1;
-		return -1;
-	}
-	log_info("/metrics and /healthz on 127.0.0.1:%d", port);
-	return 0;
+	return mserv_start(port, &coll_mserv);
 }
 
 void
 coll_metrics_stop(void)
 {
-	if (listen_fd < 0)
-		return;
-	shutdown(listen_fd, SHUT_RDWR);
-	pthread_join(thread, NULL);
-	close(listen_fd);
-	listen_fd = -1;
+	mserv_stop();
 }
