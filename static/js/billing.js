@@ -75,8 +75,10 @@ function show(b) {
 	explain.hidden = !(st && st[2]);
 
 	$('#upgrade').hidden = b.plan === 'project';
+	$('#upgrade-hint').hidden = !project || b.plan === 'project';
 	if (project)
-		$('#upgrade-label').textContent = `Upgrade to Project (${money(project.price_usd_month)} a month, ${fmtNum(project.monthly_credits)} credits)`;
+		$('#upgrade-hint').textContent = `The project plan: ${fmtNum(project.monthly_credits)} credits a month for` +
+			` ${money(project.price_usd_month)}, paid on Stripe's page; cancel at any time in Manage billing.`;
 	$('#portal').hidden = !b.billing_account;
 
 	$('#payg-badge').hidden = false;

@@ -47,6 +47,8 @@ async function main() {
 			await page.setViewportSize(PHONE);
 			await sleep(150);
 			await page.screenshot({ path: path.join(shots, `billing-${name}-390.png`), fullPage: true });
+			check(`${name}: nothing wider than a 390 px phone`, 0,
+				await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth));
 			await page.setViewportSize(DESKTOP);
 		};
 		// the page's stats once GET /v1/account/billing answered
@@ -84,9 +86,9 @@ async function main() {
 		check('the nav marks Billing as the current page', 'Billing', await text('.nav a[aria-current=page]'));
 		check('the overage price comes from the API', '$0.008 a credit past the allowance (pay as you go)', await text('#b-price'));
 		check('overage so far: none', '$0.00', await text('#overage-value'));
-		await page.locator('#upgrade-label', { hasText: '$30.00 a month, 4,000 credits' }).waitFor();
-		check('the upgrade button shows the project plan of GET /v1/plans', 'Upgrade to Project ($30.00 a month, 4,000 credits)',
-			await text('#upgrade'));
+		await page.locator('#upgrade-hint:visible').waitFor();
+		check('the upgrade says what the project plan of GET /v1/plans costs', true,
+			/^The project plan: 4,000 credits a month for \$30\.00,/.test(await text('#upgrade-hint')));
 		check('no portal before there is a Stripe customer', true, await page.locator('#portal').isHidden());
 		await shoot('free');
 
@@ -152,7 +154,7 @@ async function main() {
 		check('the page shows the project plan with 4,000 credits', 'Project | of 4,000 this period', await shown());
 		check('... an active subscription', true, /^Active renews /.test(await text('#b-sub')));
 		check('... a toast says so', true, /You are on the Project plan/.test(await text('#toasts')));
-		check('... no more upgrade button', true, await page.locator('#upgrade').isHidden());
+		check('... no more upgrade button', true, await page.locator('#upgrade').isHidden() && await page.locator('#upgrade-hint').isHidden());
 		await shoot('project');
 		b = await api('GET', '/v1/session');
 		b = await api('GET', '/v1/account/billing');
