@@ -506,11 +506,12 @@ async function phone(browser, { email, password }) {
 	await page.fill('#password', password);
 	await submitPatiently(page, '#login', '#login button[type=submit]', () => location.pathname === '/dashboard');
 	await page.waitForURL(`${BASE}/dashboard`);
-	for (const p of ['/dashboard', '/account']) {
+	for (const p of ['/dashboard', '/billing', '/account']) {
 		await page.goto(BASE + p);
 		await page.waitForLoadState('networkidle');
 		await shot(page, `phone${p.replace(/[^a-z]+/g, '-')}`);
-		const w = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		// (a mobile browser zooms a page wider than the screen out to fit: innerWidth grows too)
+		const w = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, window.innerWidth) - 390);
 		if (w > 0)
 			wide.push(`${p} ${w}px`);
 	}

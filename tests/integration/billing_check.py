@@ -505,7 +505,8 @@ M = "money@example.com"
 r = call("POST", "/v1/account/signup", {"email": M, "password": PW})
 m = wait_for(lambda: mails_to(M), 20)[0]
 tok = re.search(r"/confirm\?token=([A-Za-z0-9_-]+)", m.get_payload(decode=True).decode()).group(1)
-out = subprocess.run(["node", os.path.join(os.environ["TEST_ROOT"], "tests", "browser", "billing_money.js"), URL, SIM, M, tok],
+out = subprocess.run(["node", os.path.join(os.environ["TEST_ROOT"], "tests", "browser", "billing_money.js"), URL, SIM, M, tok,
+                      os.path.join(TMP, "screenshots")],
                      capture_output=True, text=True, timeout=240)
 lines = out.stdout.splitlines()
 for ln in lines:

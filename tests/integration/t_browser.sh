@@ -15,7 +15,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 echo "the pages at their clean paths, under the site's CSP"
-for p in / /signup /login /confirm /forgot /reset /dashboard /account /docs/; do
+for p in / /signup /login /confirm /forgot /reset /dashboard /billing /account /docs/; do
 	out=$(curl -s -o /dev/null -D - -w '%{http_code}' "$TEST_URL$p" | tr -d '\r')
 	check "$p: 200" 200 "${out##*$'\n'}"
 	check_match "$p: text/html" $'\n[Cc]ontent-[Tt]ype: text/html' "$out"
