@@ -419,13 +419,14 @@ P.post("/v1/account/billing/payg", {"enabled": True})
 
 # ---------------------------------------------------------------------------------------------
 print("sender: reconciliation with Stripe under faults and kill -9")
-pidf = os.path.join(STACK, "run", "billing.pid")
+# the stack records each part as "pid start-time" in its root-owned state/ (scripts/stack.sh)
+pidf = os.path.join(STACK, "state", "billing")
 mport = open(os.path.join(STACK, "conf", "billing-metrics.port")).read().strip()
 m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % mport, timeout=5).read().decode()
 check_true("the stack's sender serves /metrics", "kbook_billing_sent_total" in m, m[:200])
 check("its outbox rows reach Stripe", "0", wait_for(lambda: psql(
-    "SELECT count(*) FROM billing_outbox WHERE sent_at IS NULL AND credits > 0") == "0" and "0", 30) or "left")
-os.kill(int(open(pidf).read()), signal.SIGKILL)
+    "SELECT count(*) FROM billing_outbox WHERE sent_at IS NULL AND credits > 0") == "0" and "0", 90) or "left")
+os.kill(int(open(pidf).read().split()[0]), signal.SIGKILL)
 env = {k: v for k, v in os.environ.items() if not k.startswith("KBOOK_")}
 env.update(KBOOK_DATABASE_URL=PG, KBOOK_STRIPE_API_BASE=SIM,
            KBOOK_STRIPE_SECRET_KEY_FILE=os.path.join(STACK, "conf", "stripe", "secret-key"),

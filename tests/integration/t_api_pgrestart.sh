@@ -27,7 +27,10 @@ check_match "a key" '^kb_live_[0-9A-Za-z]{32}$' "$KEY"
 mid=$(sql "INSERT INTO markets (ticker, first_ts, last_ts) VALUES ('T-PGR-1', now() - interval '1 second', now() - interval '1 second') RETURNING id")
 sql "INSERT INTO book_checkpoints (market_id, ts, source, yes_prices, yes_sizes, no_prices, no_sizes)
 	VALUES ($mid, now() - interval '1 second', 'snapshot', '{450000}', '{1000}', '{500000}', '{3300}')"
-workers=$(($(pgrep -f "$TEST_STACK/app/bin/kbook-api" | wc -l) - 1))
+# the data pool's workers: the children of the process recorded as "api" (the account pool runs
+# the same binary on another socket)
+read -r api_pid _ <"$TEST_STACK/state/api"
+workers=$(pgrep -P "$api_pid" | wc -l)
 check_match "the pool's workers" '^[1-9][0-9]*$' "$workers"
 
 # burst PATH N: N requests in a row; prints their statuses, space-separated.

@@ -43,9 +43,9 @@ check "the collector records deltas" 0 $?
 
 # kbook-api, kbook-feedd and nginx on the collector's database, in the test's directory
 fs=$KBOOK_TMP/fs
-mkdir -p "$fs"/{run,log}
+mkdir -p "$fs"
 ln -s "$TEST_STACK/app" "$fs/app"
-[ "$(id -u)" -eq 0 ] && chown -R kbook: "$fs"
+stack_dirs "$fs"   # run/, log/, root's state/ and conf/, with the stack's owners and modes
 api_cleanup() {
 	nginx_stop "$fs"
 	feedd_stop "$fs"

@@ -49,6 +49,11 @@ check "the spool is replayed when Postgres is back" 1 "$(grep -c 'replayed [0-9]
 secs=$(awk -v a="$t_down" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a + 1 }')
 check "one connection-failed line per connection (writer, lock)" 2 "$(grep -c 'connection failed' "$COLL_LOG")"
 check "one outage-over line for the writer's connection" 1 "$(grep -c "writer's database outage over" "$COLL_LOG")"
+# (the lock's connection is checked every 2 s: its outage ends up to 2 s after the writer's)
+for ((i = 0; i < 50; i++)); do
+	grep -q "advisory lock's database outage over" "$COLL_LOG" && break
+	sleep 0.1
+done
 check "one outage-over line for the lock's connection" 1 "$(grep -c "advisory lock's database outage over" "$COLL_LOG")"
 attempts=$(grep -o "writer's database outage over: connected after [0-9]* failed" "$COLL_LOG" | grep -o '[0-9]*')
 check_match "the writer's attempts are counted (at most one a second over ${secs} s): $attempts" '^[0-9]+$' "${attempts:-none}"
