@@ -100,6 +100,7 @@ feed_subs_remove_market(struct feed_sub *s, size_t i)
 static void
 feed_subs_drop(struct feed_conn *c, struct feed_sub *s)
 {
+	feed_replay_cancel(s, NULL); /* its replays go with it (replay.c holds s) */
 	ksub_close(&c->subs, &s->k, feed_subs_released);
 	free(s);
 }
