@@ -30,7 +30,7 @@ curl -s -o /dev/null "$U/v1/health"
 curl -s -o /dev/null "$U/v1/health"
 used=$(sql "SELECT string_agg(DISTINCT usename, ',' ORDER BY usename) FROM pg_stat_activity
 	WHERE application_name = 'kbook' AND datname = 'kbook'")
-check_match "kbook-api, kbook-feedd (and kbook-mailer) connect as their roles" '^kbook_api,kbook_feedd(,kbook_mailer)?$' "$used"
+check_match "kbook-api, kbook-feedd (and kbook-billing, kbook-mailer) connect as their roles" '^kbook_api,(kbook_billing,)?kbook_feedd(,kbook_mailer)?$' "$used"
 check "no daemon connection is a superuser's" 0 "$(sql "SELECT count(*) FROM pg_stat_activity a
 	JOIN pg_roles r ON r.rolname = a.usename WHERE a.application_name = 'kbook' AND r.rolsuper")"
 for r in kbook_owner kbook_collector kbook_api kbook_feedd kbook_admin kbook_mailer kbook_billing; do
@@ -65,8 +65,10 @@ check_match "kbook_collector cannot read accounts" 'permission denied' \
 	"$(role_sql kbook_collector "SELECT count(*) FROM accounts")"
 check_match "kbook_collector cannot read keys" 'permission denied' \
 	"$(role_sql kbook_collector "SELECT count(*) FROM api_keys")"
-check_match "kbook_billing reads nothing yet" 'permission denied' \
-	"$(role_sql kbook_billing "SELECT count(*) FROM accounts")"
+check_match "kbook_billing cannot read keys" 'permission denied' \
+	"$(role_sql kbook_billing "SELECT count(*) FROM api_keys")"
+check_match "kbook_billing reads no account but its customer id" 'permission denied' \
+	"$(role_sql kbook_billing "SELECT email FROM accounts")"
 check_match "kbook_admin cannot read deltas" 'permission denied' \
 	"$(role_sql kbook_admin "SELECT count(*) FROM book_deltas")"
 check_match "no role creates tables in public" 'permission denied' \
