@@ -2,7 +2,7 @@
 # kalshi-sim REST (KALSHI.md section 6): cursor paging, limit bounds, the status filter and its
 # mapping to market statuses, one market, its orderbook with depth, events, one event, series,
 # error bodies, and the 429 token bucket; then Kalshi's official client (npm kalshi-typescript,
-# installed in tests/sim by `npm ci`) pages every market with signed requests and signs a
+# installed in tests/node_modules by `make deps`) pages every market with signed requests and signs a
 # getBalance the sim verifies.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
