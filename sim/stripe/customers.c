@@ -165,16 +165,16 @@ ss_customers_update(struct hsrv_req *r)
 void
 ss_customers_delete(struct hsrv_req *r)
 {
-	struct json_object *c = cust_find(r, false), *stub;
+	struct json_object *c = cust_find(r, false), *gone;
 
 	if (c == NULL)
 		return;
 	ss_event_emit("customer.deleted", c, NULL);
 	/* what Stripe answers for a deleted customer from now on */
-	stub = json_object_new_object();
-	json_object_object_add(stub, "id", json_object_new_string(ss_jstr(c, "id")));
-	json_object_object_add(stub, "object", json_object_new_string("customer"));
-	json_object_object_add(stub, "deleted", json_object_new_boolean(1));
+	gone = json_object_new_object();
+	json_object_object_add(gone, "id", json_object_new_string(ss_jstr(c, "id")));
+	json_object_object_add(gone, "object", json_object_new_string("customer"));
+	json_object_object_add(gone, "deleted", json_object_new_boolean(1));
 	{
 		/* the keys first: deleting while iterating would break json-c's walk */
 		struct json_object *keys = json_object_new_array();
@@ -190,7 +190,7 @@ ss_customers_delete(struct hsrv_req *r)
 		json_object_put(keys);
 	}
 	json_object_object_add(c, "deleted", json_object_new_boolean(1));
-	hsrv_reply_json(r, 200, stub);
+	hsrv_reply_json(r, 200, gone);
 }
 
 static bool
