@@ -9,7 +9,7 @@
 
 struct billing_stats {
 	atomic_uint_fast64_t posts, sent, already_sent, retries, failed, credits_sent;
-	atomic_uint_fast64_t backlog_rows, backlog_credits, db_ok;
+	atomic_uint_fast64_t backlog_rows, backlog_credits, nocustomer_rows, nocustomer_credits, db_ok;
 };
 
 extern struct billing_stats billing_stats;

@@ -12,7 +12,7 @@
  * good with Stripe's answer kept. A sender killed between the POST and the mark leaves the row
  * leased: when the lease ends it is sent again with the same identifier, which Stripe refuses as
  * resource_already_exists, taken here as sent. Rows of an account with no Stripe customer yet
- * wait. /metrics and /healthz are served on 127.0.0.1:KBOOK_BILLING_METRICS_PORT.
+ * wait, counted by kbook_billing_waiting_customer_rows. /metrics and /healthz are served on 127.0.0.1:KBOOK_BILLING_METRICS_PORT.
  */
 #include <inttypes.h>
 #include <poll.h>
@@ -38,16 +38,23 @@ static volatile sig_atomic_t stopping;
 
 struct billing_stats billing_stats;
 
-/* $1 batch, $2 lease seconds */
+/*
+ * $1 batch, $2 lease seconds, $3 settle seconds. A row is claimed only once it is $3 old: the
+ * charge writes it and, when the call then fails (404, a 400 of the route, 5xx), api_refund
+ * (sql/015) takes the credits back off it, which it can do only while no sender has claimed it.
+ * With the settle longer than any request runs, every failed call is refunded, as the API docs
+ * say; metering a minute later costs nothing (Stripe sums a month).
+ */
 static struct db_stmt q_claim = DB_STMT("billing_claim",
     "UPDATE billing_outbox o SET attempts = o.attempts + 1,"
     " next_attempt_at = now() + make_interval(secs => $2::int)"
     " FROM accounts a"
     " WHERE o.id IN (SELECT b.id FROM billing_outbox b JOIN accounts ac ON ac.id = b.account_id"
     "  WHERE b.sent_at IS NULL AND b.failed_at IS NULL AND b.next_attempt_at <= now()"
+    "  AND b.created_at <= now() - make_interval(secs => $3::int)"
     "  AND ac.stripe_customer_id IS NOT NULL ORDER BY b.id LIMIT $1::int FOR UPDATE OF b SKIP LOCKED)"
     " AND a.id = o.account_id"
-    " RETURNING o.id, o.credits, a.stripe_customer_id, o.attempts", 2);
+    " RETURNING o.id, o.credits, a.stripe_customer_id, o.attempts", 3);
 
 static struct db_stmt q_sent = DB_STMT("billing_sent",
     "UPDATE billing_outbox SET sent_at = now(), last_error = NULL WHERE id = $1::bigint", 1);
@@ -60,9 +67,15 @@ static struct db_stmt q_retry = DB_STMT("billing_retry",
 static struct db_stmt q_failed = DB_STMT("billing_failed",
     "UPDATE billing_outbox SET failed_at = now(), last_error = $2 WHERE id = $1::bigint", 2);
 
+/* The backlog, and the part of it no round can claim: overage of accounts without a Stripe
+ * customer (made payg by kbook-admin rather than by the billing page, which makes the customer
+ * first). It waits until a customer is linked; an operator watches the gauge. */
 static struct db_stmt q_backlog = DB_STMT("billing_backlog",
-    "SELECT count(*), coalesce(sum(credits), 0) FROM billing_outbox"
-    " WHERE sent_at IS NULL AND failed_at IS NULL", 0);
+    "SELECT count(*), coalesce(sum(o.credits), 0),"
+    " count(*) FILTER (WHERE a.stripe_customer_id IS NULL),"
+    " coalesce(sum(o.credits) FILTER (WHERE a.stripe_customer_id IS NULL), 0)"
+    " FROM billing_outbox o JOIN accounts a ON a.id = o.account_id"
+    " WHERE o.sent_at IS NULL AND o.failed_at IS NULL", 0);
 
 static void
 on_stop(int sig)
@@ -163,13 +176,14 @@ send_row(struct db *db, const char *id, const char *credits, const char *custome
 static int
 round_once(struct db *db)
 {
-	char batch[24], lease[24];
-	const char *params[] = { batch, lease };
+	char batch[24], lease[24], settle[24];
+	const char *params[] = { batch, lease, settle };
 	PGresult *res;
 	int n;
 
 	snprintf(batch, sizeof(batch), "%" PRId64, cfg.billing_batch);
 	snprintf(lease, sizeof(lease), "%" PRId64, cfg.billing_lease_s);
+	snprintf(settle, sizeof(settle), "%" PRId64, cfg.billing_settle_s);
 	if ((res = db_exec(db, &q_claim, params)) == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -192,6 +206,8 @@ update_backlog(struct db *db)
 	atomic_store(&billing_stats.db_ok, 1);
 	atomic_store(&billing_stats.backlog_rows, (uint64_t)atoll(PQgetvalue(res, 0, 0)));
 	atomic_store(&billing_stats.backlog_credits, (uint64_t)atoll(PQgetvalue(res, 0, 1)));
+	atomic_store(&billing_stats.nocustomer_rows, (uint64_t)atoll(PQgetvalue(res, 0, 2)));
+	atomic_store(&billing_stats.nocustomer_credits, (uint64_t)atoll(PQgetvalue(res, 0, 3)));
 	PQclear(res);
 }
 

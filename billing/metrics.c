@@ -29,13 +29,19 @@ render(char *buf, size_t cap)
 	    "# HELP kbook_billing_backlog_rows outbox rows not yet sent\n"
 	    "# TYPE kbook_billing_backlog_rows gauge\nkbook_billing_backlog_rows %lu\n"
 	    "# HELP kbook_billing_backlog_credits overage credits not yet sent\n"
-	    "# TYPE kbook_billing_backlog_credits gauge\nkbook_billing_backlog_credits %lu\n",
+	    "# TYPE kbook_billing_backlog_credits gauge\nkbook_billing_backlog_credits %lu\n"
+	    "# HELP kbook_billing_waiting_customer_rows backlog rows of accounts with no Stripe customer (not sendable until one is linked)\n"
+	    "# TYPE kbook_billing_waiting_customer_rows gauge\nkbook_billing_waiting_customer_rows %lu\n"
+	    "# HELP kbook_billing_waiting_customer_credits their overage credits\n"
+	    "# TYPE kbook_billing_waiting_customer_credits gauge\nkbook_billing_waiting_customer_credits %lu\n",
 	    (unsigned long)atomic_load(&billing_stats.posts), (unsigned long)atomic_load(&billing_stats.sent),
 	    (unsigned long)atomic_load(&billing_stats.already_sent),
 	    (unsigned long)atomic_load(&billing_stats.credits_sent),
 	    (unsigned long)atomic_load(&billing_stats.retries), (unsigned long)atomic_load(&billing_stats.failed),
 	    (unsigned long)atomic_load(&billing_stats.backlog_rows),
-	    (unsigned long)atomic_load(&billing_stats.backlog_credits));
+	    (unsigned long)atomic_load(&billing_stats.backlog_credits),
+	    (unsigned long)atomic_load(&billing_stats.nocustomer_rows),
+	    (unsigned long)atomic_load(&billing_stats.nocustomer_credits));
 }
 
 static bool
