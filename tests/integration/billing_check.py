@@ -432,6 +432,8 @@ for e in ok:
 created_order = [e["id"] for e in reversed(wevs)]   # the list is newest first
 check_true("... in an order other than Stripe's (reordered)", first != [e for e in created_order if e in first])
 sim("POST", "/_sim/card?customer=%s&card=4242424242424242" % wcus)
+# the faults W did not spend would reorder the money path's events below: disarm them
+check("the sim's faults disarmed", [], json.loads(sim("DELETE", "/_sim/fault").raw))
 
 # ---------------------------------------------------------------------------------------------
 print("overage: free and project stop, payg keeps serving with an outbox row per call")
