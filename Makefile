@@ -7,6 +7,7 @@
 #   make unit       the CUnit suites alone (make valgrind: under valgrind)
 #   make fuzz       build the libFuzzer targets (clang)
 #   make deps       install the Debian packages the project needs (idempotent)
+#   make schema     rewrite sql/schema.sql from the migrations (after adding one; commit it)
 #
 # SANITIZE=address,undefined builds into build/san instead of build/rel.
 
@@ -75,7 +76,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 UNIT_BIN  := $(BIN)/unit-tests
 ALL_OBJS  += $(LIB_OBJS) $(UNIT_OBJS)
 
-.PHONY: all build deps run test unit integration lint fuzz fuzz-smoke bench valgrind clean migrate
+.PHONY: all build deps run test unit integration lint fuzz fuzz-smoke bench valgrind clean migrate \
+	schema
 all build: $(ALL_BINS) $(UNIT_BIN)
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIBKBOOK) | $(BIN)
@@ -142,6 +144,11 @@ bench: deps build
 
 migrate:
 	@scripts/migrate.sh
+
+# sql/schema.sql: the schema the migrations make (pg_dump of a throwaway database); run it after
+# adding a migration and commit the result (tests/integration/t_schema.sh checks it)
+schema:
+	@scripts/schema.sh
 
 clean:
 	rm -rf build

@@ -268,6 +268,17 @@ CONF
 # pg_stop DIR: a fast shutdown (SIGINT: sessions are ended, not waited for).
 pg_stop() { svc_stop "$1" postgres INT 60; }
 
+# pg_scratch_start DIR: a throwaway cluster in DIR (a new directory, the stack's layout), on a
+# unix socket only, for make unit and make schema; prints the connection string of its database
+# "kbook" as the administering role. pg_stop DIR stops it; the caller removes DIR.
+pg_scratch_start() {
+	local dir=$1 port
+	stack_dirs "$dir"
+	port=$(stack_free_port)
+	pg_start "$dir" "$port" >&2 || return 1
+	stack_conninfo "$dir" "$port"
+}
+
 # api_start DIR: spawns the kbook-api pool on DIR/run/api.sock as the role kbook_api of the
 # database of KBOOK_DATABASE_URL. spawn-fcgi runs as the service user and execs kbook-api.
 api_start() {
