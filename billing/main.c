@@ -1,5 +1,5 @@
 /*
- * kbook-billing: sends pay-as-you-go overage (sql/015 billing_outbox, written by the charge in the
+ * kbook-billing: sends pay-as-you-go overage (billing_outbox, written by the charge in the
  * same transaction as the credits) to Stripe as meter events (shared/BILLING.md), so no data
  * request ever waits on Stripe and no credit is lost or counted twice.
  *
@@ -41,7 +41,7 @@ struct billing_stats billing_stats;
 /*
  * $1 batch, $2 lease seconds, $3 settle seconds. A row is claimed only once it is $3 old: the
  * charge writes it and, when the call then fails (404, a 400 of the route, 5xx), api_refund
- * (sql/015) takes the credits back off it, which it can do only while no sender has claimed it.
+ * takes the credits back off it, which it can do only while no sender has claimed it.
  * With the settle longer than any request runs, every failed call is refunded, as the API docs
  * say; metering a minute later costs nothing (Stripe sums a month).
  */

@@ -72,7 +72,7 @@ void session_clear_cookie(struct req *req);
 /* ---- creds.c ---- */
 
 /*
- * Login throttling (sql/014 login_throttle): 0 when neither the email nor the client address is
+ * Login throttling (login_throttle): 0 when neither the email nor the client address is
  * blocked; else answers 429 too_many_attempts with Retry-After and returns -1 (also -1, answered
  * 503, when Postgres cannot be asked).
  */

@@ -1,7 +1,7 @@
 /*
  * h_billing: /v1/account/billing...: the account's plan and this period's credits and overage,
  * a Stripe Checkout page for the project plan, a Stripe billing portal page, and pay-as-you-go
- * on or off (shared/BILLING.md, sql/015). The plan itself changes only by Stripe's webhook events
+ * on or off (shared/BILLING.md). The plan itself changes only by Stripe's webhook events
  * (h_webhook.c) or the payg switch; Stripe is called with no transaction open (lib/stripe_api).
  */
 #include <stdio.h>

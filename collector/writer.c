@@ -4,7 +4,7 @@
  * an overflow gap). The writer takes everything queued since its last commit (group commit) and
  * writes it in one transaction: market upserts first (they give the database ids the rows
  * need), deltas and checkpoints by COPY, gaps in their order, the markets' coverage
- * (first_ts, last_ts), the recorded-through mark (sql/010) and a NOTIFY kbook_deltas that feedd
+ * (first_ts, last_ts), the recorded-through mark and a NOTIFY kbook_deltas that feedd
  * receives at commit. A failed transaction is retried with the same events once Postgres answers
  * again; nothing is dropped. The first transaction of a run opens a 'restart' (or 'takeover') gap
  * for every market an earlier run recorded and did not finish, from just after the later of its
@@ -73,7 +73,7 @@ static struct wmarket {
 static size_t n_wm;
 
 /*
- * A market's REST object j: its columns into markets, and j itself into market_raw (sql/008: kept
+ * A market's REST object j: its columns into markets, and j itself into market_raw (kept
  * out of markets, whose rows the coverage updates copy). One statement, so both tables change
  * together; an unchanged j is not written again (the REST re-scan upserts every market).
  */

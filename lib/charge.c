@@ -33,7 +33,7 @@
 
 /* After k: the period row, made by the month's first call, else charged when rate and credits
  * allow; a pay-as-you-go call's credits past the allowance (call_overage) become a row of the
- * outbox kbook-billing sends to Stripe (sql/015), in the same statement: the ledger's overage and
+ * outbox kbook-billing sends to Stripe, in the same statement: the ledger's overage and
  * the outbox never disagree; and the usage row of (key, route, day). */
 #define CHARGE_C_U \
     " c AS (INSERT INTO credit_periods AS c" \

@@ -1,5 +1,5 @@
 /*
- * kbook-mailer: sends the mail the account routes queue in mail_outbox (sql/014) through an SMTP
+ * kbook-mailer: sends the mail the account routes queue in mail_outbox through an SMTP
  * server with libcurl, so that no request ever waits on SMTP and a mail whose server is away is
  * retried, never lost.
  *

@@ -15,12 +15,8 @@ shift
 
 if [ -z "${TEST_PG:-}" ]; then
 	tmp=$(mktemp -d /tmp/kbook-unit.XXXXXX)
-	chmod 755 "$tmp"
 	trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
-	stack_dirs "$tmp"
-	port=$(free_port)
-	pg_start "$tmp" "$port" || { echo "unit: Postgres did not start" >&2; exit 1; }
 	export TEST_PG
-	TEST_PG=$(stack_conninfo "$tmp" "$port")
+	TEST_PG=$(pg_scratch_start "$tmp") || { echo "unit: Postgres did not start" >&2; exit 1; }
 fi
 "$@" "$unit"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The live feed under load, every real component in the path: kalshi-sim at 10 000 changes/s over
 # ~2 000 active markets -> kbook-collector -> Postgres -> kbook-feedd -> nginx -> kbook-feedload
-# (scripts/feedload: a libwebsockets client, 1 000 connections each subscribed to 10 random active
+# (tools/feedload: a libwebsockets client, 1 000 connections each subscribed to 10 random active
 # markets plus 1 subscribed to every active market). End-to-end latency is the client's receive
 # time minus the delta's ts_ms (the sim's clock when it applied the change and queued the delta,
 # in ms, truncated); messages/s as the client counts them and as feedd sent them; feedd's CPU and

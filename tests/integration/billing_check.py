@@ -474,7 +474,7 @@ check("... one outbox row per overage call, same total", "3|3",
 r = data(P, "/v1/markets/NO-SUCH-MARKET")
 check("a failed payg call past the allowance (404) is refunded...", 404, r.status)
 # The refund takes the credit off the call's own outbox row, which no sender claims before it is
-# KBOOK_BILLING_SETTLE_S old (sql/015 api_refund, billing/main.c)
+# KBOOK_BILLING_SETTLE_S old (sql/001_baseline.sql api_refund, billing/main.c)
 led, box = period(P.id), psql("SELECT sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id)
 ov = 3
 check("... from the ledger and its outbox row alike", ("1000|1000|3", "3"), (led, box))

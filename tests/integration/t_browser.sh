@@ -30,7 +30,7 @@ for f in "$TEST_ROOT"/static/*.html "$TEST_ROOT"/static/docs/*.html; do
 		"$(grep -ciE '(src|href)="(https?:)?//' "$f")"
 done
 
-# Wrong passwords are counted per client address (sql/014 login_throttle), and every test comes
+# Wrong passwords are counted per client address (login_throttle), and every test comes
 # from 127.0.0.1: t_accounts runs the count up to blocking on purpose. This test makes three
 # wrong attempts of its own and starts from a clean count (it still waits out a block, as a
 # person would, should one come).
