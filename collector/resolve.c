@@ -71,7 +71,7 @@ drop(size_t i)
 
 /* The result of fetching ask i (under lock): the object (taken), or NULL for a failure. */
 static void
-settle(size_t i, struct json_object *mk)
+finish(size_t i, struct json_object *mk)
 {
 	struct ask *a = &asks[i];
 
@@ -145,7 +145,7 @@ resolve_main(void *arg)
 		pthread_mutex_unlock(&lock);
 		mk = fetch(ticker);
 		pthread_mutex_lock(&lock);
-		settle(due, mk);
+		finish(due, mk);
 	}
 	pthread_mutex_unlock(&lock);
 	return NULL;

@@ -68,7 +68,7 @@ sbuf_room(struct sbuf *b, size_t n)
 }
 
 void
-sbuf_used(struct sbuf *b, char *end)
+sbuf_used(struct sbuf *b, const char *end)
 {
 	b->len = (size_t)(end - b->p);
 	b->p[b->len] = '\0';

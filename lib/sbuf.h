@@ -29,7 +29,7 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(pri
  * COPY lines).
  */
 char *sbuf_room(struct sbuf *b, size_t n);
-void sbuf_used(struct sbuf *b, char *end);
+void sbuf_used(struct sbuf *b, const char *end);
 /* The text (borrowed until the next append), or NULL when an append failed. */
 const char *sbuf_text(const struct sbuf *b) __attribute__((warn_unused_result));
 /* Appends s as a JSON string, quotes included, escaping as log_json_escape does. */
