@@ -423,7 +423,10 @@ on_lifecycle(const struct kmsg *m)
 	if ((idx = coll_market_add(m->ticker, &added)) < 0)
 		return;
 	if (added) {
-		/* its row now, with the ticker only; its REST object follows (resolve.c) */
+		/* its row now, with the ticker only; its REST object follows (resolve.c). This event
+		 * precedes every other of the market in the queue, and the writer upserts a batch's
+		 * markets before it writes its rows, so the market's deltas always have an id: none is
+		 * held back waiting for REST, so none can be lost or reordered there. */
 		ev.kind = COLL_EV_FETCH;
 		ev.market = idx;
 		if ((ev.data = strdup(m->ticker)) == NULL || !coll_writer_push(&ev, true))
