@@ -16,7 +16,6 @@
  */
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +29,10 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "service.h"
 #include "stripe_api.h"
 
 #define POLL_S 1
-
-static volatile sig_atomic_t stopping;
 
 struct billing_stats billing_stats;
 
@@ -76,13 +74,6 @@ static struct db_stmt q_backlog = DB_STMT("billing_backlog",
     " coalesce(sum(o.credits) FILTER (WHERE a.stripe_customer_id IS NULL), 0)"
     " FROM billing_outbox o JOIN accounts a ON a.id = o.account_id"
     " WHERE o.sent_at IS NULL AND o.failed_at IS NULL", 0);
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
 
 /* Seconds before the attempt after attempts: 1 s doubling, at most the configured maximum. */
 static int64_t
@@ -187,7 +178,7 @@ round_once(struct db *db)
 	if ((res = db_exec(db, &q_claim, params)) == NULL)
 		return -1;
 	n = PQntuples(res);
-	for (int i = 0; i < n && !stopping; i++)
+	for (int i = 0; i < n && !service_stopping(); i++)
 		send_row(db, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
 		    atoi(PQgetvalue(res, i, 3)));
 	PQclear(res);
@@ -214,41 +205,23 @@ update_backlog(struct db *db)
 int
 main(int argc, char **argv)
 {
-	char errbuf[256];
 	struct db *db;
-	struct sigaction sa;
 
-	log_init("kbook-billing", LOG_LVL_INFO);
-	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
-		config_print_markdown(stdout);
-		return 0;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: kbook-billing [--config-help]\n");
-		return 2;
-	}
-	if (config_load(CFG_BILLING, errbuf, sizeof(errbuf)) != 0)
-		log_fatal("%s", errbuf);
+	service_init("kbook-billing", CFG_BILLING, "[--config-help]", NULL, argc, argv);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_fatal("cannot initialise libcurl");
 	if (stripe_api_init() != 0)
 		log_fatal("no Stripe secret key (KBOOK_STRIPE_SECRET_KEY_FILE): nothing to send with");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
-		log_fatal("out of memory");
+	service_signals(NULL);
+	db = service_db(0);
 	if (billing_metrics_start((int)cfg.billing_metrics_port) != 0)
 		log_fatal("cannot serve /metrics on 127.0.0.1:%" PRId64, cfg.billing_metrics_port);
 	log_info("kbook-billing started: meter events to %s", cfg.stripe_api_base);
-	while (!stopping) {
+	while (!service_stopping()) {
 		int n = round_once(db);
 
 		update_backlog(db);
-		if (n < 0 || (n < cfg.billing_batch && !stopping))
+		if (n < 0 || (n < cfg.billing_batch && !service_stopping()))
 			poll(NULL, 0, POLL_S * 1000);
 	}
 	log_info("kbook-billing stopped");

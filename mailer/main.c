@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +25,11 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "service.h"
 
 #define LEASE_S "300" /* seconds */
 #define POLL_S 5
 #define SMTP_TIMEOUT_S 30
-
-static volatile sig_atomic_t stopping;
 
 static struct db_stmt q_claim = DB_STMT("mail_claim",
     "UPDATE mail_outbox SET attempts = attempts + 1,"
@@ -52,13 +50,6 @@ struct message {
 	char *text;
 	size_t len, off;
 };
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
 
 static size_t
 read_cb(char *buf, size_t size, size_t n, void *arg)
@@ -279,42 +270,25 @@ read_password(void)
 int
 main(int argc, char **argv)
 {
-	char errbuf[256], *password;
+	char *password;
 	struct db *db;
-	struct sigaction sa;
 	unsigned gen = 0;
 
-	log_init("kbook-mailer", LOG_LVL_INFO);
-	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
-		config_print_markdown(stdout);
-		return 0;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: kbook-mailer [--config-help]\n");
-		return 2;
-	}
-	if (config_load(CFG_MAILER, errbuf, sizeof(errbuf)) != 0)
-		log_fatal("%s", errbuf);
+	service_init("kbook-mailer", CFG_MAILER, "[--config-help]", NULL, argc, argv);
 	if (strcmp(cfg.smtp_tls, "require") != 0 && strcmp(cfg.smtp_tls, "try") != 0 &&
 	    strcmp(cfg.smtp_tls, "none") != 0)
 		log_fatal("KBOOK_SMTP_TLS: \"%s\" is not one of require, try, none", cfg.smtp_tls);
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_fatal("cannot initialise libsodium or libcurl");
 	password = read_password();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
-		log_fatal("out of memory");
+	service_signals(NULL);
+	db = service_db(0);
 	log_info("kbook-mailer started: sending through %s", cfg.smtp_url);
-	while (!stopping) {
+	while (!service_stopping()) {
 		listen_mail(db, &gen);
-		while (!stopping && send_one(db, password) == 1)
+		while (!service_stopping() && send_one(db, password) == 1)
 			;
-		if (stopping)
+		if (service_stopping())
 			break;
 		if (db_conn(db) == NULL || PQstatus(db_conn(db)) != CONNECTION_OK)
 			sleep(1);

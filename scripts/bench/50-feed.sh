@@ -23,7 +23,6 @@ ulimit -n 65536 2>/dev/null || true
 # the flood limits of nginx are per address: every load connection comes from 127.0.0.1
 export KBOOK_NGINX_IP_RATE=100000 KBOOK_NGINX_KEY_RATE=100000
 bench_recording_stack "$tmp/stack" "$bin" "$markets"
-psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
 cmetric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 # subscribed: the collector's count stops growing
 prev=-1

@@ -5,7 +5,6 @@
  * until SIGINT or SIGTERM.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +14,13 @@
 
 #include "cliflag.h"
 #include "log.h"
+#include "lwsrun.h"
+#include "service.h"
 #include "ss.h"
 
 struct ss_opts ss_opt;
 char ss_base_url[256];
 
-static volatile sig_atomic_t ss_stop;
 static lws_sorted_usec_list_t ss_housekeeping_sul;
 static struct lws_context *ss_ctx;
 
@@ -71,7 +71,6 @@ static int
 ss_parse_flags(int argc, char **argv)
 {
 	struct ss_opts *o = &ss_opt;
-	enum log_level lvl;
 	const char *why;
 	int64_t v;
 	int c;
@@ -142,11 +141,8 @@ ss_parse_flags(int argc, char **argv)
 			o->faults = optarg;
 			break;
 		case OPT_LOG_LEVEL:
-			if (log_level_parse(optarg, &lvl) < 0) {
-				fprintf(stderr, "stripe-sim: --log-level is debug, info, warn or error\n");
+			if (cliflag_log_level("stripe-sim", optarg) < 0)
 				return -1;
-			}
-			log_set_level(lvl);
 			break;
 		case OPT_HELP:
 			return 1;
@@ -154,10 +150,8 @@ ss_parse_flags(int argc, char **argv)
 			return -1;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "stripe-sim: unexpected argument %s\n", argv[optind]);
+	if (cliflag_no_operands("stripe-sim", argc, argv, optind) < 0)
 		return -1;
-	}
 	if (o->public_url != NULL)
 		snprintf(ss_base_url, sizeof(ss_base_url), "%s", o->public_url);
 	else
@@ -165,26 +159,6 @@ ss_parse_flags(int argc, char **argv)
 	while (ss_base_url[0] != '\0' && ss_base_url[strlen(ss_base_url) - 1] == '/')
 		ss_base_url[strlen(ss_base_url) - 1] = '\0';
 	return 0;
-}
-
-static void
-ss_on_signal(int sig)
-{
-	(void)sig;
-	ss_stop = 1;
-}
-
-static void
-ss_lws_log(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && line[n - 1] == '\n')
-		n--;
-	if (level & LLL_ERR)
-		log_errorx("lws: %.*s", (int)n, line);
-	else
-		log_warnx("lws: %.*s", (int)n, line);
 }
 
 /* Once a minute: forget idempotency keys older than a day. */
@@ -207,8 +181,6 @@ static const struct lws_protocols ss_protocols[] = {
 int
 main(int argc, char **argv)
 {
-	struct lws_context_creation_info info;
-	struct sigaction sa;
 	int rc, ret = 1;
 
 	log_init("stripe-sim", LOG_LVL_INFO);
@@ -221,27 +193,13 @@ main(int argc, char **argv)
 		log_errorx("cannot initialise libsodium or libcurl");
 		return 1;
 	}
-	lws_set_log_level(LLL_ERR | LLL_WARN, ss_lws_log);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ss_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	lwsrun_log();
+	service_signals(NULL);
 	ss_catalog_init();
 
-	memset(&info, 0, sizeof(info));
-	info.port = ss_opt.port;
-	info.iface = ss_opt.iface;
-	info.protocols = ss_protocols;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.vhost_name = "stripe-sim";
-	/* Stripe's client sends a long X-Stripe-Client-User-Agent header */
-	info.max_http_header_data = 16384;
-	ss_ctx = lws_create_context(&info);
-	if (ss_ctx == NULL) {
-		log_errorx("cannot listen on %s:%d", ss_opt.iface, ss_opt.port);
+	/* Stripe's client sends a long X-Stripe-Client-User-Agent header: 16 KiB of headers */
+	if ((ss_ctx = lwsrun_listen("stripe-sim", ss_opt.iface, ss_opt.port, ss_protocols, 16384)) == NULL)
 		goto out;
-	}
 	if (ss_deliver_start() < 0) {
 		log_errorx("cannot start the webhook delivery thread");
 		goto out;
@@ -250,9 +208,7 @@ main(int argc, char **argv)
 	log_info("listening on %s:%d (pages at %s), api version %s, webhooks to %s", ss_opt.iface,
 	    ss_opt.port, ss_base_url, ss_opt.api_version,
 	    ss_opt.webhook_url != NULL ? ss_opt.webhook_url : "nowhere");
-	while (!ss_stop)
-		if (lws_service(ss_ctx, 0) < 0)
-			break;
+	(void)lwsrun_loop(ss_ctx);
 	log_info("stopping");
 	ret = 0;
 out:

@@ -33,6 +33,7 @@ static const struct {
 	{ "stripe_sig", test_stripe_sig_add },
 	{ "form", test_form_add },
 	{ "sbuf", test_sbuf_add },
+	{ "service", test_service_add },
 };
 
 int
