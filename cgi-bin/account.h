@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "charge.h"
 #include "httpval.h"
 #include "token.h"
 
@@ -17,8 +18,9 @@
 
 /* An instant as the account routes answer it: RFC 3339 UTC to the second, from SQL. */
 #define SQL_TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-/* The UTC calendar month of now(), the credit period (as lib/charge.c computes it). */
-#define SQL_PSTART "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+/* The credit period of the account row named a (lib/charge.h). */
+#define SQL_PSTART SQL_PERIOD_START("a")
+#define SQL_PEND SQL_PERIOD_END("a")
 
 /* ---- body.c ---- */
 

@@ -22,7 +22,7 @@ static struct db_stmt q_status = DB_STMT("billing_status",
     " " SQL_TS("a.subscription_period_end") ","
     " coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits)),"
     " coalesce(c.used, 0), coalesce(c.overage, 0),"
-    " " SQL_TS(SQL_PSTART) ", " SQL_TS(SQL_PSTART " + interval '1 month'") ","
+    " " SQL_TS(SQL_PSTART) ", " SQL_TS(SQL_PEND) ","
     " (SELECT overage_usd_per_credit FROM plans WHERE name = 'payg')::float8,"
     " (coalesce(c.overage, 0) * (SELECT overage_usd_per_credit FROM plans WHERE name = 'payg'))"
     "  ::numeric(14, 2)::float8,"

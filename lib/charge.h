@@ -19,6 +19,16 @@
 
 #include "db.h"
 
+/*
+ * The credit period an account is in now, in SQL, for a statement where `a` names its accounts
+ * row: a project subscription's own billing period, else the calendar month in UTC (the
+ * functions are in sql/001_baseline.sql; docs/operations.md). Every statement that finds "this
+ * period's" ledger row uses these, so the charge, the refund and the pages agree.
+ */
+#define SQL_PERIOD_START(a) "kb_period_start(" a ".plan, " a ".subscription_period_start)"
+#define SQL_PERIOD_END(a) \
+	"kb_period_end(" a ".plan, " a ".subscription_period_start, " a ".subscription_period_end)"
+
 struct charge {
 	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "email_unconfirmed",
 	 * "rate_limited", "credits_exhausted" or "key_cap_reached" (static strings: the API's error

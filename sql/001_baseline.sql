@@ -407,7 +407,8 @@ CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts FOR EACH ROW
 
 -- ==== billing: the credit ledger, usage, Stripe =====================================================
 
--- One row per account and calendar month (UTC); used never exceeds allowance (BILLING.md).
+-- One row per account and credit period (kb_period_start below: the calendar month in UTC, or a
+-- project subscription's billing period); used never exceeds allowance (BILLING.md).
 -- lib/charge.c charges a data call (REST API or feed) with one statement: a conditional upsert of
 -- this row, which also counts the plan's rate limit (calls of the ACCOUNT, every key together, per
 -- calendar minute: rate_window, rate_calls), plus the usage row; see docs/architecture.md.
@@ -435,6 +436,30 @@ CREATE TABLE usage (
 	credits  bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (key_id, route, day)
 );
+
+-- The credit period of an account, written once here for every statement that needs it
+-- (lib/charge.h SQL_PERIOD_START/END, kb_account_period, the functions below). A project
+-- subscription's credits follow its own billing period at Stripe (items.data[0].
+-- current_period_start/end, kept on accounts by billing_apply_event): its renewal opens a new
+-- period with a fresh allowance and the 1st of a month does nothing; had both reset it, a
+-- subscription renewing on the 15th would get 4 000 credits twice a month. Every other plan (and
+-- project before its subscription's period is known) uses the calendar month in UTC.
+CREATE FUNCTION kb_period_start(p_plan text, p_sub_start timestamptz) RETURNS timestamptz
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN CASE WHEN p_plan = 'project' AND p_sub_start IS NOT NULL THEN p_sub_start
+		ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' END;
+
+CREATE FUNCTION kb_period_end(p_plan text, p_sub_start timestamptz, p_sub_end timestamptz)
+	RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN CASE WHEN p_plan = 'project' AND p_sub_start IS NOT NULL AND p_sub_end > p_sub_start
+		THEN p_sub_end
+		ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 month' END;
+
+-- The period start of one account, for statements that do not join its row.
+CREATE FUNCTION kb_account_period(p_account bigint) RETURNS timestamptz
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN (SELECT kb_period_start(a.plan, a.subscription_period_start) FROM accounts a
+		 WHERE a.id = p_account);
 
 -- Every webhook event applied (or seen stale/ignored), by Stripe's id: a redelivery finds its row
 -- and changes nothing.
@@ -481,7 +506,7 @@ CREATE FUNCTION api_refund(p_account_id bigint, p_key_id bigint, cost integer, p
 RETURNS void LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-	pstart timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+	pstart timestamptz := kb_account_period(p_account_id);
 	ov bigint;
 	x integer;
 BEGIN
@@ -513,22 +538,26 @@ END $$;
 CREATE FUNCTION billing_base_plan(p_payg boolean) RETURNS text
 	LANGUAGE sql IMMUTABLE RETURN CASE WHEN p_payg THEN 'payg' ELSE 'free' END;
 
--- Sets the account's plan and makes this month's allowance the new plan's (never below what is
--- already used, so the ledger's used <= allowance holds); renew starts the period afresh.
-CREATE FUNCTION billing_set_plan(p_account bigint, p_plan text, p_renew boolean)
+-- Sets the account's plan and makes its period's allowance the new plan's (never below what is
+-- already used, so the ledger's used <= allowance holds). A renewal needs nothing of its own: its
+-- subscription event moves the period, whose row starts afresh.
+CREATE FUNCTION billing_set_plan(p_account bigint, p_plan text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-	pstart timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
 	credits integer;
+	pstart timestamptz;
+	pend timestamptz;
 BEGIN
 	UPDATE accounts SET plan = p_plan WHERE id = p_account;
-	SELECT coalesce(a.monthly_credits_override, p.monthly_credits) INTO credits
+	SELECT coalesce(a.monthly_credits_override, p.monthly_credits),
+	       kb_period_start(a.plan, a.subscription_period_start),
+	       kb_period_end(a.plan, a.subscription_period_start, a.subscription_period_end)
+	  INTO credits, pstart, pend
 	  FROM accounts a JOIN plans p ON p.name = a.plan WHERE a.id = p_account;
 	INSERT INTO credit_periods AS c (account_id, period_start, period_end, allowance)
-	VALUES (p_account, pstart, pstart + interval '1 month', credits)
+	VALUES (p_account, pstart, pend, credits)
 	ON CONFLICT (account_id, period_start) DO UPDATE SET
-		used = CASE WHEN p_renew THEN 0 ELSE c.used END,
-		allowance = CASE WHEN p_renew THEN credits ELSE greatest(credits, c.used) END;
+		allowance = greatest(credits, c.used), period_end = excluded.period_end;
 END $$;
 
 -- Applies one verified webhook event (the whole event as Stripe sent it) in the caller's one
@@ -595,24 +624,23 @@ BEGIN
 				    subscription_period_end = to_timestamp((obj->'items'->'data'->0->>'current_period_end')::bigint)
 				 WHERE id = acc;
 				PERFORM billing_set_plan(acc, CASE WHEN price = project_price
-				    AND status IN ('active', 'trialing') THEN 'project' ELSE billing_base_plan(a.payg) END,
-				    false);
+				    AND status IN ('active', 'trialing') THEN 'project' ELSE billing_base_plan(a.payg) END);
 			ELSIF etype = 'invoice.paid' THEN
 				IF guard IS NULL THEN
 					v_outcome := 'ignored';   -- a one-off invoice: no plan in it
 				ELSE
 					UPDATE accounts SET stripe_subscription_id = guard, subscription_status = 'active'
 					 WHERE id = acc;
-					-- the first invoice opens the project period; each renewal starts it afresh
-					PERFORM billing_set_plan(acc, 'project',
-					    obj->>'billing_reason' = 'subscription_cycle');
+					-- the first invoice opens the project period (a renewal's is opened by
+					-- its subscription event moving the period)
+					PERFORM billing_set_plan(acc, 'project');
 				END IF;
 			ELSE -- invoice.payment_failed: back to the base plan until a payment succeeds
 				IF guard IS NULL THEN
 					v_outcome := 'ignored';
 				ELSE
 					UPDATE accounts SET subscription_status = 'past_due' WHERE id = acc;
-					PERFORM billing_set_plan(acc, billing_base_plan(a.payg), false);
+					PERFORM billing_set_plan(acc, billing_base_plan(a.payg));
 				END IF;
 			END IF;
 		END IF;
@@ -632,7 +660,7 @@ DECLARE
 BEGIN
 	UPDATE accounts SET payg = p_on WHERE id = p_account RETURNING plan INTO cur;
 	IF cur IS DISTINCT FROM 'project' THEN
-		PERFORM billing_set_plan(p_account, billing_base_plan(p_on), false);
+		PERFORM billing_set_plan(p_account, billing_base_plan(p_on));
 	END IF;
 END $$;
 
@@ -710,7 +738,7 @@ ALTER ROLE kbook_owner NOLOGIN;
 REVOKE ALL ON FUNCTION kbook_partition_maintenance_owner(), kbook_partition_maintenance(),
 	kbook_default_partitions() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION api_refund(bigint, bigint, integer, text),
-	billing_base_plan(boolean), billing_set_plan(bigint, text, boolean),
+	billing_base_plan(boolean), billing_set_plan(bigint, text),
 	billing_apply_event(jsonb, text), billing_set_payg(bigint, boolean) FROM PUBLIC;
 
 -- kbook-collector (collector/writer.c, lock.c): upserts markets and their REST object (RETURNING
@@ -744,7 +772,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON sessions, account_tokens, login_throttle
 GRANT SELECT, INSERT ON mail_outbox TO kbook_api;
 GRANT SELECT, INSERT, UPDATE ON stripe_events, stripe_objects TO kbook_api;
 GRANT SELECT, INSERT, UPDATE ON billing_outbox TO kbook_api;
-GRANT EXECUTE ON FUNCTION billing_base_plan(boolean), billing_set_plan(bigint, text, boolean),
+GRANT EXECUTE ON FUNCTION billing_base_plan(boolean), billing_set_plan(bigint, text),
 	billing_apply_event(jsonb, text), billing_set_payg(bigint, boolean) TO kbook_api;
 
 -- kbook-feedd (feedd/, lib/charge.c): reads the recorded data and the feed limits; charges the

@@ -30,7 +30,7 @@ CREATE FUNCTION public.api_refund(p_account_id bigint, p_key_id bigint, cost int
     AS $$
 #variable_conflict use_column
 DECLARE
-	pstart timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+	pstart timestamptz := kb_account_period(p_account_id);
 	ov bigint;
 	x integer;
 BEGIN
@@ -124,24 +124,23 @@ BEGIN
 				    subscription_period_end = to_timestamp((obj->'items'->'data'->0->>'current_period_end')::bigint)
 				 WHERE id = acc;
 				PERFORM billing_set_plan(acc, CASE WHEN price = project_price
-				    AND status IN ('active', 'trialing') THEN 'project' ELSE billing_base_plan(a.payg) END,
-				    false);
+				    AND status IN ('active', 'trialing') THEN 'project' ELSE billing_base_plan(a.payg) END);
 			ELSIF etype = 'invoice.paid' THEN
 				IF guard IS NULL THEN
 					v_outcome := 'ignored';   -- a one-off invoice: no plan in it
 				ELSE
 					UPDATE accounts SET stripe_subscription_id = guard, subscription_status = 'active'
 					 WHERE id = acc;
-					-- the first invoice opens the project period; each renewal starts it afresh
-					PERFORM billing_set_plan(acc, 'project',
-					    obj->>'billing_reason' = 'subscription_cycle');
+					-- the first invoice opens the project period (a renewal's is opened by
+					-- its subscription event moving the period)
+					PERFORM billing_set_plan(acc, 'project');
 				END IF;
 			ELSE -- invoice.payment_failed: back to the base plan until a payment succeeds
 				IF guard IS NULL THEN
 					v_outcome := 'ignored';
 				ELSE
 					UPDATE accounts SET subscription_status = 'past_due' WHERE id = acc;
-					PERFORM billing_set_plan(acc, billing_base_plan(a.payg), false);
+					PERFORM billing_set_plan(acc, billing_base_plan(a.payg));
 				END IF;
 			END IF;
 		END IF;
@@ -176,34 +175,89 @@ DECLARE
 BEGIN
 	UPDATE accounts SET payg = p_on WHERE id = p_account RETURNING plan INTO cur;
 	IF cur IS DISTINCT FROM 'project' THEN
-		PERFORM billing_set_plan(p_account, billing_base_plan(p_on), false);
+		PERFORM billing_set_plan(p_account, billing_base_plan(p_on));
 	END IF;
 END $$;
 
 ALTER FUNCTION public.billing_set_payg(p_account bigint, p_on boolean) OWNER TO kbook_owner;
 
 --
--- Name: billing_set_plan(bigint, text, boolean); Type: FUNCTION; Schema: public; Owner: kbook_owner
+-- Name: billing_set_plan(bigint, text); Type: FUNCTION; Schema: public; Owner: kbook_owner
 --
 
-CREATE FUNCTION public.billing_set_plan(p_account bigint, p_plan text, p_renew boolean) RETURNS void
+CREATE FUNCTION public.billing_set_plan(p_account bigint, p_plan text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-	pstart timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
 	credits integer;
+	pstart timestamptz;
+	pend timestamptz;
 BEGIN
 	UPDATE accounts SET plan = p_plan WHERE id = p_account;
-	SELECT coalesce(a.monthly_credits_override, p.monthly_credits) INTO credits
+	SELECT coalesce(a.monthly_credits_override, p.monthly_credits),
+	       kb_period_start(a.plan, a.subscription_period_start),
+	       kb_period_end(a.plan, a.subscription_period_start, a.subscription_period_end)
+	  INTO credits, pstart, pend
 	  FROM accounts a JOIN plans p ON p.name = a.plan WHERE a.id = p_account;
 	INSERT INTO credit_periods AS c (account_id, period_start, period_end, allowance)
-	VALUES (p_account, pstart, pstart + interval '1 month', credits)
+	VALUES (p_account, pstart, pend, credits)
 	ON CONFLICT (account_id, period_start) DO UPDATE SET
-		used = CASE WHEN p_renew THEN 0 ELSE c.used END,
-		allowance = CASE WHEN p_renew THEN credits ELSE greatest(credits, c.used) END;
+		allowance = greatest(credits, c.used), period_end = excluded.period_end;
 END $$;
 
-ALTER FUNCTION public.billing_set_plan(p_account bigint, p_plan text, p_renew boolean) OWNER TO kbook_owner;
+ALTER FUNCTION public.billing_set_plan(p_account bigint, p_plan text) OWNER TO kbook_owner;
+
+--
+-- Name: kb_period_start(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: kbook_owner
+--
+
+CREATE FUNCTION public.kb_period_start(p_plan text, p_sub_start timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE WHEN ((p_plan = 'project'::text) AND (p_sub_start IS NOT NULL)) THEN p_sub_start ELSE (date_trunc('month'::text, (now() AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) END;
+
+ALTER FUNCTION public.kb_period_start(p_plan text, p_sub_start timestamp with time zone) OWNER TO kbook_owner;
+
+--
+-- Name: accounts; Type: TABLE; Schema: public; Owner: kbook_owner
+--
+
+CREATE TABLE public.accounts (
+    id bigint NOT NULL,
+    email text NOT NULL,
+    password_hash text,
+    plan text DEFAULT 'free'::text NOT NULL,
+    disabled boolean DEFAULT false NOT NULL,
+    monthly_credits_override integer,
+    rate_per_min_override integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    feed_conns_override integer,
+    feed_markets_override integer,
+    email_confirmed boolean DEFAULT true NOT NULL,
+    deleted_at timestamp with time zone,
+    stripe_customer_id text,
+    stripe_subscription_id text,
+    subscription_status text,
+    subscription_period_start timestamp with time zone,
+    subscription_period_end timestamp with time zone,
+    payg boolean DEFAULT false NOT NULL,
+    CONSTRAINT accounts_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+$'::text))),
+    CONSTRAINT accounts_feed_conns_override_check CHECK ((feed_conns_override > 0)),
+    CONSTRAINT accounts_feed_markets_override_check CHECK ((feed_markets_override > 0)),
+    CONSTRAINT accounts_monthly_credits_override_check CHECK ((monthly_credits_override >= 0)),
+    CONSTRAINT accounts_rate_per_min_override_check CHECK ((rate_per_min_override > 0))
+);
+
+ALTER TABLE public.accounts OWNER TO kbook_owner;
+
+--
+-- Name: kb_account_period(bigint); Type: FUNCTION; Schema: public; Owner: kbook_owner
+--
+
+CREATE FUNCTION public.kb_account_period(p_account bigint) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT public.kb_period_start(a.plan, a.subscription_period_start) AS kb_period_start FROM public.accounts a WHERE (a.id = kb_account_period.p_account));
+
+ALTER FUNCTION public.kb_account_period(p_account bigint) OWNER TO kbook_owner;
 
 --
 -- Name: kb_key_event(); Type: FUNCTION; Schema: public; Owner: kbook_owner
@@ -219,6 +273,16 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.kb_key_event() OWNER TO kbook_owner;
+
+--
+-- Name: kb_period_end(text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: kbook_owner
+--
+
+CREATE FUNCTION public.kb_period_end(p_plan text, p_sub_start timestamp with time zone, p_sub_end timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE WHEN ((p_plan = 'project'::text) AND (p_sub_start IS NOT NULL) AND (p_sub_end > p_sub_start)) THEN p_sub_end ELSE ((date_trunc('month'::text, (now() AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) + '1 mon'::interval) END;
+
+ALTER FUNCTION public.kb_period_end(p_plan text, p_sub_start timestamp with time zone, p_sub_end timestamp with time zone) OWNER TO kbook_owner;
 
 --
 -- Name: kb_ts(bigint); Type: FUNCTION; Schema: public; Owner: kbook_owner
@@ -355,38 +419,6 @@ CREATE TABLE public.account_tokens (
 );
 
 ALTER TABLE public.account_tokens OWNER TO kbook_owner;
-
---
--- Name: accounts; Type: TABLE; Schema: public; Owner: kbook_owner
---
-
-CREATE TABLE public.accounts (
-    id bigint NOT NULL,
-    email text NOT NULL,
-    password_hash text,
-    plan text DEFAULT 'free'::text NOT NULL,
-    disabled boolean DEFAULT false NOT NULL,
-    monthly_credits_override integer,
-    rate_per_min_override integer,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    feed_conns_override integer,
-    feed_markets_override integer,
-    email_confirmed boolean DEFAULT true NOT NULL,
-    deleted_at timestamp with time zone,
-    stripe_customer_id text,
-    stripe_subscription_id text,
-    subscription_status text,
-    subscription_period_start timestamp with time zone,
-    subscription_period_end timestamp with time zone,
-    payg boolean DEFAULT false NOT NULL,
-    CONSTRAINT accounts_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+$'::text))),
-    CONSTRAINT accounts_feed_conns_override_check CHECK ((feed_conns_override > 0)),
-    CONSTRAINT accounts_feed_markets_override_check CHECK ((feed_markets_override > 0)),
-    CONSTRAINT accounts_monthly_credits_override_check CHECK ((monthly_credits_override >= 0)),
-    CONSTRAINT accounts_rate_per_min_override_check CHECK ((rate_per_min_override > 0))
-);
-
-ALTER TABLE public.accounts OWNER TO kbook_owner;
 
 --
 -- Name: accounts_id_seq; Type: SEQUENCE; Schema: public; Owner: kbook_owner
@@ -1499,11 +1531,31 @@ REVOKE ALL ON FUNCTION public.billing_set_payg(p_account bigint, p_on boolean) F
 GRANT ALL ON FUNCTION public.billing_set_payg(p_account bigint, p_on boolean) TO kbook_api;
 
 --
--- Name: FUNCTION billing_set_plan(p_account bigint, p_plan text, p_renew boolean); Type: ACL; Schema: public; Owner: kbook_owner
+-- Name: FUNCTION billing_set_plan(p_account bigint, p_plan text); Type: ACL; Schema: public; Owner: kbook_owner
 --
 
-REVOKE ALL ON FUNCTION public.billing_set_plan(p_account bigint, p_plan text, p_renew boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.billing_set_plan(p_account bigint, p_plan text, p_renew boolean) TO kbook_api;
+REVOKE ALL ON FUNCTION public.billing_set_plan(p_account bigint, p_plan text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.billing_set_plan(p_account bigint, p_plan text) TO kbook_api;
+
+--
+-- Name: TABLE accounts; Type: ACL; Schema: public; Owner: kbook_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.accounts TO kbook_api;
+GRANT SELECT ON TABLE public.accounts TO kbook_feedd;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.accounts TO kbook_admin;
+
+--
+-- Name: COLUMN accounts.id; Type: ACL; Schema: public; Owner: kbook_owner
+--
+
+GRANT SELECT(id) ON TABLE public.accounts TO kbook_billing;
+
+--
+-- Name: COLUMN accounts.stripe_customer_id; Type: ACL; Schema: public; Owner: kbook_owner
+--
+
+GRANT SELECT(stripe_customer_id) ON TABLE public.accounts TO kbook_billing;
 
 --
 -- Name: FUNCTION kbook_default_partitions(); Type: ACL; Schema: public; Owner: kbook_owner
@@ -1567,26 +1619,6 @@ GRANT ALL ON TABLE partman.template_public_book_deltas TO kbook_owner;
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.account_tokens TO kbook_api;
-
---
--- Name: TABLE accounts; Type: ACL; Schema: public; Owner: kbook_owner
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE public.accounts TO kbook_api;
-GRANT SELECT ON TABLE public.accounts TO kbook_feedd;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.accounts TO kbook_admin;
-
---
--- Name: COLUMN accounts.id; Type: ACL; Schema: public; Owner: kbook_owner
---
-
-GRANT SELECT(id) ON TABLE public.accounts TO kbook_billing;
-
---
--- Name: COLUMN accounts.stripe_customer_id; Type: ACL; Schema: public; Owner: kbook_owner
---
-
-GRANT SELECT(stripe_customer_id) ON TABLE public.accounts TO kbook_billing;
 
 --
 -- Name: TABLE api_keys; Type: ACL; Schema: public; Owner: kbook_owner

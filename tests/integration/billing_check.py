@@ -187,7 +187,7 @@ def account_row(aid):
 
 def period(aid):
     return psql("SELECT allowance || '|' || used || '|' || overage FROM credit_periods WHERE account_id = %d"
-                " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % aid)
+                " AND period_start = kb_account_period(%d)" % (aid, aid))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,9 +388,25 @@ for _ in range(2):
     data(W)
 wcus = psql("SELECT stripe_customer_id FROM accounts WHERE id = %d" % W.id)
 wsub = psql("SELECT stripe_subscription_id FROM accounts WHERE id = %d" % W.id)
+# a project subscription's credits follow its billing period at Stripe, not the calendar month
+wspan = "SELECT extract(epoch FROM period_start)::bigint || '|' || extract(epoch FROM period_end)::bigint" \
+        " FROM credit_periods WHERE account_id = %d AND period_start = kb_account_period(%d)" % (W.id, W.id)
+wsubobj = json.loads(sim("GET", "/v1/subscriptions/" + wsub).raw)
+check("W's credit period is its subscription's period at Stripe",
+      "%d|%d" % (wsubobj["items"]["data"][0]["current_period_start"], wsubobj["items"]["data"][0]["current_period_end"]),
+      psql(wspan))
+check_true("... not the calendar month (else the 1st would reset it too: 4 000 twice a month)",
+           psql("SELECT kb_account_period(%d) <> date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+                % W.id) == "t")
 sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
 check("W: the renewal starts the period afresh", "4000|0",
       wait_for(lambda: period(W.id).startswith("4000|0|") and "4000|0", 30) or period(W.id))
+wsubobj = json.loads(sim("GET", "/v1/subscriptions/" + wsub).raw)
+check("... the renewed subscription's period; the old one kept with its use",
+      ("%d|%d" % (wsubobj["items"]["data"][0]["current_period_start"], wsubobj["items"]["data"][0]["current_period_end"]),
+       "2|2"),
+      (psql(wspan), psql("SELECT count(*) || '|' || max(used) FROM credit_periods"
+                         " WHERE account_id = %d AND allowance = 4000" % W.id)))
 
 
 def settled():
@@ -432,6 +448,8 @@ for e in ok:
 created_order = [e["id"] for e in reversed(wevs)]   # the list is newest first
 check_true("... in an order other than Stripe's (reordered)", first != [e for e in created_order if e in first])
 sim("POST", "/_sim/card?customer=%s&card=4242424242424242" % wcus)
+# the faults W did not spend would reorder the money path's events below: disarm them
+check("the sim's faults disarmed", [], json.loads(sim("DELETE", "/_sim/fault").raw))
 
 # ---------------------------------------------------------------------------------------------
 print("overage: free and project stop, payg keeps serving with an outbox row per call")
@@ -467,7 +485,7 @@ check("billing status: overage so far and its price", (ov, round(ov * 0.008, 2))
 print("price first: X-Credits-Estimate answers the cost and what would remain, free and uncounted")
 est = lambda sess, path="/v1/markets?limit=1": call("GET", path, headers={"X-API-Key": sess.key, "X-Credits-Estimate": "true"})
 before = psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
-              " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id)
+              " AND period_start = kb_account_period(%d)" % (P.id, P.id))
 outbox_before = psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)
 r = est(P, "/v1/markets/ANY/orderbook?at=1700000000")
 check("payg past the allowance: would be served as overage", (200, 5, "served", 0, 5, ov + 5),
@@ -477,7 +495,7 @@ for _ in range(70):
     est(P)
 check("70 estimates (past the payg rate of 60/min): nothing charged, counted or queued", (before, outbox_before),
       (psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
-            " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id),
+            " AND period_start = kb_account_period(%d)" % (P.id, P.id)),
        psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)))
 r = est(F)
 check("free with nothing left: would be 429 credits_exhausted", (200, "credits_exhausted", 0),
