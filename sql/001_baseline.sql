@@ -407,7 +407,8 @@ CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts FOR EACH ROW
 
 -- ==== billing: the credit ledger, usage, Stripe =====================================================
 
--- One row per account and calendar month (UTC); used never exceeds allowance (BILLING.md).
+-- One row per account and credit period (kb_period_start below: the calendar month in UTC, or a
+-- project subscription's billing period); used never exceeds allowance (BILLING.md).
 -- lib/charge.c charges a data call (REST API or feed) with one statement: a conditional upsert of
 -- this row, which also counts the plan's rate limit (calls of the ACCOUNT, every key together, per
 -- calendar minute: rate_window, rate_calls), plus the usage row; see docs/architecture.md.
@@ -435,6 +436,30 @@ CREATE TABLE usage (
 	credits  bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (key_id, route, day)
 );
+
+-- The credit period of an account, written once here for every statement that needs it
+-- (lib/charge.h SQL_PERIOD_START/END, kb_account_period, the functions below). A project
+-- subscription's credits follow its own billing period at Stripe (items.data[0].
+-- current_period_start/end, kept on accounts by billing_apply_event): its renewal opens a new
+-- period with a fresh allowance and the 1st of a month does nothing; had both reset it, a
+-- subscription renewing on the 15th would get 4 000 credits twice a month. Every other plan (and
+-- project before its subscription's period is known) uses the calendar month in UTC.
+CREATE FUNCTION kb_period_start(p_plan text, p_sub_start timestamptz) RETURNS timestamptz
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN CASE WHEN p_plan = 'project' AND p_sub_start IS NOT NULL THEN p_sub_start
+		ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' END;
+
+CREATE FUNCTION kb_period_end(p_plan text, p_sub_start timestamptz, p_sub_end timestamptz)
+	RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN CASE WHEN p_plan = 'project' AND p_sub_start IS NOT NULL AND p_sub_end > p_sub_start
+		THEN p_sub_end
+		ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 month' END;
+
+-- The period start of one account, for statements that do not join its row.
+CREATE FUNCTION kb_account_period(p_account bigint) RETURNS timestamptz
+	LANGUAGE sql STABLE PARALLEL SAFE
+	RETURN (SELECT kb_period_start(a.plan, a.subscription_period_start) FROM accounts a
+		 WHERE a.id = p_account);
 
 -- Every webhook event applied (or seen stale/ignored), by Stripe's id: a redelivery finds its row
 -- and changes nothing.
