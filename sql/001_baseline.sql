@@ -497,30 +497,6 @@ CREATE INDEX billing_outbox_due_idx ON billing_outbox (next_attempt_at, id)
 	WHERE sent_at IS NULL AND failed_at IS NULL;
 CREATE INDEX billing_outbox_account_idx ON billing_outbox (account_id);
 
--- The credit period of an account, written once here for every statement that needs it
--- (lib/charge.h SQL_PERIOD_START/END, kb_account_period, the functions below). A project
--- subscription's credits follow its own billing period at Stripe (items.data[0].
--- current_period_start/end, kept on accounts by billing_apply_event): its renewal opens a new
--- period with a fresh allowance and the 1st of a month does nothing; had both reset it, a
--- subscription renewing on the 15th would get 4 000 credits twice a month. Every other plan (and
--- project before its subscription's period is known) uses the calendar month in UTC.
-CREATE FUNCTION kb_period_start(p_plan text, p_sub_start timestamptz) RETURNS timestamptz
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN CASE WHEN p_plan = 'project' AND p_sub_start IS NOT NULL THEN p_sub_start
-		ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' END;
-
-CREATE FUNCTION kb_period_end(p_plan text, p_sub_start timestamptz, p_sub_end timestamptz)
-	RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN CASE WHEN p_plan = 'project' AND p_sub_start IS NOT NULL AND p_sub_end > p_sub_start
-		THEN p_sub_end
-		ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 month' END;
-
--- The period start of one account, for statements that do not join its row.
-CREATE FUNCTION kb_account_period(p_account bigint) RETURNS timestamptz
-	LANGUAGE sql STABLE PARALLEL SAFE
-	RETURN (SELECT kb_period_start(a.plan, a.subscription_period_start) FROM accounts a
-		 WHERE a.id = p_account);
-
 -- api_refund: gives back the credits of a charged call that failed (4xx/5xx after charging): in
 -- the credit period, the key's usage and a capped key's count. Credits refunded from the overage
 -- are taken off the account's newest outbox row not yet claimed by the sender (the one this call
