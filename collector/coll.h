@@ -34,6 +34,7 @@ struct coll_market {
 	int64_t snap_asked;      /* when the timer last asked a fresh snapshot for its open gap */
 	int snap_tries;          /* how many times it did, for this gap */
 	char status[16];         /* last status seen (REST or lifecycle) */
+	char result[16];         /* last result the lifecycle channel said ("" none) */
 };
 
 /* Returns the index of ticker, or -1. */

@@ -453,8 +453,11 @@ on_lifecycle(const struct kmsg *m)
 	snprintf(coll_market(idx)->status, sizeof(coll_market(idx)->status), "%s", status);
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string(status));
-	if (json_object_object_get_ex(m->payload, "result", &v) && json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(m->payload, "result", &v) && json_object_is_type(v, json_type_string)) {
 		json_object_object_add(o, "result", json_object_get(v));
+		snprintf(coll_market(idx)->result, sizeof(coll_market(idx)->result), "%s",
+		    json_object_get_string(v));
+	}
 	ev.market = idx;
 	ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
@@ -543,9 +546,10 @@ coll_subs_on_rest_market(struct json_object *o, void *arg)
 
 /*
  * The REST object of a market first seen on the socket, fetched by resolve.c: queued as an
- * upsert of its columns, behind every event queued before it. Its status becomes the one the
- * lifecycle channel said last, when it said one: the object was fetched some time ago (seconds,
- * when Kalshi is slow) and may be older, e.g. "initialized" for a market activated meanwhile.
+ * upsert of its columns, behind every event queued before it. Its status (and result) become
+ * the ones the lifecycle channel said last, when it said one: the object was fetched some time
+ * ago (seconds, when Kalshi is slow) and may be older, e.g. "initialized" for a market activated
+ * meanwhile.
  */
 static void
 on_fetched(struct json_object *o, void *arg)
@@ -562,6 +566,8 @@ on_fetched(struct json_object *o, void *arg)
 	mk = coll_market(idx);
 	if (mk->status[0] != '\0')
 		json_object_object_add(o, "status", json_object_new_string(mk->status));
+	if (mk->result[0] != '\0')
+		json_object_object_add(o, "result", json_object_new_string(mk->result));
 	ev.market = idx;
 	if ((ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))) == NULL ||
 	    !coll_writer_push(&ev, true)) {

@@ -5,8 +5,8 @@
 # committed (the commit counter and rows written move on /metrics, the queue stays short), the new
 # market itself is recorded from its first snapshot (its row is written at once, with its ticker
 # only), and no commit takes as long as the REST delay. When REST answers, the row gets its full
-# metadata, with the status the lifecycle channel said last (one is activated while its answer,
-# "initialized", is held). The books rebuilt from Postgres equal
+# metadata, with the status and result the lifecycle channel said last (one is activated, the
+# other determined, while its answer, "initialized" with no result, is held). The books rebuilt from Postgres equal
 # the sim's ground truth, and no gap was opened.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -74,15 +74,26 @@ check "and is recorded from its first snapshot already" 1 \
 	"$(coll_sql "SELECT (count(*) > 0)::int FROM book_checkpoints c JOIN markets m ON m.id = c.market_id
 		WHERE m.ticker = '${created[0]}' AND c.source = 'snapshot'")"
 
-# both answers come (12 s each, one after the other at most): full rows, statuses as the channel said
+# the second market's answer is held next ("initialized", no result): it is determined meanwhile
+for ((i = 0; i < 2 * HOLD_MS / 100; i++)); do
+	[ "$(held)" -ge 2 ] && break
+	sleep 0.1
+done
+check "the sim holds the second REST answer back" 2 "$(held)"
+for to in active closed determined; do
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$SIM_PORT/_sim/lifecycle?ticker=${created[1]}&to=$to"
+done
+
+# both answers come: full rows, statuses and results as the channel said last
 full="SELECT (count(*) = 2)::int FROM markets m JOIN market_raw r ON r.market_id = m.id
 	WHERE m.ticker IN ('${created[0]}', '${created[1]}') AND r.raw ? 'price_ranges' AND m.title <> ''"
 wait_sql "$full" $((2 * HOLD_MS / 1000 + 15))
 check "both rows get their REST metadata once REST answers" 0 $?
-check "with the sim's statuses" "$(for t in "${created[@]}"; do
+check "with the sim's statuses and results" "$(for t in "${created[@]}"; do
 	curl -s "http://127.0.0.1:$SIM_PORT/trade-api/v2/markets/$t" |
-		"$SIM_PY" -c 'import json,sys; print(json.load(sys.stdin)["market"]["status"])'; done | paste -sd ' ')" \
-	"$(coll_sql "SELECT string_agg(status, ' ' ORDER BY ticker = '${created[1]}') FROM markets
+		"$SIM_PY" -c 'import json,sys; m = json.load(sys.stdin)["market"]; print(m["status"] + "/" + m.get("result", ""))'
+	done | paste -sd ' ')" \
+	"$(coll_sql "SELECT string_agg(status || '/' || result, ' ' ORDER BY ticker = '${created[1]}') FROM markets
 		WHERE ticker IN ('${created[0]}', '${created[1]}')")"
 max=$(metric kbook_collector_commit_seconds_max)
 check "no commit took as long as the REST delay (longest ${max}s)" 1 \
