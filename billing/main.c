@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "backoff.h"
 #include "billing.h"
 #include "config.h"
 #include "db.h"
@@ -74,17 +75,6 @@ static struct db_stmt q_backlog = DB_STMT("billing_backlog",
     " coalesce(sum(o.credits) FILTER (WHERE a.stripe_customer_id IS NULL), 0)"
     " FROM billing_outbox o JOIN accounts a ON a.id = o.account_id"
     " WHERE o.sent_at IS NULL AND o.failed_at IS NULL", 0);
-
-/* Seconds before the attempt after attempts: 1 s doubling, at most the configured maximum. */
-static int64_t
-backoff(int attempts)
-{
-	int64_t s = 1;
-
-	for (int i = 1; i < attempts && s < cfg.billing_retry_max_s; i++)
-		s *= 2;
-	return s < cfg.billing_retry_max_s ? s : cfg.billing_retry_max_s;
-}
 
 /* Stripe's error code of an answer body, into out ("" when none). */
 static void
@@ -147,7 +137,9 @@ send_row(struct db *db, const char *id, const char *credits, const char *custome
 		const char *p[] = { id, err, wait };
 
 		snprintf(err, sizeof(err), "HTTP %ld %s", status, code);
-		snprintf(wait, sizeof(wait), "%" PRId64, backoff(attempts));
+		/* 1 s, 2 s, 4 s ... up to KBOOK_BILLING_RETRY_MAX_S */
+		snprintf(wait, sizeof(wait), "%" PRId64,
+		    backoff_wait(attempts, 1, cfg.billing_retry_max_s));
 		mark(db, &q_retry, p);
 		atomic_fetch_add(&billing_stats.retries, 1);
 		log_warnx("meter event %s not sent (attempt %d, next in %s s): %s", id, attempts, wait, err);

@@ -27,6 +27,25 @@ cliflag_int(const char *prog, const char *name, const char *arg, int64_t min, in
 }
 
 int
+cliflag_set(const char *prog, const struct cliflag_num *t, size_t n, int opt, const char *arg)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t v;
+
+		if (t[i].opt != opt)
+			continue;
+		if (cliflag_int(prog, t[i].name, arg, t[i].min, t[i].max, &v) < 0)
+			return -1;
+		if (t[i].size == (int)sizeof(uint32_t))
+			*(uint32_t *)t[i].dst = (uint32_t)v;
+		else
+			*(int64_t *)t[i].dst = v;
+		return 0;
+	}
+	return 1;
+}
+
+int
 cliflag_log_level(const char *prog, const char *arg)
 {
 	enum log_level lvl;

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "backoff.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -156,17 +157,6 @@ smtp_send(const char *password, const char *to, struct message *m, char *err, si
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-/* The seconds before attempt number attempts + 1: 5 s doubling, at most the configured maximum. */
-static int64_t
-backoff(int attempts)
-{
-	int64_t s = 5;
-
-	for (int i = 1; i < attempts && s < cfg.mail_retry_max_s; i++)
-		s *= 2;
-	return s < cfg.mail_retry_max_s ? s : cfg.mail_retry_max_s;
-}
-
 /* Claims and sends one due mail: 1 when one was handled, 0 when none was due, -1 on a database
  * error. */
 static int
@@ -201,7 +191,8 @@ send_one(struct db *db, const char *password)
 		const char *p[] = { id, err, wait };
 		PGresult *r2;
 
-		snprintf(wait, sizeof(wait), "%" PRId64, backoff(attempts));
+		/* 5 s, 10 s, 20 s ... up to KBOOK_MAIL_RETRY_MAX_S */
+		snprintf(wait, sizeof(wait), "%" PRId64, backoff_wait(attempts, 5, cfg.mail_retry_max_s));
 		log_warnx("mail %s (%s) not sent (attempt %d; next in %s s): %s", id,
 		    PQgetvalue(res, 0, 4), attempts, wait, err);
 		if ((r2 = db_exec(db, &q_failed, p)) != NULL)

@@ -25,13 +25,7 @@ enum {
 };
 
 /* Numeric flags: where the value goes and its bounds. */
-static const struct {
-	int opt;
-	const char *name;
-	int64_t min, max;
-	void *dst;
-	int size;  /* sizeof the destination */
-} sim_num_flags[] = {
+static const struct cliflag_num sim_num_flags[] = {
 	{ OPT_PORT, "port", 1, 65535, &sim_w.opt.port, sizeof(int) },
 	{ OPT_SEED, "seed", 0, INT64_MAX, &sim_w.opt.seed, sizeof(uint64_t) },
 	{ OPT_MARKETS, "markets", 1, 1000000, &sim_w.opt.n_markets, sizeof(uint32_t) },
@@ -97,25 +91,8 @@ sim_usage(FILE *f)
 static int
 sim_set_num(int opt, const char *arg)
 {
-	for (size_t i = 0; i < sizeof(sim_num_flags) / sizeof(sim_num_flags[0]); i++) {
-		int64_t v;
-
-		if (sim_num_flags[i].opt != opt)
-			continue;
-		if (cliflag_int("kalshi-sim", sim_num_flags[i].name, arg, sim_num_flags[i].min,
-		    sim_num_flags[i].max, &v) < 0)
-			return -1;
-		switch (sim_num_flags[i].size) {
-		case sizeof(uint32_t):
-			*(uint32_t *)sim_num_flags[i].dst = (uint32_t)v;
-			break;
-		default:
-			*(int64_t *)sim_num_flags[i].dst = (int64_t)v;
-			break;
-		}
-		return 0;
-	}
-	return -1;
+	return cliflag_set("kalshi-sim", sim_num_flags, sizeof(sim_num_flags) / sizeof(sim_num_flags[0]),
+	    opt, arg) == 0 ? 0 : -1;
 }
 
 /* Parses argv into sim_w.opt. Returns 0, 1 when --help was asked, -1 on a bad flag. */

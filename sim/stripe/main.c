@@ -48,6 +48,15 @@ static const struct option ss_long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Numeric flags: where the value goes and its bounds. */
+static const struct cliflag_num ss_num_flags[] = {
+	{ OPT_PORT, "port", 1, 65535, &ss_opt.port, sizeof(int) },
+	{ OPT_RETRY_MS, "retry-ms", 1, INT64_C(86400000), &ss_opt.retry_ms, sizeof(int64_t) },
+	{ OPT_RETRY_MAX_MS, "retry-max-ms", 1, INT64_C(86400000), &ss_opt.retry_max_ms, sizeof(int64_t) },
+	{ OPT_ATTEMPTS, "webhook-attempts", 1, 1000, &ss_opt.webhook_attempts, sizeof(int) },
+	{ OPT_TIMEOUT_MS, "webhook-timeout-ms", 10, 600000, &ss_opt.webhook_timeout_ms, sizeof(int64_t) },
+};
+
 static void
 ss_usage(FILE *f)
 {
@@ -59,20 +68,12 @@ ss_usage(FILE *f)
 	    "See docs/stripe-sim.md.\n");
 }
 
-/* An integer flag in [min, max] into *dst. 0, or -1 after a message. */
-static int
-ss_num(const char *name, const char *arg, int64_t min, int64_t max, int64_t *dst)
-{
-	return cliflag_int("stripe-sim", name, arg, min, max, dst);
-}
-
 /* Parses argv into ss_opt. Returns 0, 1 when --help was asked, -1 on a bad flag. */
 static int
 ss_parse_flags(int argc, char **argv)
 {
 	struct ss_opts *o = &ss_opt;
 	const char *why;
-	int64_t v;
 	int c;
 
 	o->port = 12111;
@@ -85,11 +86,6 @@ ss_parse_flags(int argc, char **argv)
 	o->webhook_timeout_ms = 5000;
 	while ((c = getopt_long(argc, argv, "", ss_long_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_PORT:
-			if (ss_num("port", optarg, 1, 65535, &v) < 0)
-				return -1;
-			o->port = (int)v;
-			break;
 		case OPT_IFACE:
 			o->iface = optarg;
 			break;
@@ -116,23 +112,6 @@ ss_parse_flags(int argc, char **argv)
 			}
 			o->webhook_secret = optarg;
 			break;
-		case OPT_RETRY_MS:
-			if (ss_num("retry-ms", optarg, 1, INT64_C(86400000), &o->retry_ms) < 0)
-				return -1;
-			break;
-		case OPT_RETRY_MAX_MS:
-			if (ss_num("retry-max-ms", optarg, 1, INT64_C(86400000), &o->retry_max_ms) < 0)
-				return -1;
-			break;
-		case OPT_ATTEMPTS:
-			if (ss_num("webhook-attempts", optarg, 1, 1000, &v) < 0)
-				return -1;
-			o->webhook_attempts = (int)v;
-			break;
-		case OPT_TIMEOUT_MS:
-			if (ss_num("webhook-timeout-ms", optarg, 10, 600000, &o->webhook_timeout_ms) < 0)
-				return -1;
-			break;
 		case OPT_FAULT:
 			if (ss_fault_startup(optarg, &why) < 0) {
 				fprintf(stderr, "stripe-sim: --fault %s: %s\n", optarg, why);
@@ -146,8 +125,13 @@ ss_parse_flags(int argc, char **argv)
 			break;
 		case OPT_HELP:
 			return 1;
-		default:
+		case '?':
 			return -1;
+		default:
+			if (cliflag_set("stripe-sim", ss_num_flags,
+			    sizeof(ss_num_flags) / sizeof(ss_num_flags[0]), c, optarg) != 0)
+				return -1;
+			break;
 		}
 	}
 	if (cliflag_no_operands("stripe-sim", argc, argv, optind) < 0)

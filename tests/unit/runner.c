@@ -34,6 +34,7 @@ static const struct {
 	{ "form", test_form_add },
 	{ "sbuf", test_sbuf_add },
 	{ "service", test_service_add },
+	{ "backoff", test_backoff_add },
 };
 
 int
