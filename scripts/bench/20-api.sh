@@ -113,7 +113,7 @@ row() {
 	head -c "$size" /dev/urandom | base64 -w 0 | head -c "$size" >"$tmp/stack/app/static/limit.txt"
 	chmod a+r "$tmp/stack/app/static/limit.txt"
 	# warm-up, not measured: each worker prepares its statements once per day of history it reads
-	# (cgi-bin/daypart.c), and the caches fill; a long-running service has done both
+	# (lib/daypart.c), and the caches fill; a long-running service has done both
 	BENCH_SECONDS=$warm run_wrk "$url" 16 "$root/scripts/bench/random.lua" >/dev/null
 	for c in 1 16; do
 		srps=() sp50=() sp99=()
