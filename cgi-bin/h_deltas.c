@@ -23,7 +23,7 @@ static const char q_page_sql[] =
     " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz"
     " AND ts > $4::timestamptz ORDER BY ts LIMIT $5::int + 1";
 /* The same on one day's partition, prepared once per day (lib/daypart). */
-static struct daypart q_page_day = DAYPART("dl",
+static struct daypart q_page_day = DAYPART(
     "SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM " DAYPART_DELTAS
     " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz"
     " AND ts > $4::timestamptz ORDER BY ts LIMIT $5::int + 1", 5);

@@ -75,7 +75,7 @@ static struct db_stmt q_market = DB_STMT("bookq_market",
  * month's partition, the deltas from the day's only when the checkpoint is on that day. The
  * common case, one statement with a cached plan.
  */
-static struct daypart q_at_day = DAYPART("bq",
+static struct daypart q_at_day = DAYPART(
     BOOK_AT_SQL("markets m", "$2::timestamptz", DAYPART_CHECKPOINTS, DAYPART_DELTAS,
     "c.ts >= $3::timestamptz AND ") " WHERE m.ticker = $1", 3);
 /* The same through the parents, for what the day's partitions do not hold. */

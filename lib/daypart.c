@@ -1,9 +1,8 @@
 /*
  * daypart: see daypart.h. A statement is its template's constant text with the partitions' date
  * written over the zeros of their names, digits from integers (no printf, no input); its name
- * and the DEALLOCATE that forgets it are made of the template's constant tag and the slot number.
+ * and the DEALLOCATE that forgets it are constants, per template number and slot.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +10,25 @@
 #include "ktime.h"
 #include "log.h"
 
+/* Statement names per template and slot, and the constant commands that forget them. */
+#define N(k, i) "daypart_" k #i
+#define D(k, i) "DEALLOCATE daypart_" k #i
+#define X8(F, k, t) F(k, t##0), F(k, t##1), F(k, t##2), F(k, t##3), F(k, t##4), F(k, t##5), \
+	F(k, t##6), F(k, t##7)
+#define X64(F, k) X8(F, k, 1), X8(F, k, 2), X8(F, k, 3), X8(F, k, 4), X8(F, k, 5), X8(F, k, 6), \
+	X8(F, k, 7), X8(F, k, 8)
+static const char *const names[DAYPART_TEMPLATES][DAYPART_SLOTS] = { { X64(N, "a") },
+	{ X64(N, "b") }, { X64(N, "c") }, { X64(N, "d") } };
+static const char *const deallocs[DAYPART_TEMPLATES][DAYPART_SLOTS] = { { X64(D, "a") },
+	{ X64(D, "b") }, { X64(D, "c") }, { X64(D, "d") } };
+static int ntemplates;
+
 struct daypart_slot {
 	int64_t day;       /* days since the epoch */
 	bool assigned;
 	bool missing;      /* the day has no partition (its rows, if any, are in the default one):
 	                    * learnt from the first statement, which fails with 42P01 */
 	unsigned long used;
-	char name[48];
 	char *sql;
 	struct db_stmt st;
 };
@@ -55,16 +66,14 @@ put_date(char *sql, int64_t day)
 	}
 }
 
-/* Frees slot s for another day, forgetting its statement on the server. Returns 0 or -1. */
+/* Frees slot s of dp for another day, forgetting its statement on the server. Returns 0 or -1. */
 static int
-slot_release(struct db *db, struct daypart_slot *s)
+slot_release(struct db *db, const struct daypart *dp, struct daypart_slot *s)
 {
-	char sql[64];
 	PGresult *res;
 
 	if (s->st.gen != 0 && s->st.gen == db_generation(db)) {
-		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
-		if ((res = db_exec_sql(db, sql, 0, NULL)) == NULL)
+		if ((res = db_exec_sql(db, deallocs[dp->index][s - dp->slots], 0, NULL)) == NULL)
 			return -1;
 		PQclear(res);
 		s->st.gen = 0;
@@ -80,8 +89,15 @@ slot_for(struct db *db, struct daypart *dp, int64_t day)
 	struct daypart_slot *s;
 	size_t len;
 
-	if (dp->slots == NULL && (dp->slots = calloc(DAYPART_SLOTS, sizeof(*dp->slots))) == NULL)
-		return NULL;
+	if (dp->slots == NULL) {
+		if (ntemplates == DAYPART_TEMPLATES) {
+			log_errorx("daypart: more than %d templates", DAYPART_TEMPLATES);
+			return NULL;
+		}
+		if ((dp->slots = calloc(DAYPART_SLOTS, sizeof(*dp->slots))) == NULL)
+			return NULL;
+		dp->index = ntemplates++;
+	}
 	s = &dp->slots[0];
 	for (int i = 0; i < DAYPART_SLOTS; i++) {
 		if (dp->slots[i].assigned && dp->slots[i].day == day)
@@ -91,15 +107,14 @@ slot_for(struct db *db, struct daypart *dp, int64_t day)
 		if (!s->assigned)
 			break;
 	}
-	if (s->assigned && slot_release(db, s) != 0)
+	if (s->assigned && slot_release(db, dp, s) != 0)
 		return NULL;
 	len = strlen(dp->sql) + 1;
 	if (s->sql == NULL && (s->sql = malloc(len)) == NULL)
 		return NULL;
 	memcpy(s->sql, dp->sql, len);
 	put_date(s->sql, day);
-	snprintf(s->name, sizeof(s->name), "daypart_%s%d", dp->tag, (int)(s - dp->slots));
-	s->st = (struct db_stmt)DB_STMT(s->name, s->sql, dp->nparams);
+	s->st = (struct db_stmt)DB_STMT(names[dp->index][s - dp->slots], s->sql, dp->nparams);
 	s->missing = false;
 	s->day = day;
 	s->assigned = true;

@@ -23,6 +23,7 @@
 
 #define DAYPART_DAY_US (86400LL * 1000000)
 #define DAYPART_SLOTS 64
+#define DAYPART_TEMPLATES 4 /* templates per program (bookq's and h_deltas' in kbook-api) */
 /* The partitions' names in a template; the date is written over the zeros */
 #define DAYPART_DELTAS "book_deltas_p0000_00_00"
 #define DAYPART_CHECKPOINTS "book_checkpoints_p0000_00"
@@ -32,14 +33,14 @@ struct daypart_slot; /* private */
 /* One template, declared static by its user with DAYPART(); its cache is allocated at first use
  * and lives as long as the program. */
 struct daypart {
-	const char *tag;  /* names its statements daypart_<tag><slot>: a constant, unique per program */
 	const char *sql;  /* the template, with $n parameters */
 	int nparams;
-	struct daypart_slot *slots; /* DAYPART_SLOTS of them */
+	int index;        /* its number among the program's templates (names its statements) */
+	struct daypart_slot *slots; /* DAYPART_SLOTS of them, NULL until first used */
 	unsigned long clock;
 };
 
-#define DAYPART(t, s, np) { .tag = (t), .sql = (s), .nparams = (np), .slots = NULL, .clock = 0 }
+#define DAYPART(s, np) { .sql = (s), .nparams = (np), .index = 0, .slots = NULL, .clock = 0 }
 
 /* The UTC day of an instant, as days since the epoch. */
 int64_t daypart_day(int64_t us);
