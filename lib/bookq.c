@@ -205,8 +205,12 @@ bookq_market(struct db *db, const char *ticker, struct bookq_market *out)
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) > 0 ? 1 : 0;
-	if (rc == 1)
+	if (PQnfields(res) != BQ_MARKET_N) {
+		log_errorx("market %s: %d columns, expected %d", ticker, PQnfields(res), BQ_MARKET_N);
+		rc = -1;
+	} else if (rc == 1) {
 		parse_market(res, 0, out);
+	}
 	PQclear(res);
 	return rc;
 }
