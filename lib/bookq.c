@@ -178,12 +178,11 @@ parse_book(const PGresult *res, int r, struct bookq_market *m, struct bookq_stat
 static bool
 day_holds(const PGresult *res, int64_t at)
 {
-	int64_t first;
-
 	if (PQntuples(res) == 0)
 		return true; /* no such market */
 	if (is_null(res, 0, BQ_CP_TS)) {
-		first = val(res, 0, BQ_FIRST);
+		int64_t first = val(res, 0, BQ_FIRST);
+
 		return first == BOOKQ_NONE || first > at;
 	}
 	return daypart_day(val(res, 0, BQ_CP_TS)) == daypart_day(at);

@@ -70,9 +70,9 @@ put_date(char *sql, int64_t day)
 static int
 slot_release(struct db *db, const struct daypart *dp, struct daypart_slot *s)
 {
-	PGresult *res;
-
 	if (s->st.gen != 0 && s->st.gen == db_generation(db)) {
+		PGresult *res;
+
 		if ((res = db_exec_sql(db, deallocs[dp->index][s - dp->slots], 0, NULL)) == NULL)
 			return -1;
 		PQclear(res);
