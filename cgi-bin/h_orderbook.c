@@ -120,9 +120,9 @@ arg_depth(const struct req *req)
 /*
  * The route's prefetch (routes.c): the book's first statement goes to Postgres with the charge,
  * in one round trip. Measured in A/B (docs/benchmarks.md, scripts/bench/20-api.sh BENCH_API_B):
- * at 1 connection it won 8 of 10 paired runs (914 against 805 req/s, p50 0.96 against 1.10 ms,
- * in the quieter of two runs of 5); at 16 connections, where the machine's CPU is the limit and
- * not the round trips, 5 of 10. The instant is read once, here, so that the book sent ahead and
+ * at 1 connection it won 12 of 15 paired runs (914 against 805 req/s, p50 0.96 against 1.10 ms,
+ * in the quietest of three runs of 5); at 16 connections, where the machine's CPU is the limit
+ * and not the round trips, 9 of 15. The instant is read once, here, so that the book sent ahead and
  * the answer's `at` agree.
  */
 int
