@@ -15,6 +15,7 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
+#include "bookq.h"
 #include "db.h"
 
 #define REQ_MAX_PARAMS 32
@@ -80,10 +81,9 @@ struct req {
 	int status;                /* status sent, for the access log */
 	/* Called before an error response goes out for a charged call: gives the credits back. */
 	void (*refund)(struct req *req);
-	/* The handler's first statement, sent with the charge in one round trip (route->prefetch),
-	 * its parameters' text, and its result (NULL when not run or failed). */
-	struct db_call prefetch;
-	char prefetch_buf[2][32];
+	/* The handler's first statement, sent with the charge in one round trip (route->prefetch):
+	 * the statement, its parameters' text and its result (call.res, NULL when not run or failed). */
+	struct bookq_ahead prefetch;
 };
 
 /* Stable error codes: one table maps each to its HTTP status and default message. */

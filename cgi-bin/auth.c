@@ -149,7 +149,7 @@ auth_charge(struct req *req)
 	if (key_hex(req, hex) != 0)
 		return -1;
 	if (rt->prefetch != NULL && rt->prefetch(req) == 0)
-		rider = &req->prefetch;
+		rider = &req->prefetch.call;
 	if (charge_key_with(req->db, hex + 2, rt->cost, rt->pattern, rider, &ch) != 0) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "cannot check the API key now; retry shortly");
 		return -1;

@@ -29,7 +29,7 @@ span(int64_t start, int64_t end)
 void
 h_coverage(struct req *req)
 {
-	struct recon_market m;
+	struct bookq_market m;
 	char id[24];
 	const char *params[] = { id };
 	PGresult *res;
@@ -49,7 +49,7 @@ h_coverage(struct req *req)
 	cur = m.first_ts;
 	for (int r = 0; r < PQntuples(res); r++) {
 		int64_t gs = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-		int64_t ge = PQgetisnull(res, r, 1) ? RECON_NONE : strtoll(PQgetvalue(res, r, 1), NULL, 10);
+		int64_t ge = PQgetisnull(res, r, 1) ? BOOKQ_NONE : strtoll(PQgetvalue(res, r, 1), NULL, 10);
 		struct json_object *g = span(gs, ge);
 
 		json_object_object_add(g, "reason", json_object_new_string(PQgetvalue(res, r, 2)));
@@ -57,14 +57,14 @@ h_coverage(struct req *req)
 		json_object_object_add(g, "diverged", PQgetisnull(res, r, 4) ? NULL :
 		    json_object_new_boolean(PQgetvalue(res, r, 4)[0] == 't'));
 		json_object_array_add(gaps, g);
-		if (cur != RECON_NONE && !open && gs > cur)
+		if (cur != BOOKQ_NONE && !open && gs > cur)
 			json_object_array_add(segs, span(cur, gs));
-		if (ge == RECON_NONE)
+		if (ge == BOOKQ_NONE)
 			open = true;
-		else if (cur == RECON_NONE || ge > cur)
+		else if (cur == BOOKQ_NONE || ge > cur)
 			cur = ge;
 	}
-	if (!open && cur != RECON_NONE && m.through != RECON_NONE && m.through >= cur)
+	if (!open && cur != BOOKQ_NONE && m.through != BOOKQ_NONE && m.through >= cur)
 		json_object_array_add(segs, span(cur, m.through));
 	PQclear(res);
 	root = json_object_new_object();
@@ -75,7 +75,7 @@ h_coverage(struct req *req)
 	json_object_object_add(root, "final", json_object_new_boolean(m.final));
 	json_object_object_add(root, "segments", segs);
 	json_object_object_add(root, "gaps", gaps);
-	json_object_object_add(root, "not_yet_recorded", open || m.final || m.first_ts == RECON_NONE ||
-	    m.through == RECON_NONE ? NULL : span(m.through + 1, RECON_NONE));
+	json_object_object_add(root, "not_yet_recorded", open || m.final || m.first_ts == BOOKQ_NONE ||
+	    m.through == BOOKQ_NONE ? NULL : span(m.through + 1, BOOKQ_NONE));
 	req_send_json(req, 200, root);
 }

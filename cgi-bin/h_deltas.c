@@ -22,6 +22,11 @@ static const char q_page_sql[] =
     "SELECT " SQL_US("ts") ", " SQL_US("exchange_ts") ", side, price, delta FROM book_deltas"
     " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz"
     " AND ts > $4::timestamptz ORDER BY ts LIMIT $5::int + 1";
+/* The same on one day's partition, prepared once per day (lib/daypart). */
+static struct daypart q_page_day = DAYPART(
+    "SELECT kb_us(ts), kb_us(exchange_ts), side, price, delta FROM " DAYPART_DELTAS
+    " WHERE market_id = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz"
+    " AND ts > $4::timestamptz ORDER BY ts LIMIT $5::int + 1", 5);
 static struct db_stmt q_gaps = DB_STMT("dl_gaps",
     "SELECT " SQL_US("start_ts") ", " SQL_US("end_ts") ", reason FROM gaps"
     " WHERE market_id = $1 AND start_ts <= $3::timestamptz"
@@ -85,7 +90,7 @@ page_fetch(struct db *db, const char *id, int64_t t_start, int64_t t_end, int64_
 	kt_format(after, aft);
 	while (pg->n <= max && day <= daypart_day(t_end) && pg->nparts < PAGE_DAYS) {
 		snprintf(limit, sizeof(limit), "%d", max - pg->n);
-		if ((res = daypart_page(db, day, params, &fallback)) == NULL)
+		if ((res = daypart_exec(db, &q_page_day, day, params, &fallback)) == NULL)
 			break;
 		page_add(pg, res);
 		day++;
@@ -138,7 +143,7 @@ h_deltas(struct req *req)
 	const struct req_arg *a_start = req_arg(req, "start"), *a_end = req_arg(req, "end");
 	const struct req_arg *a_cur = req_arg(req, "cursor"), *a_lim = req_arg(req, "limit");
 	bool csv = req_wants_csv(req);
-	struct recon_market m;
+	struct bookq_market m;
 	char id[24], start[KT_BUFSZ], end[KT_BUFSZ], cursor[CURSOR_BUFSZ];
 	const char *params[] = { id, start, end };
 	struct page pg = { .nparts = 0 };
@@ -156,14 +161,14 @@ h_deltas(struct req *req)
 	}
 	if (!recon_req_market(req, &m))
 		return;
-	if (!a_start->set && m.first_ts != RECON_NONE)
+	if (!a_start->set && m.first_ts != BOOKQ_NONE)
 		t_start = m.first_ts;
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
 	kt_format(t_start, start);
 	kt_format(t_end, end);
 	/* no row lies after the market's last recorded instant: the days after it are not read */
 	if (page_fetch(req->db, id, t_start,
-	    m.last_ts != RECON_NONE && m.last_ts < t_end ? m.last_ts : t_end,
+	    m.last_ts != BOOKQ_NONE && m.last_ts < t_end ? m.last_ts : t_end,
 	    a_cur->set ? a_cur->i : -1, max, &pg) != 0 ||
 	    (gaps = db_exec(req->db, &q_gaps, params)) == NULL) {
 		req_send_error(req, ERR_SERVICE_UNAVAILABLE, "database unavailable");

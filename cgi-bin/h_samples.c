@@ -43,7 +43,7 @@ col(const PGresult *res, int r, int c)
 static bool
 sample_complete(int64_t s, int64_t covered_from, const PGresult *gaps)
 {
-	if (covered_from == RECON_NONE || s < covered_from)
+	if (covered_from == BOOKQ_NONE || s < covered_from)
 		return false;
 	for (int g = 0; g < PQntuples(gaps); g++)
 		if (col(gaps, g, 0) <= s && s < col(gaps, g, 1))
@@ -80,8 +80,9 @@ h_samples(struct req *req)
 	int64_t iv = req_arg(req, "interval")->i * US, first, last, covered_from, nsamples;
 	bool csv = req_wants_csv(req);
 	int depth = a_depth->set ? (int)a_depth->i : 0;
-	struct recon_market m;
-	struct recon_state st = { 0 };
+	struct bookq_market m, mb;
+	struct bookq_state st = { 0 };
+	struct bookq_gap gap;
 	char id[24], from[KT_BUFSZ], to[KT_BUFSZ], cursor[CURSOR_BUFSZ];
 	const char *params[] = { id, from, to };
 	PGresult *deltas = NULL, *snaps = NULL, *gaps = NULL;
@@ -110,7 +111,7 @@ h_samples(struct req *req)
 	snprintf(id, sizeof(id), "%lld", (long long)m.id);
 	kt_format(first, from);
 	kt_format(last, to);
-	if (recon_book_at(req->db, &m, first, &st) != 0 ||
+	if (bookq_at(req->db, m.ticker, first, NULL, &mb, &st, &gap) != 1 ||
 	    (deltas = db_exec(req->db, &q_deltas, params)) == NULL ||
 	    (snaps = db_exec(req->db, &q_snapshots, params)) == NULL ||
 	    (gaps = db_exec(req->db, &q_gaps, params)) == NULL) {
@@ -141,7 +142,7 @@ h_samples(struct req *req)
 			if (sn <= s && sn <= dt) {
 				inconsistent = checkpoint_load(st.book, PQgetvalue(snaps, si, 1),
 				    PQgetvalue(snaps, si, 2), PQgetvalue(snaps, si, 3), PQgetvalue(snaps, si, 4)) != 0;
-				if (covered_from == RECON_NONE)
+				if (covered_from == BOOKQ_NONE)
 					covered_from = sn;
 				si++;
 			} else if (dt <= s) {
@@ -154,7 +155,7 @@ h_samples(struct req *req)
 			}
 		}
 		complete = !inconsistent && sample_complete(s, covered_from, gaps) &&
-		    !recon_not_yet_recorded(&m, s);
+		    !bookq_not_yet_recorded(&m, s);
 		kt_format(s, at);
 		if (csv) {
 			csv_side(out, at, complete, st.book, BOOK_YES, depth);
@@ -194,7 +195,7 @@ out:
 		fclose(out);
 	free(buf);
 	json_object_put(arr);
-	recon_state_free(&st);
+	bookq_state_free(&st);
 	PQclear(deltas);
 	PQclear(snaps);
 	PQclear(gaps);

@@ -144,7 +144,7 @@ req_reset(struct req *req)
 	for (size_t i = 0; i < req->nheaders; i++)
 		free(req->headers[i]);
 	free(req->body);
-	PQclear(req->prefetch.res);
+	PQclear(req->prefetch.call.res);
 	memset(req, 0, sizeof(*req));
 }
 

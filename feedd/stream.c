@@ -4,13 +4,14 @@
  * The stream of a market is its deltas, its gaps (at their start) and its snapshot checkpoints
  * (written by the collector when a recording starts and at the end of every gap), ordered by
  * position = ts * 4 + kind (delta 0, gap 1, snapshot 2): the same rows the REST API serves, so the
- * feed and the history agree. The book at a position is rebuilt as the REST API does (cgi-bin/
- * recon.c): the latest checkpoint at or before its ts plus the deltas after it.
+ * feed and the history agree. The book at a position is read by the REST API's query (lib/bookq):
+ * the latest checkpoint at or before its ts plus the deltas after it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bookq.h"
 #include "checkpoint.h"
 #include "feed.h"
 #include "fixed.h"
@@ -92,34 +93,6 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
     " (SELECT kb_us(max(start_ts)) * 4 + 1 FROM gaps WHERE market_id = u.id)), 0)"
     " FROM unnest($1::int[]) WITH ORDINALITY AS u(id, i) LEFT JOIN markets mk ON mk.id = u.id"
     " ORDER BY u.i", 1);
-/*
- * The book of each market of $1 at the instant of $2 (us), as recon.c's: the latest checkpoint
- * at or before it, the gap covering it, and the deltas after the checkpoint up to it as text
- * "side,price,delta;..." in ts order (lib/book's book_apply_text). One query for a whole
- * subscribe: three per market held the event loop ~1 ms a market, so a burst of subscribes kept
- * handshakes waiting past clients' timeouts. The deltas come from an ordered subquery, as in
- * cgi-bin/daypart.c (an ordered aggregate would sort them again). Also the instant each market is
- * recorded through (as cgi-bin/recon.h's RECON_THROUGH_COLS; NULL when it was recorded to
- * its settlement, complete ever after, or when no collector ever committed a mark here: rows
- * written by something else, such as tests/feed/feed_check.py, which has no mark to be behind).
- */
-static struct db_stmt q_books = DB_STMT("feed_books",
-    "SELECT kb_us(c.ts), c.yes_prices, c.yes_sizes, c.no_prices, c.no_sizes,"
-    " kb_us(g.start_ts), kb_us(g.end_ts), g.reason, d.rows,"
-    " kb_us(CASE WHEN mk.final_ts IS NULL AND r.through IS NOT NULL"
-    "  THEN greatest(r.through, mk.last_ts) END)"
-    " FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS u(id, at, i)"
-    " LEFT JOIN markets mk ON mk.id = u.id LEFT JOIN recorded_through r ON true"
-    " LEFT JOIN LATERAL (SELECT * FROM book_checkpoints cp WHERE cp.market_id = u.id"
-    "   AND cp.ts <= kb_ts(u.at) ORDER BY cp.ts DESC LIMIT 1) c ON true"
-    " LEFT JOIN LATERAL (SELECT * FROM gaps gp WHERE gp.market_id = u.id AND gp.start_ts <= kb_ts(u.at)"
-    "   AND (gp.end_ts IS NULL OR gp.end_ts > kb_ts(u.at) OR gp.start_ts >= c.ts)"
-    "   ORDER BY gp.start_ts DESC LIMIT 1) g ON true"
-    " LEFT JOIN LATERAL (SELECT string_agg(y.r, ';') AS rows"
-    "   FROM (SELECT " BOOK_TEXT_ROW_SQL("x") " AS r FROM book_deltas x"
-    "   WHERE x.market_id = u.id AND x.ts > c.ts AND x.ts <= kb_ts(u.at) ORDER BY x.ts) y) d ON true"
-    " ORDER BY u.i", 2);
-
 static int64_t
 feed_val(const PGresult *res, int row, int col)
 {
@@ -338,62 +311,47 @@ out:
 int
 feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out)
 {
-	int64_t *v = calloc(n > 0 ? n : 1, sizeof(*v));
-	char *ids = NULL, *ats = NULL;
-	const char *params[2];
-	PGresult *res = NULL;
+	size_t k = n > 0 ? n : 1;
+	int64_t *ids = calloc(k, sizeof(*ids)), *ats = calloc(k, sizeof(*ats));
+	struct bookq_market *bm = calloc(k, sizeof(*bm));
+	struct bookq_state *st = calloc(k, sizeof(*st));
+	struct bookq_gap *gap = calloc(k, sizeof(*gap));
 	int rc = -1;
 
 	memset(out, 0, n * sizeof(*out));
-	if (v == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		v[i] = ms[i]->id;
-	ids = feed_array_str(v, n);
-	for (size_t i = 0; i < n; i++)
-		v[i] = FEED_POS_TS(ms[i]->pos);
-	ats = feed_array_str(v, n);
-	params[0] = ids;
-	params[1] = ats;
-	if (ids == NULL || ats == NULL || (res = db_exec(feed_db, &q_books, params)) == NULL ||
-	    PQntuples(res) != (int)n)
+	if (ids == NULL || ats == NULL || bm == NULL || st == NULL || gap == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		bool broken = false;
-		int r = (int)i;
-
+		ids[i] = ms[i]->id;
+		ats[i] = FEED_POS_TS(ms[i]->pos);
+	}
+	if (bookq_at_many(feed_db, ids, ats, n, bm, st, gap) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
 		out[i].gap_start = -1;
-		if (!PQgetisnull(res, r, 5)) {
-			out[i].gap_start = feed_val(res, r, 5);
-			out[i].gap_end = feed_val(res, r, 6);
-			snprintf(out[i].reason, sizeof(out[i].reason), "%s", PQgetvalue(res, r, 7));
-		} else if (!PQgetisnull(res, r, 0) && !PQgetisnull(res, r, 9) &&
-		    kt_now() - feed_val(res, r, 9) > FEED_MARK_STALE_US) {
-			out[i].gap_start = feed_val(res, r, 9) + 1;
+		if (gap[i].found) {
+			out[i].gap_start = gap[i].start;
+			out[i].gap_end = gap[i].end == BOOKQ_NONE ? -1 : gap[i].end;
+			snprintf(out[i].reason, sizeof(out[i].reason), "%s", gap[i].reason);
+		} else if (st[i].checkpoint_ts != BOOKQ_NONE && !bm[i].final && bm[i].marked &&
+		    kt_now() - bm[i].through > FEED_MARK_STALE_US) {
+			/* no mark when recorded to its settlement (complete ever after), or when no
+			 * collector ever committed one here: rows written by something else, such as
+			 * tests/feed/feed_check.py, which has no mark to be behind */
+			out[i].gap_start = bm[i].through + 1;
 			out[i].gap_end = -1;
 			snprintf(out[i].reason, sizeof(out[i].reason), "not_yet_recorded");
 		}
-		if ((out[i].book = book_new(ms[i]->notional)) == NULL)
-			goto out;
-		if (PQgetisnull(res, r, 0))
-			continue; /* before coverage: an empty book */
-		if (feed_load_checkpoint(out[i].book, res, r, 1) != 0) {
-			log_errorx("market %lld: malformed checkpoint", (long long)ms[i]->id);
-			goto out;
-		}
-		(void)book_apply_text(out[i].book, PQgetvalue(res, r, 8), &broken);
+		out[i].book = st[i].book; /* before coverage: an empty book */
+		st[i].book = NULL;
 	}
 	rc = 0;
 out:
-	if (rc != 0)
-		for (size_t i = 0; i < n; i++) {
-			book_free(out[i].book);
-			out[i].book = NULL;
-		}
-	PQclear(res);
-	free(v);
 	free(ids);
 	free(ats);
+	free(bm);
+	free(st);
+	free(gap);
 	return rc;
 }
 

@@ -4,7 +4,12 @@
 # the same size; first on 1 million deltas, then on 50 million, to show that the book at T costs
 # the same whatever the length of the history.
 #
-# BENCH_DELTAS (default 50000000) and BENCH_MARKETS (default 20000) size the big dataset.
+# BENCH_DELTAS (default 50000000) and BENCH_MARKETS (default 20000) size the big dataset; with
+# BENCH_DELTAS=1000000 only the first row is measured (no big dataset).
+# BENCH_API_B=DIR measures a second build's kbook-api (DIR/kbook-api) in A/B alternation: every
+# run of an orderbook row serves the API with this build's (A) and then DIR's (B), the pool
+# restarted and warmed for 2 s before each, and the row is followed by B's row (labelled with
+# BENCH_API_B_LABEL) beside the same static limit.
 set -euo pipefail
 bin=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,11 +46,49 @@ cpu_ms() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.3f", (n > 0 ? t * 10 / n :
 # median V...: the middle value (the lower middle of an even count)
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
+# api_use FILE: restarts the API pool with FILE as its kbook-api and warms it for 2 s (A/B)
+api_use() {
+	api_stop "$tmp/stack"
+	# renamed into place: a worker still exiting holds the old file open (cp: text file busy)
+	cp "$1" "$tmp/stack/app/bin/kbook-api.new"
+	chmod a+rx "$tmp/stack/app/bin/kbook-api.new"
+	mv -f "$tmp/stack/app/bin/kbook-api.new" "$tmp/stack/app/bin/kbook-api"
+	api_start "$tmp/stack" >/dev/null
+	BENCH_SECONDS=2 run_wrk "$url" 16 "$root/scripts/bench/random.lua" >/dev/null
+}
+if [ -n "${BENCH_API_B:-}" ]; then
+	cp "$bin/kbook-api" "$tmp/kbook-api.a"
+	cp "$BENCH_API_B/kbook-api" "$tmp/kbook-api.b"
+fi
+
+# measure V C: one measured API run at C connections into variant V's figures (a or b) of row
+measure() {
+	local -n rps=rps_$1 p50=p50_$1 p99=p99_$1 bad=bad_$1 n=n_$1 pg=pg_$1 api=api_$1 ng=ng_$1
+	local a b d e pg0 api0 ng0 pg1 api1 ng1
+	read -r pg0 api0 ng0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
+	read -r a b d e < <(run_wrk "$url" "$2" "$root/scripts/bench/random.lua")
+	read -r pg1 api1 ng1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
+	rps+=("$a") p50+=("$b") p99+=("$d")
+	bad=$((bad + e)) n=$((n + a * BENCH_SECONDS))
+	pg=$((pg + pg1 - pg0)) api=$((api + api1 - api0)) ng=$((ng + ng1 - ng0))
+}
+
+# print_row V LABEL C SIZE: the row of variant V's figures of row
+print_row() {
+	local -n rps=rps_$1 p50=p50_$1 p99=p99_$1 bad=bad_$1 n=n_$1 pg=pg_$1 api=api_$1 ng=ng_$1
+	local a s
+	a=$(median "${rps[@]}") s=$(median "${srps[@]}")
+	echo "| $2 | $3 | $4 | **$a** | $(median "${p50[@]}") | $(median "${p99[@]}") | ${rps[*]} | $bad | $s | $(median "${sp50[@]}") | $(median "${sp99[@]}") | $(awk -v a="$a" -v s="$s" 'BEGIN {printf "%.3f", a / s}') | $(cpu_ms "$pg" "$n") / $(cpu_ms "$api" "$n") / $(cpu_ms "$ng" "$n") |"
+}
+
 # row LABEL KIND PREFIX: one table row per connection count, with the static limit of the same
 # size. Each count makes $runs measured runs, static and API in alternation; the row gives the
-# median of each figure and the API's req/s of every run.
+# median of each figure and the API's req/s of every run. With BENCH_API_B, an orderbook row's
+# runs alternate static, A and B, and B's row follows A's.
 row() {
-	local label=$1 kind=$2 prefix=$3 c f size r a b d e s rps p50 p99 bad srps sp50 sp99 n pg api ng pg0 api0 ng0 pg1 api1 ng1
+	local label=$1 kind=$2 prefix=$3 c f size r a b d srps sp50 sp99 ab= v
+	local rps_a p50_a p99_a bad_a n_a pg_a api_a ng_a rps_b p50_b p99_b bad_b n_b pg_b api_b ng_b
+	[ -n "${BENCH_API_B:-}" ] && [ "$kind" = orderbook ] && ab=1
 	f=$tmp/$kind-$prefix.paths
 	paths "$prefix" "$kind" "$f"
 	export BENCH_PATHS=$f
@@ -55,23 +98,28 @@ row() {
 	head -c "$size" /dev/urandom | base64 -w 0 | head -c "$size" >"$tmp/stack/app/static/limit.txt"
 	chmod a+r "$tmp/stack/app/static/limit.txt"
 	# warm-up, not measured: each worker prepares its statements once per day of history it reads
-	# (cgi-bin/daypart.c), and the caches fill; a long-running service has done both
+	# (lib/daypart.c), and the caches fill; a long-running service has done both
 	BENCH_SECONDS=$warm run_wrk "$url" 16 "$root/scripts/bench/random.lua" >/dev/null
 	for c in 1 16; do
-		rps=() p50=() p99=() bad=0 srps=() sp50=() sp99=() n=0 pg=0 api=0 ng=0
+		srps=() sp50=() sp99=()
+		for v in a b; do
+			eval "rps_$v=() p50_$v=() p99_$v=() bad_$v=0 n_$v=0 pg_$v=0 api_$v=0 ng_$v=0"
+		done
 		for ((r = 0; r < runs; r++)); do
 			read -r a b d _ < <(run_wrk "$url/limit.txt" "$c")
 			srps+=("$a") sp50+=("$b") sp99+=("$d")
-			read -r pg0 api0 ng0 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
-			read -r a b d e < <(run_wrk "$url" "$c" "$root/scripts/bench/random.lua")
-			read -r pg1 api1 ng1 < <(python3 "$root/scripts/bench/cputicks.py" "$tmp/stack")
-			rps+=("$a") p50+=("$b") p99+=("$d")
-			bad=$((bad + e)) n=$((n + a * BENCH_SECONDS))
-			pg=$((pg + pg1 - pg0)) api=$((api + api1 - api0)) ng=$((ng + ng1 - ng0))
+			[ -n "$ab" ] && api_use "$tmp/kbook-api.a"
+			measure a "$c"
+			if [ -n "$ab" ]; then
+				api_use "$tmp/kbook-api.b"
+				measure b "$c"
+			fi
 		done
-		a=$(median "${rps[@]}") s=$(median "${srps[@]}")
-		echo "| $label | $c | $size | **$a** | $(median "${p50[@]}") | $(median "${p99[@]}") | ${rps[*]} | $bad | $s | $(median "${sp50[@]}") | $(median "${sp99[@]}") | $(awk -v a="$a" -v s="$s" 'BEGIN {printf "%.3f", a / s}') | $(cpu_ms "$pg" "$n") / $(cpu_ms "$api" "$n") / $(cpu_ms "$ng" "$n") |"
+		print_row a "$label" "$c" "$size"
+		[ -n "$ab" ] && print_row b "$label, B: ${BENCH_API_B_LABEL:-$BENCH_API_B}" "$c" "$size"
 	done
+	[ -n "$ab" ] && api_use "$tmp/kbook-api.a"
+	return 0
 }
 
 gen() { # PREFIX DELTAS SPAN_DAYS
@@ -85,7 +133,13 @@ g1=$(gen S1 "$small" 1)
 # generation's aftermath (autovacuum, a checkpoint writing the new pages out)
 psql_ "VACUUM ANALYZE" >/dev/null
 psql_ "CHECKPOINT" >/dev/null
-echo "## Data API on generated history"
+if [ -n "${BENCH_API_B:-}" ]; then
+	echo "## Data API on generated history, A/B: ${BENCH_API_B_LABEL:-$BENCH_API_B}"
+elif [ "$big" -le "$small" ]; then
+	echo "## Data API on generated history, $small deltas only"
+else
+	echo "## Data API on generated history"
+fi
 echo
 echo "\`make bench\` section scripts/bench/20-api.sh: 4 API workers, requests"
 echo "spread over 16 accounts' keys; each request picks a random market and a random instant within"
@@ -102,6 +156,13 @@ echo
 echo "| what | conn | bytes | API req/s | API p50 ms | API p99 ms | API req/s, each run | API non-2xx | static req/s | static p50 ms | static p99 ms | API / static | CPU ms/req: Postgres / kbook-api / nginx |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 row "orderbook at T, $small deltas" orderbook S1
+if [ "$big" -le "$small" ]; then
+	echo
+	echo "Generation (kbook-gen, COPY): $g1"
+	echo
+	echo "Total for this section: $(( $(date +%s) - t0 )) s (BENCH_DELTAS=$big: the first row only)."
+	exit 0
+fi
 g2=$(gen S50 "$((big - small))" 50)
 psql_ "VACUUM ANALYZE" >/dev/null
 psql_ "CHECKPOINT" >/dev/null

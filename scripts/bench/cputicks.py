@@ -36,15 +36,17 @@ def tree_ticks(procs, root):
 def pidfile(path, first_line=False):
     try:
         with open(path) as f:
-            return int(f.readline() if first_line else f.read())
-    except (OSError, ValueError):
+            return int(f.readline() if first_line else f.read().split()[0])
+    except (OSError, ValueError, IndexError):
         return 0
 
 
 d = sys.argv[1]
-PIDFILES = {"pg": (f"{d}/pg/postmaster.pid", True), "api": (f"{d}/run/api.pid", False),
-            "nginx": (f"{d}/run/nginx.pid", False), "feedd": (f"{d}/run/feedd.pid", False),
-            "collector": (f"{d}/run/collector.pid", False), "sim": (f"{d}/run/sim.pid", False)}
+# Postgres's own pid file; the others are the stack's records (scripts/stack.sh svc_record:
+# DIR/state/NAME holds "pid start-time")
+PIDFILES = {"pg": (f"{d}/pg/postmaster.pid", True), "api": (f"{d}/state/api", False),
+            "nginx": (f"{d}/state/nginx", False), "feedd": (f"{d}/state/feedd", False),
+            "collector": (f"{d}/state/collector", False), "sim": (f"{d}/state/sim", False)}
 procs = processes()
 roots = [pidfile(*PIDFILES[n]) for n in (sys.argv[2:] or ["pg", "api", "nginx"])]
 print(" ".join(str(tree_ticks(procs, r) if r else 0) for r in roots))

@@ -107,7 +107,7 @@ check "and is accepted on KXT-A" 200 "$STATUS"
 echo "at=0 and start=0: no statement on a partition that does not exist"
 PGLOG=$TEST_STACK/log/postgres.log
 # (only 1970's partitions count: a worker learns once, by a 42P01 error, that a later day has no
-# partition (cgi-bin/daypart.c), which other tests' timing decides)
+# partition (lib/daypart.c), which other tests' timing decides)
 e0=$(grep -c 'book_deltas_p1970.* does not exist' "$PGLOG")
 call "$K" '/v1/markets/KXT-A/orderbook?at=2026-11-19T00:00:00Z'
 before=$(jq -c 'del(.at)' <<<"$body")

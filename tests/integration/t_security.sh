@@ -47,7 +47,7 @@ done
 
 echo "each role is refused what its program never does"
 check_match "kbook_api reads markets" '^[0-9]+$' "$(role_sql kbook_api "SELECT count(*) FROM markets")"
-check_match "kbook_api reads a day partition (cgi-bin/daypart.c)" '^[0-9]+$' \
+check_match "kbook_api reads a day partition (lib/daypart.c)" '^[0-9]+$' \
 	"$(role_sql kbook_api "SELECT count(*) FROM book_deltas_p$(date -u +%Y_%m_%d)")"
 check_match "kbook_api cannot write deltas" 'permission denied' \
 	"$(role_sql kbook_api "INSERT INTO book_deltas VALUES (1, now(), now(), 0, 1, 1)")"
