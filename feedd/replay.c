@@ -39,7 +39,20 @@ struct feed_replay {
 	struct feed_sub *sub;        /* borrowed */
 	struct feed_market *m;       /* borrowed: held by sub */
 	int64_t from;                /* every row at or before it was sent */
+	bool reading;                /* its chunk is being read (feed_replay_job) */
+	bool cancelled;              /* dropped while read: the job frees it */
 };
+
+/* The chunk being read on the query thread (one at a time, as the idle watcher paced them). */
+struct feed_replay_job {
+	struct feed_job j;
+	struct feed_conn *conn;      /* held (feed_conn_ref) */
+	struct feed_replay *r;       /* r->reading */
+	struct feed_market view;     /* r->m's id, notional, pos when submitted */
+	int rc;
+	struct feed_rows rows;
+};
+static bool feed_replay_busy;
 
 size_t feed_replay_bytes;
 static ev_idle feed_replay_idle;
@@ -93,39 +106,93 @@ feed_replay_cancel(const struct feed_sub *s, const struct feed_market *m)
 	while ((r = *pp) != NULL) {
 		if (r->sub == s && (m == NULL || r->m == m)) {
 			*pp = r->next;
-			free(r);
+			if (r->reading)
+				r->cancelled = true; /* its job frees it */
+			else
+				free(r);
 		} else {
 			pp = &r->next;
 		}
 	}
 }
 
-/* Reads and queues the next chunk of c's first replay. Returns 0, or -1 when the read failed
- * (the one-second tick tries again). */
-static int
-feed_replay_chunk(struct feed_conn *c)
+static void
+feed_replay_run(struct feed_job *j, struct db *db)
 {
-	struct feed_replay *r = c->replays;
-	struct feed_rows rows;
+	struct feed_replay_job *rj = (struct feed_replay_job *)j;
 
-	if (feed_stream_read(r->m, r->from, r->m->pos, FEED_REPLAY_CHUNK, &rows) != 0)
-		return -1;
+	rj->rc = db != NULL ? feed_stream_read(&rj->view, rj->r->from, rj->view.pos, FEED_REPLAY_CHUNK,
+	    &rj->rows) : -1;
+}
+
+/*
+ * The chunk is back: its rows are queued. The replay has reached the live position when the
+ * chunk came back short and the market's position has not moved since it was read (rows fanned
+ * out meanwhile were held back from this subscription: the next chunk reads them). After a
+ * failed read the one-second tick tries again.
+ */
+static void
+feed_replay_done(struct feed_job *j)
+{
+	struct feed_replay_job *rj = (struct feed_replay_job *)j;
+	struct feed_replay *r = rj->r;
+	struct feed_conn *c = rj->conn;
+
+	feed_replay_busy = false;
+	r->reading = false;
+	if (r->cancelled || c->closed || rj->rc != 0) {
+		if (r->cancelled)
+			free(r);
+		goto out;
+	}
 	feed_stats.replay_chunks++;
 	c->replaying = true;
 	/* asked for: not judged against the client's bound (it is under FEED_REPLAY_LOW now) */
 	feed_send_grant(c, true);
-	for (size_t i = 0; i < rows.n && c->close_code == 0; i++) {
-		feed_subs_emit(r->sub, r->m, &rows.rows[i], NULL, 0);
-		r->from = rows.rows[i].pos;
+	for (size_t i = 0; i < rj->rows.n && c->close_code == 0; i++) {
+		feed_subs_emit(r->sub, r->m, &rj->rows.rows[i], NULL, 0);
+		r->from = rj->rows.rows[i].pos;
 	}
 	feed_send_grant(c, false);
 	c->replaying = false;
-	if (rows.n < FEED_REPLAY_CHUNK) {
-		/* caught up with the live position: live rows flow from the next one */
-		c->replays = r->next;
-		free(r);
+	if (rj->rows.n < FEED_REPLAY_CHUNK) {
+		r->from = rj->view.pos;
+		if (r->m->pos == rj->view.pos) {
+			/* caught up with the live position: live rows flow from the next one */
+			struct feed_replay **pp;
+
+			for (pp = &c->replays; *pp != NULL && *pp != r; pp = &(*pp)->next)
+				;
+			if (*pp == r)
+				*pp = r->next;
+			free(r);
+		}
 	}
-	feed_rows_free(&rows);
+out:
+	if (rj->rc == 0)
+		feed_replay_wake();
+	feed_rows_free(&rj->rows);
+	feed_conn_unref(c);
+	free(rj);
+}
+
+/* Starts reading the next chunk of c's first replay on the query thread. Returns 0 or -1. */
+static int
+feed_replay_chunk(struct feed_conn *c)
+{
+	struct feed_replay_job *rj = calloc(1, sizeof(*rj));
+
+	if (rj == NULL)
+		return -1;
+	rj->j.run = feed_replay_run;
+	rj->j.done = feed_replay_done;
+	rj->conn = c;
+	rj->r = c->replays;
+	rj->r->reading = true;
+	feed_market_copy(&rj->view, rj->r->m);
+	feed_conn_ref(c);
+	feed_replay_busy = true;
+	feed_jobs_submit(&rj->j);
 	return 0;
 }
 
@@ -147,7 +214,7 @@ feed_replay_step(void)
 {
 	struct feed_conn *pick = NULL, *first = NULL;
 
-	if (feed_replay_bytes >= (size_t)cfg.feedd_replay_mem)
+	if (feed_replay_busy || feed_replay_bytes >= (size_t)cfg.feedd_replay_mem)
 		return false;
 	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
 		if (!feed_replay_ready(c))
@@ -161,10 +228,11 @@ feed_replay_step(void)
 	}
 	if (pick == NULL)
 		pick = first;
-	if (pick == NULL || db_ensure(feed_db) != 0)
-		return false; /* nothing to read, or the database is away (the tick wakes us again) */
+	if (pick == NULL)
+		return false; /* nothing to read */
 	feed_replay_last = pick->id;
-	return feed_replay_chunk(pick) == 0;
+	(void)feed_replay_chunk(pick);
+	return false; /* its done() wakes the watcher again */
 }
 
 static void
