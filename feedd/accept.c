@@ -140,11 +140,12 @@ feed_pre_adopt(struct feed_pre *p, const struct feed_verdict *v)
 		feed_helds = h;
 	}
 	p->fd = -1; /* lws owns it now, or closed it */
-	if (lws_adopt_socket_vhost_readbuf(feed_vh, fd, p->buf, p->len) == NULL) {
-		log_warnx("cannot hand a connection to libwebsockets");
-		if (h != NULL)
-			feed_accept_forget(fd);
-	}
+	/*
+	 * lws serves the head at once: NULL also when that ended the connection (a refused
+	 * handshake, answered and closed), not only when it could not take the socket.
+	 */
+	if (lws_adopt_socket_vhost_readbuf(feed_vh, fd, p->buf, p->len) == NULL && h != NULL)
+		feed_accept_forget(fd);
 	feed_pre_end(p);
 }
 

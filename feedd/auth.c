@@ -307,16 +307,145 @@ feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why)
 	feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, feed_auth_cut_reason(why));
 }
 
+/*
+ * Plan changes (sql/016_plan_events.sql): NOTIFY kbook_keys 'plan <account id>' when an account's
+ * plan, payg choice, subscription status or feed overrides change. The limits of the account's
+ * open connections are read again (on the query thread); a connection over its markets limit,
+ * and the newest connections of a key over its connections limit, get an error naming the limit
+ * and close 1008 with it as the reason. Credits need nothing: each charge reads the account.
+ */
+static struct db_stmt q_limits_many = DB_STMT("feed_limits_many",
+    "SELECT l.account_id, a.plan, l.conns_per_key, l.markets_per_conn FROM feed_limits l"
+    " JOIN accounts a ON a.id = l.account_id WHERE l.account_id = ANY($1::bigint[])", 1);
+
+struct feed_limits_job {
+	struct feed_job j;
+	char *ids;                   /* the accounts, a Postgres array */
+	PGresult *res;
+};
+
+static void
+feed_limits_run(struct feed_job *j, struct db *db)
+{
+	struct feed_limits_job *lj = (struct feed_limits_job *)j;
+	const char *params[] = { lj->ids };
+
+	lj->res = db != NULL ? db_exec(db, &q_limits_many, params) : NULL;
+}
+
+/* Closes c over a limit of its plan: error code with the reason as detail, then 1008. */
+static void
+feed_auth_over(struct feed_conn *c, int code, const char *reason)
+{
+	char msg[256];
+	int n;
+
+	if (c->close_code != 0)
+		return;
+	n = snprintf(msg, sizeof(msg), "{\"type\":\"error\",\"msg\":{\"code\":%d,\"msg\":\"%s\","
+	    "\"detail\":\"%s\"}}", code, kerr_msg(code), reason);
+	feed_stats.limit_cutoffs++;
+	log_info("conn %llu: %s (account %lld key %lld, plan %s): closing", (unsigned long long)c->id,
+	    reason, (long long)c->caller.account_id, (long long)c->caller.key_id, c->caller.plan);
+	(void)feed_send(c, msg, (size_t)n);
+	feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, reason);
+}
+
+/* The limits of account (plan, per key, per connection, capped) applied to its connections. */
+static void
+feed_auth_apply(int64_t account, const char *plan, int64_t conns, int64_t markets)
+{
+	char reason[96];
+
+	if (conns > cfg.feedd_key_conns)
+		conns = cfg.feedd_key_conns;
+	if (markets > cfg.feedd_markets_max)
+		markets = cfg.feedd_markets_max;
+	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
+		if (c->caller.account_id != account || c->close_code != 0)
+			continue;
+		snprintf(c->caller.plan, sizeof(c->caller.plan), "%s", plan);
+		c->caller.conns_max = conns;
+		c->caller.markets_max = markets;
+		if (c->subs.n_markets > (size_t)markets) {
+			snprintf(reason, sizeof(reason), "plan limit: %lld markets per connection",
+			    (long long)markets);
+			feed_auth_over(c, KERR_MARKET_LIMIT, reason);
+		}
+	}
+	/* per key, the oldest connections stay (the list is newest first) */
+	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
+		if (c->caller.account_id != account || c->close_code != 0)
+			continue;
+		if (feed_auth_key_conns(c->caller.key_id) > (size_t)conns) {
+			snprintf(reason, sizeof(reason), "plan limit: %lld connections per API key",
+			    (long long)conns);
+			feed_auth_over(c, KERR_PROCESS, reason);
+		}
+	}
+}
+
+static void
+feed_limits_done(struct feed_job *j)
+{
+	struct feed_limits_job *lj = (struct feed_limits_job *)j;
+	PGresult *res = lj->res;
+
+	/* on failure the connections keep the limits they had (logged by lib/db) */
+	for (int r = 0; res != NULL && r < PQntuples(res); r++)
+		feed_auth_apply(strtoll(PQgetvalue(res, r, 0), NULL, 10), PQgetvalue(res, r, 1),
+		    strtoll(PQgetvalue(res, r, 2), NULL, 10), strtoll(PQgetvalue(res, r, 3), NULL, 10));
+	PQclear(res);
+	free(lj->ids);
+	free(lj);
+}
+
+/* Reads the limits again of account (0: of every account with an open connection). */
+static void
+feed_auth_limits_reread(int64_t account)
+{
+	struct feed_limits_job *lj;
+	size_t len;
+	FILE *f;
+
+	if (feed_conns == NULL || (lj = calloc(1, sizeof(*lj))) == NULL)
+		return;
+	if ((f = open_memstream(&lj->ids, &len)) == NULL) {
+		free(lj);
+		return;
+	}
+	fputc('{', f);
+	if (account > 0)
+		fprintf(f, "%lld", (long long)account);
+	else
+		for (struct feed_conn *c = feed_conns; c != NULL; c = c->next)
+			fprintf(f, "%s%lld", c == feed_conns ? "" : ",", (long long)c->caller.account_id);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(lj->ids);
+		free(lj);
+		return;
+	}
+	lj->j.run = feed_limits_run;
+	lj->j.done = feed_limits_done;
+	feed_jobs_submit(&lj->j);
+}
+
 void
 feed_auth_event(const char *payload)
 {
-	bool account = strncmp(payload, "account ", 8) == 0;
-	const char *num = account ? payload + 8 : strncmp(payload, "key ", 4) == 0 ? payload + 4 : NULL;
+	bool account = strncmp(payload, "account ", 8) == 0, plan = strncmp(payload, "plan ", 5) == 0;
+	const char *num = account ? payload + 8 : plan ? payload + 5 :
+	    strncmp(payload, "key ", 4) == 0 ? payload + 4 : NULL;
 	char *end;
 	long long id;
 
 	if (num == NULL || (id = strtoll(num, &end, 10)) <= 0 || *end != '\0') {
 		log_warnx("kbook_keys: malformed payload ignored");
+		return;
+	}
+	if (plan) {
+		feed_auth_limits_reread(id);
 		return;
 	}
 	for (struct feed_conn *c = feed_conns; c != NULL; c = c->next) {
@@ -394,4 +523,6 @@ feed_auth_recheck(void)
 	rj->j.run = feed_recheck_run;
 	rj->j.done = feed_recheck_done;
 	feed_jobs_submit(&rj->j);
+	/* and plan changes made meanwhile */
+	feed_auth_limits_reread(0);
 }

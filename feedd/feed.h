@@ -1,7 +1,8 @@
 /*
- * feedd: the live orderbook feed (DESIGN.md section 6, docs/feed.md). One process, one thread,
- * one libwebsockets 4.1.6 event loop: client websockets, the HTTP probes (/healthz, /metrics),
- * and the Postgres LISTEN connection adopted into the loop as a raw descriptor. This header holds
+ * feedd: the live orderbook feed (DESIGN.md section 6, docs/feed.md). One process, one
+ * libwebsockets 4.1.6 event loop (client websockets, the HTTP probes /healthz and /metrics, the
+ * Postgres LISTEN connection adopted as a raw descriptor) and one query thread (jobs.c) that runs
+ * every query, so the loop never waits for Postgres. This header holds
  * the types the modules share and each module's entry points.
  *
  * Ownership: a feed_conn lives from the websocket's ESTABLISHED to its CLOSED callback and owns
@@ -197,12 +198,13 @@ const char *feed_auth_cut_reason(enum feed_charge_rc why);
  * (Authentication required) with the reason in detail, then a close 1008 with the same reason.
  */
 void feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why);
-/* A NOTIFY kbook_keys payload ("key <id>" or "account <id>", sql/013_key_events.sql): cuts off
- * every connection opened with that key or account. */
+/* A NOTIFY kbook_keys payload: "key <id>" or "account <id>" (sql/013_key_events.sql) cuts off
+ * every connection opened with that key or account; "plan <account id>" (sql/016_plan_events.sql)
+ * reads the account's limits again and closes its connections over them. */
 void feed_auth_event(const char *payload);
 /* Asks Postgres, in one query on the query thread, whether the key of any open connection was
- * revoked or its account disabled, and cuts those off: run when LISTEN (re)starts, for events sent
- * while nobody listened. */
+ * revoked or its account disabled, and cuts those off, then reads every open account's limits
+ * again: run when LISTEN (re)starts, for events sent while nobody listened. */
 void feed_auth_recheck(void);
 /* Connections open per key (for the per-key limit). */
 size_t feed_auth_key_conns(int64_t key_id);
@@ -350,6 +352,15 @@ extern size_t feed_replay_bytes;
 /* Replays market m on s from position from (exclusive) up to its live position, then live.
  * Returns 0, or -1 when out of memory. */
 int feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from);
+/*
+ * Holds m's live rows back from s from position from on, for a snapshot being read at from
+ * (get_snapshot of a market s already streams). feed_replay_release then replays from there:
+ * after the snapshot was sent (snapshot_sent, which supersedes m's other replays on s), or,
+ * without it, unless an older replay of m on s reads those rows anyway. Returns NULL when out of
+ * memory. The replay is s's (freed with it).
+ */
+struct feed_replay *feed_replay_hold(struct feed_sub *s, struct feed_market *m, int64_t from);
+void feed_replay_release(struct feed_replay *r, bool snapshot_sent);
 /* True while a replay of m is pending on s (its live rows are held back from s). */
 bool feed_replay_holds(const struct feed_sub *s, const struct feed_market *m);
 /* Drops the pending replays of s (of market m; every market when m is NULL). */
@@ -372,6 +383,7 @@ struct feed_metrics {
 	uint64_t conns_total, refused_auth, refused_credits, refused_limit, refused_unavailable;
 	uint64_t msgs_sent, bytes_sent, commands, command_errors, slow_drops, dead_drops;
 	uint64_t notifies, rows_read, pg_reconnects, charges_failed, auth_cutoffs, replay_chunks;
+	uint64_t limit_cutoffs;
 };
 extern struct feed_metrics feed_stats;
 /* The Prometheus text of every metric into a malloc'd string (caller frees); NULL on ENOMEM. */

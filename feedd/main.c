@@ -72,6 +72,12 @@ feed_lws_log(int level, const char *line)
 
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
+	/*
+	 * lws serves the head accept.c read inside lws_adopt_socket_vhost_readbuf, and says so at
+	 * error level when that request ends the connection: every refused handshake does.
+	 */
+	if (strstr(line, "adopt_socket_readbuf: calling service") != NULL)
+		return;
 	if (level & LLL_ERR)
 		log_errorx("lws: %.*s", (int)n, line);
 	else

@@ -3,7 +3,9 @@
  * market's stream position and its subscribers. A NOTIFY marks a market dirty; a flush reads the
  * rows after its position from Postgres (stream.c), hands each to the subscribers (subs.c) and
  * advances the position, so every row is read once however many clients want it, and a row is
- * never skipped: a failed read leaves the market dirty for the next try.
+ * never skipped: a failed read leaves the market dirty for the next try. Reads run on the query
+ * thread (jobs.c), one at a time so that positions only advance; the markets of a read in flight
+ * are pinned (not freed if their last subscriber leaves meanwhile).
  */
 #include <stdio.h>
 #include <stdlib.h>

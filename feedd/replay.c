@@ -15,9 +15,9 @@
  * reached it, the replay ends, and the next live row is the next row. The other markets of the
  * connection stream live meanwhile.
  *
- * Chunks are read from a libev idle watcher, one a call: only when the loop has nothing else to
- * do (no NOTIFY, no client frame, no write pending), so the live rows of every other client go
- * first and a replay adds at most one chunk's query to their latency. Read from the loop's wake-ups
+ * Chunks are asked for from a libev idle watcher, one at a time: only when the loop has nothing
+ * else to do (no NOTIFY, no client frame, no write pending), and read on the query thread
+ * (jobs.c), so the live rows of every other client go first and the loop never waits for one. Read from the loop's wake-ups
  * instead (4 chunks a pass), 50 resuming clients took the live p50 of another client from 19 to
  * 171 ms in t_feed_robust on the shared test machine.
  */
@@ -40,6 +40,7 @@ struct feed_replay {
 	struct feed_market *m;       /* borrowed: held by sub */
 	int64_t from;                /* every row at or before it was sent */
 	bool reading;                /* its chunk is being read (feed_replay_job) */
+	bool held;                   /* waits for a snapshot (feed_replay_hold): not read yet */
 	bool cancelled;              /* dropped while read: the job frees it */
 };
 
@@ -87,6 +88,56 @@ feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from)
 	*pp = r;
 	feed_replay_wake();
 	return 0;
+}
+
+struct feed_replay *
+feed_replay_hold(struct feed_sub *s, struct feed_market *m, int64_t from)
+{
+	struct feed_replay *r = calloc(1, sizeof(*r)), **pp;
+
+	if (r == NULL)
+		return NULL;
+	r->sub = s;
+	r->m = m;
+	r->from = from;
+	r->held = true;
+	for (pp = &s->conn->replays; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = r;
+	return r;
+}
+
+void
+feed_replay_release(struct feed_replay *r, bool snapshot_sent)
+{
+	struct feed_replay **pp = &r->sub->conn->replays, *o;
+	bool older = false;
+
+	/* the other replays of the market: superseded by the snapshot, or still to be read */
+	while ((o = *pp) != NULL) {
+		if (o != r && o->sub == r->sub && o->m == r->m) {
+			if (snapshot_sent) {
+				*pp = o->next;
+				if (o->reading)
+					o->cancelled = true;
+				else
+					free(o);
+				continue;
+			}
+			older = true;
+		}
+		pp = &o->next;
+	}
+	if (older) {
+		/* no snapshot, and an older replay reads these rows: this one would repeat them */
+		for (pp = &r->sub->conn->replays; *pp != r; pp = &(*pp)->next)
+			;
+		*pp = r->next;
+		free(r);
+		return;
+	}
+	r->held = false;
+	feed_replay_wake();
 }
 
 bool
@@ -200,8 +251,8 @@ static bool
 feed_replay_ready(const struct feed_conn *c)
 {
 	/* what lws holds of a write the kernel did not take counts too: the queue empties into it */
-	return c->replays != NULL && c->close_code == 0 && c->queued < FEED_REPLAY_LOW &&
-	    !lws_partial_buffered(c->wsi);
+	return c->replays != NULL && !c->replays->held && c->close_code == 0 &&
+	    c->queued < FEED_REPLAY_LOW && !lws_partial_buffered(c->wsi);
 }
 
 /*

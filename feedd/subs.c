@@ -35,6 +35,7 @@ struct feed_target {
 	const char *ticker;          /* borrowed from the command */
 	struct feed_market *m;       /* after feed_market_get: pinned */
 	struct feed_market view;     /* m's id, notional, pos for the query thread */
+	struct feed_replay *held;    /* get_snapshot: m's live rows held back from the sub meanwhile */
 	struct book *book;           /* no since: the snapshot */
 	struct feed_row gap;         /* an open gap covering the snapshot (kind FEED_K_GAP) */
 	bool has_gap;
@@ -344,6 +345,9 @@ feed_cmd_job_free(struct feed_cmd_job *cj)
 {
 	struct feed_conn *c = cj->c;
 
+	for (long i = 0; cj->t != NULL && i < cj->n && !c->closed; i++)
+		if (cj->t[i].held != NULL)
+			feed_replay_release(cj->t[i].held, false);
 	kcmd_free(&cj->cmd);
 	free(cj->arr);
 	PQclear(cj->res);
@@ -429,7 +433,8 @@ feed_subs_first(struct feed_sub *s, struct feed_target *t, bool since, int64_t f
 		return;
 	}
 	/* a snapshot supersedes what a replay of the market still had to send */
-	feed_replay_cancel(s, t->m);
+	if (t->held == NULL)
+		feed_replay_cancel(s, t->m);
 	feed_send_grant(s->conn, true);
 	feed_subs_emit(s, t->m, NULL, t->book, t->view.pos);
 	if (t->has_gap)
@@ -437,10 +442,15 @@ feed_subs_first(struct feed_sub *s, struct feed_target *t, bool since, int64_t f
 	feed_send_grant(s->conn, false);
 	/*
 	 * Rows fanned out while the snapshot was read (the market's position moved past the one it
-	 * was read at) follow from Postgres, as a replay from there: then live, with no gap.
+	 * was read at) follow from Postgres, as a replay from there: then live, with no gap. A
+	 * market s already streamed had them held back since (get_snapshot).
 	 */
-	if (t->m->pos > t->view.pos && feed_replay_start(s, t->m, t->view.pos) != 0)
+	if (t->held != NULL) {
+		feed_replay_release(t->held, true);
+		t->held = NULL;
+	} else if (t->m->pos > t->view.pos && feed_replay_start(s, t->m, t->view.pos) != 0) {
 		feed_send_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+	}
 }
 
 static void
@@ -567,7 +577,7 @@ out:
  * pins them and copies each one's view for the second query. Returns 0, or -1 after answering.
  */
 static int
-feed_subs_register(struct feed_conn *c, struct feed_cmd_job *cj)
+feed_subs_register(struct feed_conn *c, struct feed_cmd_job *cj, struct feed_sub *s)
 {
 	size_t cap = (size_t)(cj->n > 0 ? cj->n : 1);
 
@@ -590,6 +600,16 @@ feed_subs_register(struct feed_conn *c, struct feed_cmd_job *cj)
 			feed_market_mark_dirty(t->id);
 		feed_market_copy(&t->view, t->m);
 		cj->views[i] = &t->view;
+		/*
+		 * get_snapshot of a market the sub streams: its live rows must not reach the sub
+		 * between the position the snapshot is read at and the snapshot (they would come again
+		 * after it, behind a snapshot older than them); they follow it as a replay.
+		 */
+		if (s != NULL && cj->cmd.action == KCMD_ACT_SNAPSHOT &&
+		    (t->held = feed_replay_hold(s, t->m, t->view.pos)) == NULL) {
+			feed_subs_error(c, &cj->cmd, KERR_INTERNAL, NULL, NULL);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -660,7 +680,7 @@ feed_cmd_resolve_done(struct feed_job *j)
 		feed_subs_error(c, cmd, KERR_ACTION, NULL, NULL);
 		goto out;
 	}
-	if (feed_subs_register(c, cj) != 0)
+	if (feed_subs_register(c, cj, s) != 0)
 		goto out;
 	cj->caller = c->caller;
 	cj->j.run = feed_cmd_prepare_run;

@@ -74,7 +74,8 @@ class Client:
         self.i = i
         self.tickers = tickers
         self.pings = []            # monotonic time of each ping
-        self.msgs = []             # every text message, parsed, in order
+        self.raw = []              # every text message, in order
+        self.parsed = 0
         self.closed = None         # why the connection ended, if it did
         self.opened = None
         self.subscribed = asyncio.Event()
@@ -112,9 +113,10 @@ class Client:
                     self.closed = f"close {code} {data[2:].decode(errors='replace')}"
                     return
                 elif op == 0x1:
-                    m = json.loads(data)
-                    self.msgs.append(m)
-                    if m["type"] == "orderbook_snapshot":
+                    # parsed at the end: parsing 60 000 catch-up messages as they come kept this
+                    # process's loop 1.2 s late, and the pings it read with it
+                    self.raw.append(data)
+                    if b'"type":"orderbook_snapshot"' in data:
                         self.snapshots += 1
                         if self.snapshots == len(self.tickers):
                             self.subscribed.set()
@@ -123,10 +125,17 @@ class Client:
         except asyncio.CancelledError:
             pass
 
-    def ping_gaps(self, since):
-        """The longest time without a ping from since (or its first ping) to now."""
+    @property
+    def msgs(self):
+        if self.parsed < len(self.raw):
+            self._msgs = getattr(self, "_msgs", []) + [json.loads(d) for d in self.raw[self.parsed:]]
+            self.parsed = len(self.raw)
+        return getattr(self, "_msgs", [])
+
+    def ping_gap(self, since):
+        """The longest time without a ping from since to now, and when it began."""
         t = [since] + [p for p in self.pings if p >= since] + [time.monotonic()]
-        return max(b - a for a, b in zip(t, t[1:]))
+        return max((b - a, a) for a, b in zip(t, t[1:]))
 
 
 def verify(clients, ids):
@@ -165,13 +174,27 @@ def verify(clients, ids):
     return seq_bad, order_bad, lost, dup, no_snap
 
 
+marks = {}
+lag = [0.0]
+
+
 async def wait_file(name, limit):
     deadline = time.time() + limit
     while not os.path.exists(os.path.join(DIR, name)):
         if time.time() > deadline:
             return False
         await asyncio.sleep(0.1)
+    marks[name] = time.monotonic()
     return True
+
+
+async def lag_meter():
+    """How late this process's own loop runs (it reads 100 sockets): a ping it reads late was
+    not necessarily sent late."""
+    while True:
+        t = time.monotonic()
+        await asyncio.sleep(0.1)
+        lag[0] = max(lag[0], time.monotonic() - t - 0.1)
 
 
 async def main():
@@ -195,8 +218,10 @@ async def main():
         pass
     check("every client has its snapshots", N, sum(c.subscribed.is_set() for c in clients))
     await asyncio.sleep(2 * PING_S)
+    asyncio.create_task(lag_meter())
     t_ready = time.monotonic()
     open(os.path.join(DIR, "ready"), "w").close()
+    wall_ready = os.path.getmtime(os.path.join(DIR, "ready"))
     info("clients", N, "markets", len(tickers), "per client", M_PER, "ping period", PING_S)
 
     # while Postgres is frozen: queries asked of feedd must not hold the loop
@@ -221,10 +246,15 @@ async def main():
         check("... with 101, or 503 once the key check took too long", True,
               probe_status in ("101", "503"))
         probe.w.close()
-    worst = max(c.ping_gaps(t_ready) for c in clients)
-    info("longest time without a ping over every client, through the outage:", round(worst, 2), "s")
-    check(f"every client got a ping at least every {PING_LIMIT} s through the outage", True,
-          worst <= PING_LIMIT)
+    worst, at = max(c.ping_gap(t_ready) for c in clients)
+    info("longest time without a ping over every client, through the outage:", round(worst, 2),
+         "s, from", round(at - t_ready, 1), "s after ready; the script's marks at",
+         {k: round(os.path.getmtime(os.path.join(DIR, k)) - wall_ready, 1) for k in sorted(os.listdir(DIR))},
+         "; this client's own loop was late by up to",
+         round(lag[0], 2), "s")
+    # a ping this process read late (its own loop late) was not sent late: that much is allowed
+    check(f"every client got a ping at least every {PING_LIMIT} s (+ this process's own lateness)"
+          " through the outage", True, worst <= PING_LIMIT + lag[0])
     check("no client was dropped", [], [(c.i, c.closed) for c in clients if c.closed])
 
     status = sim("POST", "/_sim/flow?rate=0")

@@ -78,9 +78,11 @@ off=$(stat -c %s "$flog")
 
 echo "Postgres stopped for 10 s, then started again"
 pg_stop "$TEST_STACK"
+touch "$mk/stopped"
 sleep 10
 pg_start "$TEST_STACK" "$TEST_PGPORT" >/dev/null
 check "Postgres is back" 0 $?
+touch "$mk/started"
 sleep 8
 echo "Postgres frozen (SIGSTOP) for 15 s"
 pids=$(pg_pids)
@@ -88,6 +90,7 @@ kill -STOP $pids
 touch "$mk/frozen"
 sleep 15
 kill -CONT $pids
+touch "$mk/thawed"
 sleep 5
 touch "$mk/restored"
 
