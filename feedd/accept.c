@@ -62,6 +62,7 @@ struct feed_held {
 
 static int feed_listen_fd = -1;
 static ev_io feed_listen_w;
+static ev_timer feed_listen_pause;   /* out of descriptors: accept again in a second */
 static struct lws_vhost *feed_vh;
 static struct feed_pre *feed_pres;
 static size_t feed_n_pres;
@@ -97,6 +98,28 @@ feed_accept_verdict(int fd, struct feed_verdict *out)
 	return false;
 }
 
+/*
+ * Accepting stops while FEED_PRE_MAX heads are pending or descriptors ran out (the listening
+ * socket stays readable: a level-triggered watcher would spin), and starts again when one ends
+ * or a second has passed; the kernel's backlog holds the connections meanwhile.
+ */
+static void
+feed_accept_resume(void)
+{
+	if (feed_listen_fd >= 0 && !feed_accept_stopped && feed_n_pres < FEED_PRE_MAX &&
+	    !ev_is_active(&feed_listen_pause))
+		ev_io_start(feed_ev_loop(), &feed_listen_w);
+}
+
+static void
+feed_accept_on_pause(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	feed_accept_resume();
+}
+
 /* Unlinks p and stops its watchers; frees it unless its key check is in flight. */
 static void
 feed_pre_end(struct feed_pre *p)
@@ -116,6 +139,7 @@ feed_pre_end(struct feed_pre *p)
 			p->next->prev = p->prev;
 		p->prev = p->next = NULL;
 		feed_n_pres--;
+		feed_accept_resume();
 	}
 	if (!p->checking)
 		free(p);
@@ -197,7 +221,7 @@ static bool
 feed_pre_key(const char *head, size_t n, const char *query, char *key, size_t cap)
 {
 	char auth[256];
-	const char *a, *q = query;
+	const char *q = query;
 	char *name, *value;
 	bool found = false;
 
@@ -205,6 +229,8 @@ feed_pre_key(const char *head, size_t n, const char *query, char *key, size_t ca
 		return true;
 	if (httphead_header(head, n, "authorization", auth, sizeof(auth)) == 1 &&
 	    strncasecmp(auth, "Bearer ", 7) == 0) {
+		const char *a;
+
 		for (a = auth + 7; *a == ' '; a++)
 			;
 		if (*a != '\0') {
@@ -278,16 +304,28 @@ feed_pre_on_read(struct ev_loop *loop, ev_io *w, int revents)
 static void
 feed_accept_on_listen(struct ev_loop *loop, ev_io *w, int revents)
 {
-	(void)w;
+	static bool warned;
+
 	(void)revents;
-	while (feed_n_pres < FEED_PRE_MAX) {
-		int fd = accept4(feed_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	for (;;) {
+		int fd;
 		struct feed_pre *p;
 
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
+		if (feed_n_pres >= FEED_PRE_MAX) {
+			ev_io_stop(loop, w);
+			return;
+		}
+		if ((fd = accept4(feed_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				if (!warned)
+					log_warn("accept (paused for a second; logged once)");
+				warned = true;
+				ev_io_stop(loop, w);
+				ev_timer_start(loop, &feed_listen_pause);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED) {
 				log_warn("accept");
+			}
 			return;
 		}
 		/* a verdict held for this descriptor number is a closed connection's */
@@ -364,6 +402,7 @@ feed_accept_start(struct lws_vhost *vh, const char *listen_on)
 	if ((feed_listen_fd = feed_accept_socket(listen_on)) < 0)
 		return -1;
 	ev_io_init(&feed_listen_w, feed_accept_on_listen, feed_listen_fd, EV_READ);
+	ev_timer_init(&feed_listen_pause, feed_accept_on_pause, 1., 0.);
 	ev_io_start(feed_ev_loop(), &feed_listen_w);
 	return 0;
 }
@@ -374,6 +413,7 @@ feed_accept_stop(void)
 	feed_accept_stopped = true;
 	if (feed_listen_fd >= 0) {
 		ev_io_stop(feed_ev_loop(), &feed_listen_w);
+		ev_timer_stop(feed_ev_loop(), &feed_listen_pause);
 		close(feed_listen_fd);
 		feed_listen_fd = -1;
 	}

@@ -226,11 +226,12 @@ int
 feed_auth_confirm(struct lws *wsi, const struct feed_verdict *v, struct feed_caller *out,
     char *body, size_t cap)
 {
-	char key[256], hex[2 + 2 * APIKEY_HASH_LEN + 1];
 	const char *code = v != NULL ? v->code : "service_unavailable";
 
 	memset(out, 0, sizeof(*out));
 	if (v != NULL && strcmp(code, "ok") == 0) {
+		char key[256], hex[2 + 2 * APIKEY_HASH_LEN + 1];
+
 		/* what libwebsockets parsed must name the key that was charged (httphead read it) */
 		if (!feed_auth_key(wsi, key, (int)sizeof(key)) || !apikey_well_formed(key) ||
 		    (apikey_hash_hex(key, hex), strcmp(hex + 2, v->caller.key_hash) != 0)) {

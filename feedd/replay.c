@@ -130,9 +130,10 @@ feed_replay_release(struct feed_replay *r, bool snapshot_sent)
 	}
 	if (older) {
 		/* no snapshot, and an older replay reads these rows: this one would repeat them */
-		for (pp = &r->sub->conn->replays; *pp != r; pp = &(*pp)->next)
+		for (pp = &r->sub->conn->replays; *pp != NULL && *pp != r; pp = &(*pp)->next)
 			;
-		*pp = r->next;
+		if (*pp == r)
+			*pp = r->next;
 		free(r);
 		return;
 	}
@@ -167,8 +168,9 @@ feed_replay_cancel(const struct feed_sub *s, const struct feed_market *m)
 	}
 }
 
+/* db is feed_job.run's (stream.c reads through feed_db, the same handle) */
 static void
-feed_replay_run(struct feed_job *j, struct db *db)
+feed_replay_run(struct feed_job *j, struct db *db) // cppcheck-suppress constParameter
 {
 	struct feed_replay_job *rj = (struct feed_replay_job *)j;
 

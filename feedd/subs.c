@@ -581,7 +581,7 @@ feed_subs_register(struct feed_conn *c, struct feed_cmd_job *cj, struct feed_sub
 {
 	size_t cap = (size_t)(cj->n > 0 ? cj->n : 1);
 
-	if ((cj->views = calloc(cap, sizeof(*cj->views))) == NULL ||
+	if ((cj->views = calloc(cap, sizeof(struct feed_market *))) == NULL ||
 	    (cj->base = calloc(cap, sizeof(*cj->base))) == NULL) {
 		feed_subs_error(c, &cj->cmd, KERR_INTERNAL, NULL, NULL);
 		return -1;
@@ -626,6 +626,7 @@ feed_cmd_resolve_done(struct feed_job *j)
 	struct feed_conn *c = cj->c;
 	const struct kcmd *cmd = &cj->cmd;
 	struct feed_sub *s = NULL;
+	enum kcmd_action act;
 	long n, fresh = 0;
 
 	if (c->closed || c->close_code != 0)
@@ -637,11 +638,15 @@ feed_cmd_resolve_done(struct feed_job *j)
 	if ((n = feed_subs_resolve(c, cmd, cj->res, cj->ends, &cj->t)) < 0)
 		goto out;
 	cj->n = n;
+	/* update_subscription's sid was found before the query; it cannot have gone since */
 	if (cmd->type == KCMD_UPDATE && (s = feed_subs_find(c, cmd->sids[0])) == NULL) {
 		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
 		goto out;
 	}
-	switch (cmd->type == KCMD_SUBSCRIBE ? KCMD_ACT_ADD : cmd->action) {
+	act = cmd->type == KCMD_SUBSCRIBE ? KCMD_ACT_ADD : cmd->action;
+	if (s == NULL && act != KCMD_ACT_ADD)
+		goto out;
+	switch (act) {
 	case KCMD_ACT_ADD:
 		/* update: markets already held are left out, the rest are new */
 		for (long i = 0; i < n; i++) {

@@ -47,11 +47,11 @@ feed_cleanup() {
 	coll_cleanup
 }
 trap feed_cleanup EXIT
-# KBOOK_TEST_FEEDD: another build of kbook-feedd to hold to the same checks (main's, to show
+# TEST_FEEDD_BIN: another build of kbook-feedd to hold to the same checks (main's, to show
 # what this test catches)
 KBOOK_DATABASE_URL="$TEST_PG user=kbook_feedd" KBOOK_FEEDD_LISTEN=$fs/run/feed.sock \
 KBOOK_FEEDD_PING_S=$PING_S KBOOK_DB_CONNECT_TIMEOUT=10 \
-	svc_spawn "$fs" feedd "${KBOOK_TEST_FEEDD:-$TEST_STACK/app/bin/kbook-feedd}"
+	svc_spawn "$fs" feedd "${TEST_FEEDD_BIN:-$TEST_STACK/app/bin/kbook-feedd}"
 for ((i = 0; i < 100; i++)); do [ -S "$fs/run/feed.sock" ] && break; sleep 0.1; done
 check "kbook-feedd listens" 1 "$([ -S "$fs/run/feed.sock" ] && echo 1)"
 port=$(free_port)
