@@ -10,7 +10,8 @@
 # connection tries Postgres again with a backoff (not at every query) and logs the outage once
 # when it starts and once when it ends. Before, each query ran on the loop: a handshake or a
 # snapshot under a frozen server stopped every client, and after 3 periods without a pong read
-# they were all dropped.
+# they were all dropped (the branch point's feedd, TEST_FEEDD_BIN: 21.3 s without a ping, all
+# 100 clients dropped, 8 of 28 checks failed; this feedd: 2.6 s at worst, none dropped).
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/stack.sh"   # svc_spawn, nginx_start, pg_start, pg_stop
 source "$here/lib.sh"
