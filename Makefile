@@ -7,6 +7,7 @@
 #   make unit       the CUnit suites alone (make valgrind: under valgrind)
 #   make fuzz       build the libFuzzer targets (clang)
 #   make deps       install the Debian packages the project needs (idempotent)
+#   make schema     rewrite sql/schema.sql from the migrations (after adding one; commit it)
 #
 # SANITIZE=address,undefined builds into build/san instead of build/rel.
 
@@ -47,9 +48,9 @@ PROGRAMS += $(if $(wildcard collector/*.c),kbook-collector:collector)
 PROGRAMS += $(if $(wildcard feedd/*.c),kbook-feedd:feedd)
 PROGRAMS += $(if $(wildcard sim/kalshi/*.c),kalshi-sim:sim/kalshi)
 PROGRAMS += $(if $(wildcard sim/stripe/*.c),stripe-sim:sim/stripe)
-PROGRAMS += $(if $(wildcard scripts/admin/*.c),kbook-admin:scripts/admin)
-PROGRAMS += $(if $(wildcard scripts/gen/*.c),kbook-gen:scripts/gen)
-PROGRAMS += $(if $(wildcard scripts/feedload/*.c),kbook-feedload:scripts/feedload)
+PROGRAMS += $(if $(wildcard tools/admin/*.c),kbook-admin:tools/admin)
+PROGRAMS += $(if $(wildcard tools/gen/*.c),kbook-gen:tools/gen)
+PROGRAMS += $(if $(wildcard tools/feedload/*.c),kbook-feedload:tools/feedload)
 PROGRAMS += $(if $(wildcard mailer/*.c),kbook-mailer:mailer)
 PROGRAMS += $(if $(wildcard billing/*.c),kbook-billing:billing)
 
@@ -75,7 +76,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 UNIT_BIN  := $(BIN)/unit-tests
 ALL_OBJS  += $(LIB_OBJS) $(UNIT_OBJS)
 
-.PHONY: all build deps run test unit integration lint fuzz fuzz-smoke bench valgrind clean migrate
+.PHONY: all build deps run test unit integration lint fuzz fuzz-smoke bench valgrind clean migrate \
+	schema
 all build: $(ALL_BINS) $(UNIT_BIN)
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIBKBOOK) | $(BIN)
@@ -142,6 +144,11 @@ bench: deps build
 
 migrate:
 	@scripts/migrate.sh
+
+# sql/schema.sql: the schema the migrations make (pg_dump of a throwaway database); run it after
+# adding a migration and commit the result (tests/integration/t_schema.sh checks it)
+schema:
+	@scripts/schema.sh
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
 /*
- * kbook-billing: sends pay-as-you-go overage (sql/015 billing_outbox, written by the charge in the
+ * kbook-billing: sends pay-as-you-go overage (billing_outbox, written by the charge in the
  * same transaction as the credits) to Stripe as meter events (shared/BILLING.md), so no data
  * request ever waits on Stripe and no credit is lost or counted twice.
  *
@@ -16,7 +16,6 @@
  */
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,22 +25,22 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "backoff.h"
 #include "billing.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "service.h"
 #include "stripe_api.h"
 
 #define POLL_S 1
-
-static volatile sig_atomic_t stopping;
 
 struct billing_stats billing_stats;
 
 /*
  * $1 batch, $2 lease seconds, $3 settle seconds. A row is claimed only once it is $3 old: the
  * charge writes it and, when the call then fails (404, a 400 of the route, 5xx), api_refund
- * (sql/015) takes the credits back off it, which it can do only while no sender has claimed it.
+ * takes the credits back off it, which it can do only while no sender has claimed it.
  * With the settle longer than any request runs, every failed call is refunded, as the API docs
  * say; metering a minute later costs nothing (Stripe sums a month).
  */
@@ -76,24 +75,6 @@ static struct db_stmt q_backlog = DB_STMT("billing_backlog",
     " coalesce(sum(o.credits) FILTER (WHERE a.stripe_customer_id IS NULL), 0)"
     " FROM billing_outbox o JOIN accounts a ON a.id = o.account_id"
     " WHERE o.sent_at IS NULL AND o.failed_at IS NULL", 0);
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/* Seconds before the attempt after attempts: 1 s doubling, at most the configured maximum. */
-static int64_t
-backoff(int attempts)
-{
-	int64_t s = 1;
-
-	for (int i = 1; i < attempts && s < cfg.billing_retry_max_s; i++)
-		s *= 2;
-	return s < cfg.billing_retry_max_s ? s : cfg.billing_retry_max_s;
-}
 
 /* Stripe's error code of an answer body, into out ("" when none). */
 static void
@@ -156,7 +137,9 @@ send_row(struct db *db, const char *id, const char *credits, const char *custome
 		const char *p[] = { id, err, wait };
 
 		snprintf(err, sizeof(err), "HTTP %ld %s", status, code);
-		snprintf(wait, sizeof(wait), "%" PRId64, backoff(attempts));
+		/* 1 s, 2 s, 4 s ... up to KBOOK_BILLING_RETRY_MAX_S */
+		snprintf(wait, sizeof(wait), "%" PRId64,
+		    backoff_wait(attempts, 1, cfg.billing_retry_max_s));
 		mark(db, &q_retry, p);
 		atomic_fetch_add(&billing_stats.retries, 1);
 		log_warnx("meter event %s not sent (attempt %d, next in %s s): %s", id, attempts, wait, err);
@@ -187,7 +170,7 @@ round_once(struct db *db)
 	if ((res = db_exec(db, &q_claim, params)) == NULL)
 		return -1;
 	n = PQntuples(res);
-	for (int i = 0; i < n && !stopping; i++)
+	for (int i = 0; i < n && !service_stopping(); i++)
 		send_row(db, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
 		    atoi(PQgetvalue(res, i, 3)));
 	PQclear(res);
@@ -214,41 +197,23 @@ update_backlog(struct db *db)
 int
 main(int argc, char **argv)
 {
-	char errbuf[256];
 	struct db *db;
-	struct sigaction sa;
 
-	log_init("kbook-billing", LOG_LVL_INFO);
-	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
-		config_print_markdown(stdout);
-		return 0;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: kbook-billing [--config-help]\n");
-		return 2;
-	}
-	if (config_load(CFG_BILLING, errbuf, sizeof(errbuf)) != 0)
-		log_fatal("%s", errbuf);
+	service_init("kbook-billing", CFG_BILLING, "[--config-help]", NULL, argc, argv);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_fatal("cannot initialise libcurl");
 	if (stripe_api_init() != 0)
 		log_fatal("no Stripe secret key (KBOOK_STRIPE_SECRET_KEY_FILE): nothing to send with");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
-		log_fatal("out of memory");
+	service_signals(NULL);
+	db = service_db(0);
 	if (billing_metrics_start((int)cfg.billing_metrics_port) != 0)
 		log_fatal("cannot serve /metrics on 127.0.0.1:%" PRId64, cfg.billing_metrics_port);
 	log_info("kbook-billing started: meter events to %s", cfg.stripe_api_base);
-	while (!stopping) {
+	while (!service_stopping()) {
 		int n = round_once(db);
 
 		update_backlog(db);
-		if (n < 0 || (n < cfg.billing_batch && !stopping))
+		if (n < 0 || (n < cfg.billing_batch && !service_stopping()))
 			poll(NULL, 0, POLL_S * 1000);
 	}
 	log_info("kbook-billing stopped");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "charge.h"
 #include "httpval.h"
 #include "token.h"
 
@@ -17,8 +18,9 @@
 
 /* An instant as the account routes answer it: RFC 3339 UTC to the second, from SQL. */
 #define SQL_TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-/* The UTC calendar month of now(), the credit period (as lib/charge.c computes it). */
-#define SQL_PSTART "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+/* The credit period of the account row named a (lib/charge.h). */
+#define SQL_PSTART SQL_PERIOD_START("a")
+#define SQL_PEND SQL_PERIOD_END("a")
 
 /* ---- body.c ---- */
 
@@ -70,7 +72,7 @@ void session_clear_cookie(struct req *req);
 /* ---- creds.c ---- */
 
 /*
- * Login throttling (sql/014 login_throttle): 0 when neither the email nor the client address is
+ * Login throttling (login_throttle): 0 when neither the email nor the client address is
  * blocked; else answers 429 too_many_attempts with Retry-After and returns -1 (also -1, answered
  * 503, when Postgres cannot be asked).
  */

@@ -1,7 +1,7 @@
 /*
  * h_billing: /v1/account/billing...: the account's plan and this period's credits and overage,
  * a Stripe Checkout page for the project plan, a Stripe billing portal page, and pay-as-you-go
- * on or off (shared/BILLING.md, sql/015). The plan itself changes only by Stripe's webhook events
+ * on or off (shared/BILLING.md). The plan itself changes only by Stripe's webhook events
  * (h_webhook.c) or the payg switch; Stripe is called with no transaction open (lib/stripe_api).
  */
 #include <stdio.h>
@@ -22,7 +22,7 @@ static struct db_stmt q_status = DB_STMT("billing_status",
     " " SQL_TS("a.subscription_period_end") ","
     " coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits)),"
     " coalesce(c.used, 0), coalesce(c.overage, 0),"
-    " " SQL_TS(SQL_PSTART) ", " SQL_TS(SQL_PSTART " + interval '1 month'") ","
+    " " SQL_TS(SQL_PSTART) ", " SQL_TS(SQL_PEND) ","
     " (SELECT overage_usd_per_credit FROM plans WHERE name = 'payg')::float8,"
     " (coalesce(c.overage, 0) * (SELECT overage_usd_per_credit FROM plans WHERE name = 'payg'))"
     "  ::numeric(14, 2)::float8,"

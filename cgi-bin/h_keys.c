@@ -16,9 +16,10 @@
 #define CAP_MAX 1000000000
 #define NAME_MAX_LEN 100
 
-/* the key's credits this month, from its usage rows */
+/* the key's credits this period, from its usage rows */
+#define KEY_PSTART "kb_account_period(k.account_id)"
 #define KEY_USED "(SELECT coalesce(sum(u.credits), 0) FROM usage u WHERE u.key_id = k.id" \
-	" AND u.day >= (" SQL_PSTART " AT TIME ZONE 'UTC')::date)"
+	" AND u.day >= (" KEY_PSTART " AT TIME ZONE 'UTC')::date)"
 #define KEY_COLS "k.id, k.name, k.prefix, " SQL_TS("k.created_at") ", " SQL_TS("k.last_used_at") \
 	", " SQL_TS("k.revoked_at") ", k.monthly_cap, " KEY_USED
 
@@ -28,7 +29,7 @@ static struct db_stmt q_list = DB_STMT("keys_list",
 /* $1 account, $2 name, $3 prefix, $4 hash, $5 cap, $6 most live keys */
 static struct db_stmt q_create = DB_STMT("keys_create",
     "INSERT INTO api_keys AS k (account_id, name, prefix, hash, monthly_cap, cap_period)"
-    " SELECT $1::bigint, $2, $3, $4::bytea, $5::int, " SQL_PSTART
+    " SELECT $1::bigint, $2, $3, $4::bytea, $5::int, kb_account_period($1::bigint)"
     " WHERE (SELECT count(*) FROM api_keys WHERE account_id = $1::bigint AND revoked_at IS NULL)"
     "  < $6::int RETURNING " KEY_COLS, 6);
 
@@ -36,7 +37,7 @@ static struct db_stmt q_create = DB_STMT("keys_create",
 static struct db_stmt q_patch = DB_STMT("keys_patch",
     "UPDATE api_keys AS k SET name = coalesce($3, k.name),"
     " monthly_cap = CASE WHEN $4::boolean THEN $5::int ELSE k.monthly_cap END,"
-    " cap_period = CASE WHEN $4::boolean THEN " SQL_PSTART " ELSE k.cap_period END,"
+    " cap_period = CASE WHEN $4::boolean THEN " KEY_PSTART " ELSE k.cap_period END,"
     " cap_used = CASE WHEN $4::boolean THEN " KEY_USED " ELSE k.cap_used END"
     " WHERE k.id = $1::bigint AND k.account_id = $2::bigint AND k.revoked_at IS NULL"
     " RETURNING " KEY_COLS, 5);

@@ -30,7 +30,7 @@ static struct db_stmt q_list = DB_STMT("mk_list",
     "   AND ($5::boolean IS NULL OR (m.first_ts IS NOT NULL) = $5)"
     "   AND m.id > $6::bigint"
     " ORDER BY m.id LIMIT $7::int + 1", 7);
-/* The detail adds the counts, the gaps' summary and Kalshi's object (market_raw, sql/008; '{}' for
+/* The detail adds the counts, the gaps' summary and Kalshi's object (market_raw; '{}' for
  * a market Kalshi never described). */
 static struct db_stmt q_one = DB_STMT("mk_one",
     "SELECT " MARKET_COLS ","

@@ -1,5 +1,5 @@
 /*
- * h_plans: GET /v1/plans: the plans table (sql/003, prices sql/014), for the pricing page and
+ * h_plans: GET /v1/plans: the plans table (sql/001_baseline.sql), for the pricing page and
  * scripts; public.
  */
 #include <stdlib.h>

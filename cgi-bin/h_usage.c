@@ -24,10 +24,10 @@
 	" AT TIME ZONE 'UTC' - interval '6 days')"
 
 static struct db_stmt q_period = DB_STMT("usage_period",
-    "SELECT a.plan, " SQL_TS(SQL_PSTART) ", " SQL_TS(SQL_PSTART " + interval '1 month'") ","
+    "SELECT a.plan, " SQL_TS(SQL_PSTART) ", " SQL_TS(SQL_PEND) ","
     " coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits)),"
     " coalesce(c.used, 0), coalesce(c.overage, 0), kb_us(now()),"
-    " kb_us(" SQL_PSTART " + interval '1 month'), kb_us(" RECENT_START "),"
+    " kb_us(" SQL_PEND "), kb_us(" RECENT_START "),"
     " (SELECT coalesce(sum(u.credits), 0) FROM usage u WHERE u.key_id IN " ACCOUNT_KEYS
     "   AND u.day >= (" RECENT_START " AT TIME ZONE 'UTC')::date)"
     " FROM accounts a JOIN plans p ON p.name = a.plan"

@@ -3,8 +3,8 @@
  * Stripe-Signature header over the raw body (exactly CONTENT_LENGTH bytes, cgi-bin/req.c) is the
  * authentication, verified by lib/stripe_sig against every secret of
  * KBOOK_STRIPE_WEBHOOK_SECRETS_FILE (re-read at each event, so a rotation needs no restart) with
- * Stripe's 300 s tolerance. A verified event is applied by one SQL statement (sql/015
- * billing_apply_event): the dedup row, the stale guard and the change commit together or not at
+ * Stripe's 300 s tolerance. A verified event is applied by one SQL statement
+ * (billing_apply_event): the dedup row, the stale guard and the change commit together or not at
  * all; a failure answers 500 with nothing kept, and Stripe's redelivery applies it.
  */
 #include <stdio.h>

@@ -21,33 +21,10 @@
 #include "db.h"
 #include "log.h"
 #include "route.h"
+#include "service.h"
 #include "stripe_api.h"
 
 #define MAX_WORKERS 256
-
-static volatile sig_atomic_t stopping;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-	FCGX_ShutdownPending();
-}
-
-/* Installs on_stop for SIGTERM and SIGINT without SA_RESTART, so accept() returns EINTR. */
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 static void
 access_log(const struct req *req, const struct timespec *t0)
@@ -68,19 +45,17 @@ worker_main(void)
 	struct db *db;
 	int rc = 0;
 
-	if ((db = db_new(cfg.database_url, (int)cfg.db_connect_timeout,
-	    (int)cfg.db_statement_timeout_ms)) == NULL)
-		log_fatal("out of memory");
+	db = service_db((int)cfg.db_statement_timeout_ms);
 	(void)db_ensure(db); /* connect early; a failure is retried per request */
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		log_fatal("cannot initialise libfcgi");
-	while (!stopping) {
+	while (!service_stopping()) {
 		struct req req;
 		struct timespec t0;
 		int err;
 
 		if (FCGX_Accept_r(&fcgi) < 0) {
-			if (!stopping) {
+			if (!service_stopping()) {
 				log_errorx("FastCGI accept failed");
 				rc = 1;
 			}
@@ -142,7 +117,7 @@ supervise(int nworkers)
 
 		if (pid < 0) {
 			if (errno == EINTR) {
-				if (stopping)
+				if (service_stopping())
 					for (int i = 0; i < nworkers; i++)
 						if (pids[i] > 0)
 							kill(pids[i], SIGTERM);
@@ -155,7 +130,7 @@ supervise(int nworkers)
 				continue;
 			alive--;
 			pids[i] = -1;
-			if (!stopping) {
+			if (!service_stopping()) {
 				log_warnx("worker %ld exited (status %d); restarting", (long)pid, status);
 				sleep(1);
 				if ((pids[i] = spawn_worker()) > 0)
@@ -170,24 +145,14 @@ supervise(int nworkers)
 int
 main(int argc, char **argv)
 {
-	char err[256];
+	static const struct service_flag flags[] = {
+		{ "--routes", routes_dump },
+		{ NULL, NULL },
+	};
 	int rc;
 
-	log_init("kbook-api", LOG_LVL_INFO);
-	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
-		config_print_markdown(stdout);
-		return 0;
-	}
-	if (argc > 1 && strcmp(argv[1], "--routes") == 0) {
-		routes_dump(stdout);
-		return 0;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: kbook-api [--config-help | --routes]  (run under spawn-fcgi)\n");
-		return 2;
-	}
-	if (config_load(CFG_API, err, sizeof(err)) != 0)
-		log_fatal("%s", err);
+	service_init("kbook-api", CFG_API, "[--config-help | --routes]  (run under spawn-fcgi)", flags,
+	    argc, argv);
 	/*
 	 * libfcgi closes each request's connection with shutdown(), then a poll() of up to 2 s and
 	 * reads until nginx closes its end, so that unread request bytes cannot make a TCP stack send
@@ -206,7 +171,8 @@ main(int argc, char **argv)
 		log_fatal("cannot initialise libcurl");
 	if (stripe_api_init() == 0)
 		log_info("billing: Stripe at %s", cfg.stripe_api_base);
-	install_signals();
+	/* accept() returns EINTR at a stop signal; libfcgi is told not to accept again */
+	service_signals(FCGX_ShutdownPending);
 	rc = supervise((int)cfg.api_workers);
 	config_free();
 	return rc;

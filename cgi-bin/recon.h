@@ -20,15 +20,15 @@
 #define RECON_NONE INT64_MIN /* an absent instant */
 
 /*
- * kb_us(x) of sql/003 written out, for statements planned at every execution (custom plans of the
- * partitioned tables, the market list's optional filters): Postgres inlines a SQL function anew
- * at every planning, which costs about 15 us a call; the same expression of built-in functions
- * costs nothing to plan, and gives the same exact microseconds.
+ * kb_us(x) (sql/001_baseline.sql) written out, for statements planned at every execution (custom
+ * plans of the partitioned tables, the market list's optional filters): Postgres inlines a SQL
+ * function anew at every planning, which costs about 15 us a call; the same expression of
+ * built-in functions costs nothing to plan, and gives the same exact microseconds.
  */
 #define SQL_US(x) "round(date_part('epoch', " x " AT TIME ZONE 'UTC') * 1000000)::bigint"
 
 /*
- * How far a market's record is known to be complete (sql/010): the later of the collector's
+ * How far a market's record is known to be complete: the later of the collector's
  * recorded-through mark (r, one row) and the market's last recorded instant; for a market
  * recorded to its settlement, the settlement (and it is complete ever after, the second column).
  * Columns of RECON_AT_COLS and recon_market.
@@ -40,7 +40,7 @@
  * The market named $1 (m), its latest checkpoint at or before the instant $2 (c), the gap
  * covering $2 (g) and its recorded-through instant (r): the select list (columns 0-15) and the
  * FROM clause of the book at T, shared by recon.c's statement and daypart.c's, which adds the
- * deltas. The mark is one more buffer hit in the same statement (sql/010).
+ * deltas. The mark is one more buffer hit in the same statement (recorded_through).
  */
 #define RECON_AT_COLS \
     "m.id, m.ticker, m.notional, " SQL_US("m.first_ts") ", " SQL_US("m.last_ts") "," \

@@ -111,7 +111,7 @@ const struct route routes[] = {
 	  "rename a key or set or remove its monthly credit cap", NULL },
 	{ "DELETE", "/v1/account/keys/{id}", h_keys_revoke, AUTH_SESSION, 0, NULL,
 	  "revoke a key: the data API and the feed refuse it at once", NULL },
-	/* billing (sql/015): Stripe Checkout, the portal, pay-as-you-go; same pool as the accounts */
+	/* billing: Stripe Checkout, the portal, pay-as-you-go; same pool as the accounts */
 	{ "GET", "/v1/account/billing", h_billing_get, AUTH_SESSION, 0, NULL,
 	  "the plan, subscription, this period's credits and overage with its price", NULL },
 	{ "POST", "/v1/account/billing/checkout", h_billing_checkout, AUTH_SESSION, 0, NULL,

@@ -1,10 +1,13 @@
 /*
  * coll: the collector's shared declarations (DESIGN.md section 4).
  *
- * Two threads. The socket thread (main, libwebsockets) owns the market registry, the books, the
- * subscriptions and the gap state: it never touches the database. The writer thread owns the
- * database connection and turns queued events into COPY batches. Everything crosses between
- * them as struct coll_ev through the bounded queue of writer.c.
+ * Two main threads. The socket thread (main, libwebsockets) owns the market registry, the books,
+ * the subscriptions and the gap state: it never touches the database. The writer thread owns the
+ * database connection and turns queued events into COPY batches (writer.h lists its files); it
+ * never calls the network but Postgres. Everything crosses between them as struct coll_ev through
+ * the bounded queue of queue.c. Slow work has threads of its own: maint.c (the lock watchdog,
+ * partitions, REST re-scans), resolve.c (REST objects of markets first seen on the socket) and
+ * metrics.c (the /metrics server); the socket thread takes their results on its one-second tick.
  */
 #ifndef KBOOK_COLL_H
 #define KBOOK_COLL_H
@@ -31,6 +34,7 @@ struct coll_market {
 	int64_t snap_asked;      /* when the timer last asked a fresh snapshot for its open gap */
 	int snap_tries;          /* how many times it did, for this gap */
 	char status[16];         /* last status seen (REST or lifecycle) */
+	char result[16];         /* last result the lifecycle channel said ("" none) */
 };
 
 /* Returns the index of ticker, or -1. */
@@ -42,17 +46,24 @@ struct coll_market *coll_market(int idx);
 int coll_market_count(void);
 void coll_markets_free(void);
 
-/* ---- writer.c: the bounded queue and the database writer thread ---- */
+/* ---- queue.c and writer.c: the bounded queue and the database writer thread ---- */
 
 enum coll_ev_kind {
-	COLL_EV_MARKET,      /* data: a REST market object as JSON text: upsert */
-	COLL_EV_FETCH,       /* data: a ticker first seen on the socket: fetch over REST, upsert */
+	COLL_EV_MARKET,      /* data: a REST market object as JSON text: upsert (flag: COLL_MARKET_*) */
+	COLL_EV_FETCH,       /* data: a ticker first seen on the socket: its row, with the ticker only
+	                      * (resolve.c fetches its REST object, which follows as a COLL_EV_MARKET) */
 	COLL_EV_STATUS,      /* data: {"status":..,"result":..} JSON text */
 	COLL_EV_DELTA,       /* ts, a = exchange ts in ms (-1 none), side, price, delta */
 	COLL_EV_CHECKPOINT,  /* ts, data: struct coll_levels, source */
 	COLL_EV_GAP_OPEN,    /* ts = start, reason, data: detail text */
 	COLL_EV_GAP_CLOSE,   /* ts = end, flag: enum coll_gap_div, c: enum coll_gap_end */
 	COLL_EV_MARK,        /* ts = recorded through (market -1): added by the writer to a batch */
+};
+
+/* COLL_EV_MARKET's flag: where the object comes from. */
+enum {
+	COLL_MARKET_SCAN = 0,    /* REST discovery or a re-scan: may settle it or end its restart gap */
+	COLL_MARKET_FETCHED = 1, /* the fetch of a market first seen on the socket: its columns only */
 };
 
 struct coll_levels {
@@ -63,22 +74,23 @@ struct coll_levels {
 struct coll_ev {
 	uint8_t kind;
 	uint8_t side;       /* DELTA */
-	uint8_t flag;       /* CHECKPOINT: 1 = snapshot, 0 = periodic; GAP_OPEN: reason; GAP_CLOSE: divergence */
+	uint8_t flag;       /* CHECKPOINT: 1 = snapshot, 0 = periodic; GAP_OPEN: reason; GAP_CLOSE:
+	                     * divergence; MARKET: COLL_MARKET_* */
 	int32_t market;     /* registry index */
 	int64_t ts;
 	int64_t a, b, c;    /* DELTA: exchange ts ms, price, delta */
 	void *data;         /* owned by the event */
 };
 
+/* Starts group commits at most every ms milliseconds (0: as soon as the last one ended). */
+void coll_writer_set_commit_interval(int64_t ms);
 /*
  * Starts the writer thread on conninfo with a queue of queue_max data events (control events
  * may use a reserve beyond it), spooling to spool_path after spool_after_s seconds of failed
- * writes. rest_base is borrowed for the thread's lifetime. Returns 0 or -1.
+ * writes. The writer does no network I/O but Postgres's. Returns 0 or -1.
  */
-/* Starts group commits at most every ms milliseconds (0: as soon as the last one ended). */
-void coll_writer_set_commit_interval(int64_t ms);
-int coll_writer_start(const char *conninfo, size_t queue_max, const char *rest_base,
-    const char *spool_path, int64_t spool_after_s);
+int coll_writer_start(const char *conninfo, size_t queue_max, const char *spool_path,
+    int64_t spool_after_s);
 /* The gap reason for markets recorded by an earlier run: restart, or takeover (from a standby). */
 void coll_writer_set_restart_reason(enum coll_gap_reason r);
 /*
@@ -170,6 +182,22 @@ struct json_object *coll_rest_get(const char *base, const char *path);
  */
 long coll_rest_markets(const char *base, void (*fn)(struct json_object *market, void *arg), void *arg);
 
+/* ---- resolve.c: REST objects of markets first seen on the socket (a thread of its own) ---- */
+
+/* Starts the thread fetching from rest_base (borrowed for its lifetime; "" = never). Returns 0 or -1. */
+int coll_resolve_start(const char *rest_base);
+void coll_resolve_stop(void);
+/*
+ * Asks for ticker's REST object (ticker copied; socket thread). A failed fetch is tried again
+ * after 1 s, doubling to 60 s, 12 times, then left to the re-scan.
+ */
+void coll_resolve_ask(const char *ticker);
+/*
+ * Calls fn for every market object fetched since the last call, on the calling thread (the
+ * socket thread's tick); the object is fn's to change during the call, freed after it.
+ */
+void coll_resolve_take(void (*fn)(struct json_object *market, void *arg), void *arg);
+
 /* ---- ws.c: the WebSocket connection (socket thread) ---- */
 
 struct coll_ws_conf {
@@ -257,8 +285,8 @@ struct coll_stats {
 };
 extern struct coll_stats coll_stats;
 
-/* Counts one committed batch that took us microseconds (writer thread). */
-void coll_stats_commit(uint64_t us);
+/* Counts one committed batch of rows deltas that took us microseconds (writer thread). */
+void coll_stats_commit(uint64_t us, uint64_t rows);
 
 /* Serves /metrics and /healthz on 127.0.0.1:port from a thread (port 0: not at all). */
 int coll_metrics_start(int port);

@@ -1,8 +1,8 @@
 /*
  * kbook-collector: records every change of every Kalshi market's orderbook into Postgres
  * (DESIGN.md section 4). Start-up: configuration, the signing key, the advisory lock (waiting as
- * a standby while another collector holds it), partition maintenance, the writer thread, REST
- * discovery of every market (upserted; open ones subscribed), then the WebSocket loop until
+ * a standby while another collector holds it), partition maintenance, the writer thread and
+ * the REST resolver's, REST discovery of every market (upserted; open ones subscribed), then the WebSocket loop until
  * SIGTERM or SIGINT, after which everything queued is written before exit.
  */
 #include <signal.h>
@@ -70,8 +70,9 @@ main(int argc, char **argv)
 	    cfg.collector_checkpoint_seconds * 1000000 : cfg.collector_checkpoint_minutes * 60000000);
 	coll_writer_set_restart_reason(waited ? COLL_GAP_TAKEOVER : COLL_GAP_RESTART);
 	coll_writer_set_commit_interval(cfg.collector_commit_ms);
-	if (coll_writer_start(cfg.database_url, (size_t)cfg.collector_queue_max, cfg.kalshi_rest_url,
-	    cfg.collector_spool_file, cfg.collector_spool_after_s) != 0)
+	if (coll_writer_start(cfg.database_url, (size_t)cfg.collector_queue_max,
+	    cfg.collector_spool_file, cfg.collector_spool_after_s) != 0 ||
+	    coll_resolve_start(cfg.kalshi_rest_url) != 0)
 		goto out;
 	while ((n = coll_rest_markets(cfg.kalshi_rest_url, coll_subs_on_rest_market, NULL)) < 0 && !stop) {
 		log_warnx("market discovery failed; retrying in 5 s");
@@ -90,6 +91,7 @@ main(int argc, char **argv)
 out:
 	log_info("stopping: writing %zu queued events", coll_writer_depth());
 	coll_maint_stop();
+	coll_resolve_stop();
 	coll_writer_stop();
 	coll_metrics_stop();
 	coll_lock_release();

@@ -2,7 +2,7 @@
  * metrics: the collector's /metrics (Prometheus text format 0.0.4) and /healthz on 127.0.0.1,
  * served by lib/mserv's thread, so that neither the socket thread nor the writer ever waits on a
  * scraper. The figures are the relaxed atomic counters of
- * struct coll_stats, which both other threads update.
+ * struct coll_stats (defined here), which the other threads update.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,8 @@
 #include "ktime.h"
 #include "log.h"
 #include "mserv.h"
+
+struct coll_stats coll_stats;
 
 #define LOAD(f) ((unsigned long long)__atomic_load_n(&coll_stats.f, __ATOMIC_RELAXED))
 
@@ -58,10 +60,13 @@ const uint64_t coll_commit_bucket_us[COLL_COMMIT_BUCKETS - 1] = {
 };
 
 void
-coll_stats_commit(uint64_t us)
+coll_stats_commit(uint64_t us, uint64_t rows)
 {
 	size_t b = 0;
 
+	__atomic_add_fetch(&coll_stats.rows_written, rows, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&coll_stats.commits, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&coll_stats.last_commit_us, (uint64_t)kt_now(), __ATOMIC_RELAXED);
 	while (b < COLL_COMMIT_BUCKETS - 1 && us > coll_commit_bucket_us[b])
 		b++;
 	__atomic_add_fetch(&coll_stats.commit_hist[b], 1, __ATOMIC_RELAXED);

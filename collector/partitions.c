@@ -3,7 +3,7 @@
  * begins (a collector started after more than the premade days must not write today's rows into
  * the default partition), then every hour from the maintenance thread (maint.c; a minute after a
  * run that could not reach Postgres). It makes the daily book_deltas and
- * monthly book_checkpoints partitions ahead (sql/011: kbook_partition_maintenance), then looks
+ * monthly book_checkpoints partitions ahead (kbook_partition_maintenance), then looks
  * for rows in a default partition (kbook_default_partitions): rows there were written while
  * their partition was missing, and they stay out of the per-day reads until an operator moves
  * them (docs/operations.md), so each run that finds some warns, and /metrics shows how many

@@ -423,10 +423,15 @@ on_lifecycle(const struct kmsg *m)
 	if ((idx = coll_market_add(m->ticker, &added)) < 0)
 		return;
 	if (added) {
+		/* its row now, with the ticker only; its REST object follows (resolve.c). This event
+		 * precedes every other of the market in the queue, and the writer upserts a batch's
+		 * markets before it writes its rows, so the market's deltas always have an id: none is
+		 * held back waiting for REST, so none can be lost or reordered there. */
 		ev.kind = COLL_EV_FETCH;
 		ev.market = idx;
 		if ((ev.data = strdup(m->ticker)) == NULL || !coll_writer_push(&ev, true))
 			free(ev.data);
+		coll_resolve_ask(m->ticker);
 		ev.kind = COLL_EV_STATUS;
 	}
 	if (strcmp(m->event_type, "created") == 0) {
@@ -448,8 +453,11 @@ on_lifecycle(const struct kmsg *m)
 	snprintf(coll_market(idx)->status, sizeof(coll_market(idx)->status), "%s", status);
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string(status));
-	if (json_object_object_get_ex(m->payload, "result", &v) && json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(m->payload, "result", &v) && json_object_is_type(v, json_type_string)) {
 		json_object_object_add(o, "result", json_object_get(v));
+		snprintf(coll_market(idx)->result, sizeof(coll_market(idx)->result), "%s",
+		    json_object_get_string(v));
+	}
 	ev.market = idx;
 	ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
@@ -536,6 +544,39 @@ coll_subs_on_rest_market(struct json_object *o, void *arg)
 		coll_subs_unwant(idx);
 }
 
+/*
+ * The REST object of a market first seen on the socket, fetched by resolve.c: queued as an
+ * upsert of its columns, behind every event queued before it. Its status (and result) become
+ * the ones the lifecycle channel said last, when it said one: the object was fetched some time
+ * ago (seconds, when Kalshi is slow) and may be older, e.g. "initialized" for a market activated
+ * meanwhile.
+ */
+static void
+on_fetched(struct json_object *o, void *arg)
+{
+	struct coll_ev ev = { .kind = COLL_EV_MARKET, .flag = COLL_MARKET_FETCHED, .ts = kt_now() };
+	struct json_object *t;
+	struct coll_market *mk;
+	int idx;
+
+	(void)arg;
+	if (!json_object_object_get_ex(o, "ticker", &t) || !json_object_is_type(t, json_type_string) ||
+	    (idx = coll_market_find(json_object_get_string(t))) < 0)
+		return;
+	mk = coll_market(idx);
+	if (mk->status[0] != '\0')
+		json_object_object_add(o, "status", json_object_new_string(mk->status));
+	if (mk->result[0] != '\0')
+		json_object_object_add(o, "result", json_object_new_string(mk->result));
+	ev.market = idx;
+	if ((ev.data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))) == NULL ||
+	    !coll_writer_push(&ev, true)) {
+		free(ev.data);
+		log_errorx("the writer's queue refused the REST metadata of %s: left to the re-scan",
+		    mk->ticker);
+	}
+}
+
 /* Periodic checkpoints queued by one tick at most (a burst of due books is spread over ticks). */
 #define TICK_CHECKPOINTS 5000
 #define TICK_RESYNCS 20            /* get_snapshot commands a second, at most, from the timer */
@@ -548,6 +589,7 @@ coll_subs_tick(int64_t now)
 	int queued = 0;
 
 	coll_maint_take(coll_subs_on_rest_market, NULL);
+	coll_resolve_take(on_fetched, NULL);
 	for (int i = 0; i < n_subs; i++)
 		if (subs[i].retry_at != 0 && now >= subs[i].retry_at && !subs[i].dead &&
 		    coll_ws_connected())

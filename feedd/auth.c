@@ -23,7 +23,7 @@
 
 #define FEED_ROUTE "/v1/feed"
 
-/* The account's feed limits (sql/004_feed_limits.sql). */
+/* The account's feed limits (sql/001_baseline.sql). */
 static struct db_stmt q_limits = DB_STMT("feed_limits",
     "SELECT conns_per_key, markets_per_conn FROM feed_limits WHERE account_id = $1::bigint", 1);
 

@@ -198,7 +198,7 @@ const char *feed_auth_cut_reason(enum feed_charge_rc why);
  * (Authentication required) with the reason in detail, then a close 1008 with the same reason.
  */
 void feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why);
-/* A NOTIFY kbook_keys payload: "key <id>" or "account <id>" (sql/013_key_events.sql) cuts off
+/* A NOTIFY kbook_keys payload: "key <id>" or "account <id>" (sql/001_baseline.sql) cuts off
  * every connection opened with that key or account; "plan <account id>" (sql/016_plan_events.sql)
  * reads the account's limits again and closes its connections over them. */
 void feed_auth_event(const char *payload);

@@ -5,7 +5,7 @@
  * that channel; its socket (a dup, so lws may close its copy) is adopted into the lws loop as a raw
  * descriptor (minimal-examples/raw/minimal-raw-file), so notifications are read without blocking
  * or polling; it is made on the query thread (jobs.c), whose connect may wait, then handed
- * to the loop, which only reads it. It also LISTENs on kbook_keys (sql/013_key_events.sql): a key revoked or an account
+ * to the loop, which only reads it. It also LISTENs on kbook_keys (sql/001_baseline.sql): a key revoked or an account
  * disabled cuts off its connections at once (auth.c). Each notification marks its markets dirty and the rows after each market's position
  * are read on the query connection (markets.c). When the connection drops, the housekeeping tick
  * reconnects; after a reconnect every tracked market is re-read from its position, so nothing

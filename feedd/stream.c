@@ -99,7 +99,7 @@ static struct db_stmt q_ends = DB_STMT("feed_ends",
  * subscribe: three per market held the event loop ~1 ms a market, so a burst of subscribes kept
  * handshakes waiting past clients' timeouts. The deltas come from an ordered subquery, as in
  * cgi-bin/daypart.c (an ordered aggregate would sort them again). Also the instant each market is
- * recorded through (sql/010, as cgi-bin/recon.h's RECON_THROUGH_COLS; NULL when it was recorded to
+ * recorded through (as cgi-bin/recon.h's RECON_THROUGH_COLS; NULL when it was recorded to
  * its settlement, complete ever after, or when no collector ever committed a mark here: rows
  * written by something else, such as tests/feed/feed_check.py, which has no mark to be behind).
  */

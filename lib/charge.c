@@ -9,8 +9,8 @@
 #include "charge.h"
 #include "log.h"
 
-/* The month and minute of now(), in UTC, as every statement here computes them. */
-#define PSTART "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+/* The account's credit period (charge.h) and the minute of now(). */
+#define PSTART SQL_PERIOD_START("a")
 #define WSTART "date_trunc('minute', now())"
 
 /* A key's last use, kept to the minute, is out of date. */
@@ -22,7 +22,7 @@
     " SELECT ak.id AS key_id, ak.account_id, ak.last_used_at, a.plan," \
     "  coalesce(a.monthly_credits_override, p.monthly_credits) AS credits," \
     "  coalesce(a.rate_per_min_override, p.rate_per_min) AS rate, p.overage AS overage_ok," \
-    "  " PSTART " AS pstart, " WSTART " AS wstart," \
+    "  " PSTART " AS pstart, " SQL_PERIOD_END("a") " AS pend, " WSTART " AS wstart," \
     "  set_config('synchronous_commit', 'off', true) AS sc"
 #define K_FROM \
     " FROM api_keys ak JOIN accounts a ON a.id = ak.account_id JOIN plans p ON p.name = a.plan" \
@@ -33,13 +33,13 @@
 
 /* After k: the period row, made by the month's first call, else charged when rate and credits
  * allow; a pay-as-you-go call's credits past the allowance (call_overage) become a row of the
- * outbox kbook-billing sends to Stripe (sql/015), in the same statement: the ledger's overage and
+ * outbox kbook-billing sends to Stripe, in the same statement: the ledger's overage and
  * the outbox never disagree; and the usage row of (key, route, day). */
 #define CHARGE_C_U \
     " c AS (INSERT INTO credit_periods AS c" \
     "  (account_id, period_start, period_end, allowance, used, overage, call_overage," \
     "   rate_window, rate_calls)" \
-    " SELECT k.account_id, k.pstart, k.pstart + interval '1 month', k.credits," \
+    " SELECT k.account_id, k.pstart, k.pend, k.credits," \
     "  least($2::int, k.credits), greatest($2::int - k.credits, 0)," \
     "  greatest($2::int - k.credits, 0), k.wstart, 1" \
     " FROM k WHERE k.overage_ok OR $2::int <= k.credits" \
@@ -99,7 +99,7 @@ static struct db_stmt q_refusal = DB_STMT("charge_refusal",
     " coalesce(a.rate_per_min_override, p.rate_per_min) AS rate,"
     " coalesce(c.allowance, coalesce(a.monthly_credits_override, p.monthly_credits)),"
     " coalesce(c.used, 0), coalesce(c.overage, 0),"
-    " kb_us(" PSTART " + interval '1 month'),"
+    " kb_us(" SQL_PERIOD_END("a") "),"
     " CASE WHEN c.rate_window = " WSTART " THEN c.rate_calls ELSE 0 END,"
     " kb_us(" WSTART " + interval '1 minute'),"
     " NOT p.overage AND coalesce(c.used, 0) + $2::int > "

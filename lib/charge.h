@@ -9,7 +9,7 @@
  * synchronous_commit off: atomic, but a crash may forget the last instant of usage. When that
  * statement charges nothing, a second, read-only statement tells why. The key's last_used_at is
  * kept to the minute by a small update of its own when the charge finds it a minute old.
- * A key with a monthly credit cap (sql/014) is charged by a statement of its own that locks the
+ * A key with a monthly credit cap is charged by a statement of its own that locks the
  * key's row and keeps its month's count in the same transaction as the account's ledger.
  */
 #ifndef KBOOK_CHARGE_H
@@ -18,6 +18,16 @@
 #include <stdint.h>
 
 #include "db.h"
+
+/*
+ * The credit period an account is in now, in SQL, for a statement where `a` names its accounts
+ * row: a project subscription's own billing period, else the calendar month in UTC (the
+ * functions are in sql/001_baseline.sql; docs/operations.md). Every statement that finds "this
+ * period's" ledger row uses these, so the charge, the refund and the pages agree.
+ */
+#define SQL_PERIOD_START(a) "kb_period_start(" a ".plan, " a ".subscription_period_start)"
+#define SQL_PERIOD_END(a) \
+	"kb_period_end(" a ".plan, " a ".subscription_period_start, " a ".subscription_period_end)"
 
 struct charge {
 	/* "ok", "invalid_api_key", "revoked_api_key", "account_disabled", "email_unconfirmed",

@@ -281,6 +281,17 @@ db_exec(struct db *db, struct db_stmt *stmt, const char *const *params)
 }
 
 int
+db_exec_ok(struct db *db, struct db_stmt *stmt, const char *const *params)
+{
+	PGresult *res = db_exec(db, stmt, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
 db_exec_pipeline(struct db *db, struct db_call *calls, int n)
 {
 	int i, rc = 0;

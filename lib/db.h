@@ -69,6 +69,8 @@ PGconn *db_conn(struct db *db);
  * stores the SQLSTATE for db_sqlstate(), marks a lost connection for reset, and returns NULL.
  */
 PGresult *db_exec(struct db *db, struct db_stmt *stmt, const char *const *params);
+/* db_exec for a statement whose result is not needed: 0, or -1 (logged). */
+int db_exec_ok(struct db *db, struct db_stmt *stmt, const char *const *params);
 
 /*
  * A statement to run in a pipeline (db_exec_pipeline): the statement, its text parameters, and

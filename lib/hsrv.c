@@ -195,8 +195,13 @@ void
 hsrv_delay(struct hsrv_req *r, int64_t ms)
 {
 	r->waiting = ms > 0;
-	if (ms > 0)
+	if (ms > 0) {
 		lws_set_timer_usecs(r->wsi, (lws_usec_t)ms * 1000);
+		/* lws closes a connection whose answer has not started after its timeout_secs (5 s by
+		 * default): a kalshi-sim rest_slow answer held 12 s came back as "Server returned
+		 * nothing" after 5 s. The held reply gets its delay plus that much. */
+		lws_set_timeout(r->wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)(ms / 1000) + 5);
+	}
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * sbuf: growable text buffers for the messages the sims send. Growth doubles, so building a
+ * sbuf: growable text buffers for the messages the sims send and the collector's COPY text. Growth doubles, so building a
  * message costs amortized O(length); one buffer is reused for every message of a burst.
  */
 #include <stdarg.h>
@@ -59,6 +59,27 @@ sbuf_add(struct sbuf *b, const char *s, size_t n)
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+}
+
+char *
+sbuf_room(struct sbuf *b, size_t n)
+{
+	return sbuf_grow(b, n) ? b->p + b->len : NULL;
+}
+
+void
+sbuf_used(struct sbuf *b, const char *end)
+{
+	b->len = (size_t)(end - b->p);
+	b->p[b->len] = '\0';
+}
+
+const char *
+sbuf_text(const struct sbuf *b)
+{
+	if (b->failed)
+		return NULL;
+	return b->p != NULL ? b->p : "";
 }
 
 void

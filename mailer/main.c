@@ -1,5 +1,5 @@
 /*
- * kbook-mailer: sends the mail the account routes queue in mail_outbox (sql/014) through an SMTP
+ * kbook-mailer: sends the mail the account routes queue in mail_outbox through an SMTP
  * server with libcurl, so that no request ever waits on SMTP and a mail whose server is away is
  * retried, never lost.
  *
@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +22,15 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "backoff.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "service.h"
 
 #define LEASE_S "300" /* seconds */
 #define POLL_S 5
 #define SMTP_TIMEOUT_S 30
-
-static volatile sig_atomic_t stopping;
 
 static struct db_stmt q_claim = DB_STMT("mail_claim",
     "UPDATE mail_outbox SET attempts = attempts + 1,"
@@ -52,13 +51,6 @@ struct message {
 	char *text;
 	size_t len, off;
 };
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
 
 static size_t
 read_cb(char *buf, size_t size, size_t n, void *arg)
@@ -165,17 +157,6 @@ smtp_send(const char *password, const char *to, struct message *m, char *err, si
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-/* The seconds before attempt number attempts + 1: 5 s doubling, at most the configured maximum. */
-static int64_t
-backoff(int attempts)
-{
-	int64_t s = 5;
-
-	for (int i = 1; i < attempts && s < cfg.mail_retry_max_s; i++)
-		s *= 2;
-	return s < cfg.mail_retry_max_s ? s : cfg.mail_retry_max_s;
-}
-
 /* Claims and sends one due mail: 1 when one was handled, 0 when none was due, -1 on a database
  * error. */
 static int
@@ -210,7 +191,8 @@ send_one(struct db *db, const char *password)
 		const char *p[] = { id, err, wait };
 		PGresult *r2;
 
-		snprintf(wait, sizeof(wait), "%" PRId64, backoff(attempts));
+		/* 5 s, 10 s, 20 s ... up to KBOOK_MAIL_RETRY_MAX_S */
+		snprintf(wait, sizeof(wait), "%" PRId64, backoff_wait(attempts, 5, cfg.mail_retry_max_s));
 		log_warnx("mail %s (%s) not sent (attempt %d; next in %s s): %s", id,
 		    PQgetvalue(res, 0, 4), attempts, wait, err);
 		if ((r2 = db_exec(db, &q_failed, p)) != NULL)
@@ -279,42 +261,25 @@ read_password(void)
 int
 main(int argc, char **argv)
 {
-	char errbuf[256], *password;
+	char *password;
 	struct db *db;
-	struct sigaction sa;
 	unsigned gen = 0;
 
-	log_init("kbook-mailer", LOG_LVL_INFO);
-	if (argc > 1 && strcmp(argv[1], "--config-help") == 0) {
-		config_print_markdown(stdout);
-		return 0;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: kbook-mailer [--config-help]\n");
-		return 2;
-	}
-	if (config_load(CFG_MAILER, errbuf, sizeof(errbuf)) != 0)
-		log_fatal("%s", errbuf);
+	service_init("kbook-mailer", CFG_MAILER, "[--config-help]", NULL, argc, argv);
 	if (strcmp(cfg.smtp_tls, "require") != 0 && strcmp(cfg.smtp_tls, "try") != 0 &&
 	    strcmp(cfg.smtp_tls, "none") != 0)
 		log_fatal("KBOOK_SMTP_TLS: \"%s\" is not one of require, try, none", cfg.smtp_tls);
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_fatal("cannot initialise libsodium or libcurl");
 	password = read_password();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
-		log_fatal("out of memory");
+	service_signals(NULL);
+	db = service_db(0);
 	log_info("kbook-mailer started: sending through %s", cfg.smtp_url);
-	while (!stopping) {
+	while (!service_stopping()) {
 		listen_mail(db, &gen);
-		while (!stopping && send_one(db, password) == 1)
+		while (!service_stopping() && send_one(db, password) == 1)
 			;
-		if (stopping)
+		if (service_stopping())
 			break;
 		if (db_conn(db) == NULL || PQstatus(db_conn(db)) != CONNECTION_OK)
 			sleep(1);

@@ -15,7 +15,7 @@
 # process that has it now started at the instant state/ recorded, so a stale record after a crash
 # never reaches an unrelated process (docs/operations.md, "Security model").
 #
-# Each program reaches Postgres as a role of its own (sql/012_roles.sql): the daemons' start
+# Each program reaches Postgres as a role of its own (sql/001_baseline.sql): the daemons' start
 # functions take the database from KBOOK_DATABASE_URL and set its user to their role.
 
 STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -197,7 +197,7 @@ pg_conf() {
 local all all peer map=kbook
 HBA
 	{
-		echo "# MAPNAME SYSTEM-USERNAME PG-USERNAME (scripts/stack.sh; roles: sql/012_roles.sql)"
+		echo "# MAPNAME SYSTEM-USERNAME PG-USERNAME (scripts/stack.sh; roles: sql/001_baseline.sql)"
 		for r in kbook_collector kbook_api kbook_feedd kbook_mailer kbook_billing; do
 			echo "kbook $svc $r"
 		done
@@ -224,8 +224,8 @@ shared_buffers = $(awk '/^MemTotal:/ { mb = int($2 / 4096); print (mb > 8192 ? 8
 CONF
 	fi
 	pg_conf "$dir"
-	# Partition maintenance is the collector's (sql/011); a cluster made before then still names
-	# pg_partman's background worker, which must not run beside it.
+	# Partition maintenance is the collector's (collector/partitions.c); a cluster made by an
+	# older version still names pg_partman's background worker, which must not run beside it.
 	if as_svc grep -q '^pg_partman_bgw\.' "$dir/pg/postgresql.conf"; then
 		as_svc sed -i -e '/^shared_preload_libraries = .pg_partman_bgw.$/d' -e '/^pg_partman_bgw\./d' \
 			"$dir/pg/postgresql.conf"
@@ -267,6 +267,17 @@ CONF
 
 # pg_stop DIR: a fast shutdown (SIGINT: sessions are ended, not waited for).
 pg_stop() { svc_stop "$1" postgres INT 60; }
+
+# pg_scratch_start DIR: a throwaway cluster in DIR (a new directory, the stack's layout), on a
+# unix socket only, for make unit and make schema; prints the connection string of its database
+# "kbook" as the administering role. pg_stop DIR stops it; the caller removes DIR.
+pg_scratch_start() {
+	local dir=$1 port
+	stack_dirs "$dir"
+	port=$(stack_free_port)
+	pg_start "$dir" "$port" >&2 || return 1
+	stack_conninfo "$dir" "$port"
+}
 
 # api_start DIR: spawns the kbook-api pool on DIR/run/api.sock as the role kbook_api of the
 # database of KBOOK_DATABASE_URL. spawn-fcgi runs as the service user and execs kbook-api.

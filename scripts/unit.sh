@@ -15,14 +15,8 @@ shift
 
 if [ -z "${TEST_PG:-}" ]; then
 	tmp=$(mktemp -d /tmp/kbook-unit.XXXXXX)
-	chmod 755 "$tmp"
 	trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
-	stack_ensure_user
-	mkdir -p "$tmp"/{pg,run,log}
-	[ "$(id -u)" -eq 0 ] && chown -R kbook: "$tmp"/{pg,run,log} && chmod 700 "$tmp/pg"
-	port=$(free_port)
-	pg_start "$tmp" "$port" || { echo "unit: Postgres did not start" >&2; exit 1; }
 	export TEST_PG
-	TEST_PG=$(stack_conninfo "$tmp" "$port")
+	TEST_PG=$(pg_scratch_start "$tmp") || { echo "unit: Postgres did not start" >&2; exit 1; }
 fi
 "$@" "$unit"

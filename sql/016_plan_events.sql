@@ -1,10 +1,12 @@
 -- 016: plan events for kbook-feedd (issue 14). A change of an account's plan, of its payg choice
--- or Stripe subscription status (the billing webhook and billing_* functions of 015 set them), or
--- of its feed overrides (kbook-admin) is announced with NOTIFY kbook_keys, 'plan <account id>',
--- in the transaction that makes it, whatever makes it. feedd LISTENs on the channel (013) and
--- reads the account's limits again within the second: an open connection over its plan's
--- markets per connection, or a key over its connections, gets an error naming the limit and is
--- closed (docs/feed.md). A change of a plan's own limits announces every account of that plan.
+-- or Stripe subscription status (the billing webhook's billing_* functions set them), or of its
+-- feed overrides (kbook-admin) is announced with NOTIFY kbook_keys, 'plan <account id>', in the
+-- transaction that makes it, whatever makes it. feedd LISTENs on the channel (kb_key_event's, in
+-- 001_baseline) and reads the account's limits again within the second: an open connection over
+-- its plan's markets per connection, or a key over its connections, gets an error naming the
+-- limit and is closed (docs/feed.md). A change of a plan's own limits announces every account of that plan.
+-- pg_notify needs no privilege; the function runs as the role that made the change (it only
+-- reads accounts when a plan changes, which only the owner and operators do).
 CREATE FUNCTION kb_plan_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'plans' THEN

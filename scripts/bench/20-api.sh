@@ -14,24 +14,9 @@ nmk=${BENCH_MARKETS:-20000}
 small=1000000
 warm=${BENCH_API_WARMUP:-5}
 runs=${BENCH_API_RUNS:-3}
-tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap 'stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-pg_port=$(free_port)
-http_port=$(free_port)
-KBOOK_NGINX_IP_RATE=1000000 KBOOK_NGINX_KEY_RATE=1000000 \
-	stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
-wait_port "$http_port"
-url=http://127.0.0.1:$http_port
-export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
-psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+bench_api_stack "$bin"
 
-for i in $(seq 1 16); do
-	"$bin/kbook-admin" account create "bench$i@kbook.test" project >/dev/null
-	"$bin/kbook-admin" account set "bench$i@kbook.test" rate 100000000 >/dev/null
-	"$bin/kbook-admin" account set "bench$i@kbook.test" credits 2000000000 >/dev/null
-	"$bin/kbook-admin" key create "bench$i@kbook.test"
-done >"$tmp/keys"
+bench_accounts "$bin" bench project 2000000000 >"$tmp/keys"
 export BENCH_KEYS=$tmp/keys
 
 # paths PREFIX KIND FILE: 20 000 random request paths of one kind over the markets of PREFIX.

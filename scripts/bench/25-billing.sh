@@ -8,29 +8,10 @@ bin=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 runs=${BENCH_BILLING_RUNS:-3}
-tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap 'stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-pg_port=$(free_port)
-http_port=$(free_port)
-KBOOK_NGINX_IP_RATE=1000000 KBOOK_NGINX_KEY_RATE=1000000 \
-	stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
-wait_port "$http_port"
-url=http://127.0.0.1:$http_port
-export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
-psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+bench_api_stack "$bin"
 
-# accounts PLAN CREDITS FILE: 16 accounts of PLAN with CREDITS a month, their keys into FILE
-accounts() {
-	for i in $(seq 1 16); do
-		"$bin/kbook-admin" account create "$1$i@kbook.test" "$1" >/dev/null
-		"$bin/kbook-admin" account set "$1$i@kbook.test" rate 100000000 >/dev/null
-		"$bin/kbook-admin" account set "$1$i@kbook.test" credits "$2" >/dev/null
-		"$bin/kbook-admin" key create "$1$i@kbook.test"
-	done >"$3"
-}
-accounts free 2000000000 "$tmp/keys-free"
-accounts payg 0 "$tmp/keys-payg"
+bench_accounts "$bin" free free 2000000000 >"$tmp/keys-free"
+bench_accounts "$bin" payg payg 0 >"$tmp/keys-payg"
 # the payg accounts' Stripe customers, so kbook-billing sends their rows while the bench runs
 if [ -f "$tmp/stack/conf/stripe.port" ]; then
 	sk=$(cat "$tmp/stack/conf/stripe/secret-key")

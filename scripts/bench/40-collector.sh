@@ -13,7 +13,6 @@ tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
 chmod 755 "$tmp"
 trap 'sim_stop "$tmp/stack"; collector_stop "$tmp/stack"; stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
 bench_recording_stack "$tmp/stack" "$bin" "$markets"
-psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
 cpid=$(svc_running "$tmp/stack" collector)
 metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 # buckets: "le count" lines of the commit-latency histogram (cumulative)

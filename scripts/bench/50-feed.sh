@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The live feed under load, every real component in the path: kalshi-sim at 10 000 changes/s over
 # ~2 000 active markets -> kbook-collector -> Postgres -> kbook-feedd -> nginx -> kbook-feedload
-# (scripts/feedload: a libwebsockets client, 1 000 connections each subscribed to 10 random active
+# (tools/feedload: a libwebsockets client, 1 000 connections each subscribed to 10 random active
 # markets plus 1 subscribed to every active market). End-to-end latency is the client's receive
 # time minus the delta's ts_ms (the sim's clock when it applied the change and queued the delta,
 # in ms, truncated); messages/s as the client counts them and as feedd sent them; feedd's CPU and
@@ -23,7 +23,6 @@ ulimit -n 65536 2>/dev/null || true
 # the flood limits of nginx are per address: every load connection comes from 127.0.0.1
 export KBOOK_NGINX_IP_RATE=100000 KBOOK_NGINX_KEY_RATE=100000
 bench_recording_stack "$tmp/stack" "$bin" "$markets"
-psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
 cmetric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 # subscribed: the collector's count stops growing
 prev=-1

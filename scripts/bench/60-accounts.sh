@@ -8,24 +8,9 @@ bin=$1
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 t0=$(date +%s)
-tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap 'stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-pg_port=$(free_port)
-http_port=$(free_port)
-KBOOK_NGINX_IP_RATE=1000000 KBOOK_NGINX_KEY_RATE=1000000 \
-	stack_start "$tmp/stack" "$bin" "$pg_port" "$http_port" >/dev/null
-wait_port "$http_port"
-url=http://127.0.0.1:$http_port
-export KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
-psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+bench_api_stack "$bin"
 
-for i in $(seq 1 16); do
-	"$bin/kbook-admin" account create "bench$i@kbook.test" project >/dev/null
-	"$bin/kbook-admin" account set "bench$i@kbook.test" rate 100000000 >/dev/null
-	"$bin/kbook-admin" account set "bench$i@kbook.test" credits 2000000000 >/dev/null
-	"$bin/kbook-admin" key create "bench$i@kbook.test"
-done >"$tmp/keys"
+bench_accounts "$bin" bench project 2000000000 >"$tmp/keys"
 export BENCH_KEYS=$tmp/keys
 "$bin/kbook-gen" --prefix L --markets 200 --deltas 1000000 --span 86400 \
 	--start 2026-08-01T00:00:00Z --seed 5 >/dev/null 2>&1

@@ -3,6 +3,37 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration/lib.sh"
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 
+psql_() { psql -X -q -tA -d "$KBOOK_DATABASE_URL" -c "$1"; }
+
+# bench_api_stack BIN: the stack (Postgres, kbook-api, kbook-feedd, nginx) in a new temporary
+# directory, stopped and removed at exit, with nginx's flood limits out of the way of the load.
+# Sets tmp, pg_port, http_port and url; exports KBOOK_DATABASE_URL (for psql_).
+bench_api_stack() {
+	tmp=$(mktemp -d /tmp/kbook-bench.XXXXXX)
+	chmod 755 "$tmp"
+	trap 'stack_stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+	pg_port=$(free_port)
+	http_port=$(free_port)
+	KBOOK_NGINX_IP_RATE=1000000 KBOOK_NGINX_KEY_RATE=1000000 \
+		stack_start "$tmp/stack" "$1" "$pg_port" "$http_port" >/dev/null
+	wait_port "$http_port"
+	url=http://127.0.0.1:$http_port
+	KBOOK_DATABASE_URL=$(stack_conninfo "$tmp/stack" "$pg_port")
+	export KBOOK_DATABASE_URL
+}
+
+# bench_accounts BIN NAME PLAN CREDITS: 16 accounts NAME1..NAME16@kbook.test of PLAN with
+# CREDITS a month and no rate limit to speak of; prints a key of each, one a line.
+bench_accounts() {
+	local i
+	for i in $(seq 1 16); do
+		"$1/kbook-admin" account create "$2$i@kbook.test" "$3" >/dev/null
+		"$1/kbook-admin" account set "$2$i@kbook.test" rate 100000000 >/dev/null
+		"$1/kbook-admin" account set "$2$i@kbook.test" credits "$4" >/dev/null
+		"$1/kbook-admin" key create "$2$i@kbook.test"
+	done
+}
+
 # run_wrk URL CONNECTIONS [LUA]: prints "req/s p50_ms p99_ms"
 run_wrk() {
 	local script=()

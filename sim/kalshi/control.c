@@ -167,6 +167,7 @@ sim_ctl_stats(struct hsrv_req *r)
 	    json_object_new_int64((int64_t)st->lifecycle_events));
 	json_object_object_add(rest, "requests", json_object_new_int64((int64_t)st->rest_requests));
 	json_object_object_add(rest, "limited", json_object_new_int64((int64_t)st->rest_429));
+	json_object_object_add(rest, "held", json_object_new_int64((int64_t)st->rest_held));
 	json_object_object_add(rest, "signed_ok", json_object_new_int64((int64_t)st->rest_signed_ok));
 	json_object_object_add(rest, "signed_bad", json_object_new_int64((int64_t)st->rest_signed_bad));
 	json_object_object_add(o, "rest", rest);
@@ -207,17 +208,17 @@ void
 sim_ctl_fault(struct hsrv_req *r)
 {
 	const char *type = hsrv_arg(r, "type"), *why = "";
-	int64_t conn = 0, sid = 0, count = 1;
+	int64_t conn = 0, sid = 0, count = 1, ms = 10000;
 	struct json_object *o;
 	int n;
 
 	if (type == NULL || ctl_int(r, "conn", &conn) < 0 || ctl_int(r, "sid", &sid) < 0 ||
-	    ctl_int(r, "count", &count) < 0 || conn < 0 || sid < 0 || sid > UINT32_MAX ||
-	    count < 1 || count > 1000000) {
-		sim_req_error(r, 400, "invalid_parameters", "type required; conn, sid, count integers");
+	    ctl_int(r, "count", &count) < 0 || ctl_int(r, "ms", &ms) < 0 || conn < 0 || sid < 0 ||
+	    sid > UINT32_MAX || count < 1 || count > 1000000 || ms < 0 || ms > 600000) {
+		sim_req_error(r, 400, "invalid_parameters", "type required; conn, sid, count, ms integers");
 		return;
 	}
-	n = sim_fault_apply(type, (uint64_t)conn, (uint32_t)sid, (uint32_t)count, &why);
+	n = sim_fault_apply(type, (uint64_t)conn, (uint32_t)sid, (uint32_t)count, ms, &why);
 	if (n < 0) {
 		sim_req_error(r, 400, "invalid_parameters", why);
 		return;

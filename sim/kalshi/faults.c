@@ -186,19 +186,50 @@ fault_lookup(const char *name, size_t len)
 	return -1;
 }
 
+/*
+ * The faults that are not a connection's but the REST API's: count is how many GET
+ * /markets/{ticker} requests they touch; ms how long rest_slow holds each answer back.
+ */
+static void
+fault_rest_fail(uint32_t count, int64_t ms)
+{
+	(void)ms;
+	sim_w.f_rest_fail += count;
+	log_info("fault rest_fail: the next %u market requests fail", sim_w.f_rest_fail);
+}
+
+static void
+fault_rest_slow(uint32_t count, int64_t ms)
+{
+	sim_w.f_rest_slow += count;
+	sim_w.f_rest_slow_ms = ms;
+	log_info("fault rest_slow: the next %u market requests answer after %lld ms", sim_w.f_rest_slow,
+	    (long long)ms);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(uint32_t count, int64_t ms);
+} rest_fault_table[] = {
+	{ "rest_fail", fault_rest_fail },
+	{ "rest_slow", fault_rest_slow },
+};
+
 int
-sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count, const char **why)
+sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count, int64_t ms,
+    const char **why)
 {
 	int k = fault_lookup(kind, strlen(kind)), n = 0;
 	struct sim_conn *c, *next;
 
+	if (count == 0)
+		count = 1;
 	if (k < 0) {
-		if (strcmp(kind, "rest_fail") == 0) {
-			/* not a connection's: the next count GET /markets/{ticker} answer 503 */
-			sim_w.f_rest_fail += count == 0 ? 1 : count;
-			log_info("fault rest_fail: the next %u market requests fail", sim_w.f_rest_fail);
-			return 0;
-		}
+		for (size_t i = 0; i < sizeof(rest_fault_table) / sizeof(rest_fault_table[0]); i++)
+			if (strcmp(kind, rest_fault_table[i].name) == 0) {
+				rest_fault_table[i].fn(count, ms);
+				return 0;
+			}
 		*why = "unknown fault type";
 		return -1;
 	}
@@ -206,7 +237,7 @@ sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count
 		next = c->next;
 		if (conn_id != 0 && c->id != conn_id)
 			continue;
-		fault_table[k].fn(c, sid, count == 0 ? 1 : count);
+		fault_table[k].fn(c, sid, count);
 		n++;
 	}
 	log_info("fault %s applied to %d connection(s)", kind, n);

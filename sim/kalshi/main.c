@@ -5,7 +5,6 @@
  * SIGINT or SIGTERM.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,9 @@
 #include "cliflag.h"
 #include "kauth.h"
 #include "log.h"
+#include "lwsrun.h"
+#include "service.h"
 #include "sim.h"
-
-static volatile sig_atomic_t sim_stop;
 
 enum {
 	OPT_PORT = 256, OPT_IFACE, OPT_SEED, OPT_MARKETS, OPT_PER_EVENT, OPT_MAX_MARKETS, OPT_RATE,
@@ -26,13 +25,7 @@ enum {
 };
 
 /* Numeric flags: where the value goes and its bounds. */
-static const struct {
-	int opt;
-	const char *name;
-	int64_t min, max;
-	void *dst;
-	int size;  /* sizeof the destination */
-} sim_num_flags[] = {
+static const struct cliflag_num sim_num_flags[] = {
 	{ OPT_PORT, "port", 1, 65535, &sim_w.opt.port, sizeof(int) },
 	{ OPT_SEED, "seed", 0, INT64_MAX, &sim_w.opt.seed, sizeof(uint64_t) },
 	{ OPT_MARKETS, "markets", 1, 1000000, &sim_w.opt.n_markets, sizeof(uint32_t) },
@@ -98,25 +91,8 @@ sim_usage(FILE *f)
 static int
 sim_set_num(int opt, const char *arg)
 {
-	for (size_t i = 0; i < sizeof(sim_num_flags) / sizeof(sim_num_flags[0]); i++) {
-		int64_t v;
-
-		if (sim_num_flags[i].opt != opt)
-			continue;
-		if (cliflag_int("kalshi-sim", sim_num_flags[i].name, arg, sim_num_flags[i].min,
-		    sim_num_flags[i].max, &v) < 0)
-			return -1;
-		switch (sim_num_flags[i].size) {
-		case sizeof(uint32_t):
-			*(uint32_t *)sim_num_flags[i].dst = (uint32_t)v;
-			break;
-		default:
-			*(int64_t *)sim_num_flags[i].dst = (int64_t)v;
-			break;
-		}
-		return 0;
-	}
-	return -1;
+	return cliflag_set("kalshi-sim", sim_num_flags, sizeof(sim_num_flags) / sizeof(sim_num_flags[0]),
+	    opt, arg) == 0 ? 0 : -1;
 }
 
 /* Parses argv into sim_w.opt. Returns 0, 1 when --help was asked, -1 on a bad flag. */
@@ -124,7 +100,6 @@ static int
 sim_parse_flags(int argc, char **argv, bool *no_auth)
 {
 	struct sim_opts *o = &sim_w.opt;
-	enum log_level lvl;
 	bool max_set = false;
 	const char *why;
 	int c;
@@ -169,11 +144,8 @@ sim_parse_flags(int argc, char **argv, bool *no_auth)
 			o->faults = optarg;
 			break;
 		case OPT_LOG_LEVEL:
-			if (log_level_parse(optarg, &lvl) < 0) {
-				fprintf(stderr, "kalshi-sim: --log-level is debug, info, warn or error\n");
+			if (cliflag_log_level("kalshi-sim", optarg) < 0)
 				return -1;
-			}
-			log_set_level(lvl);
 			break;
 		case OPT_HELP:
 			return 1;
@@ -190,10 +162,8 @@ sim_parse_flags(int argc, char **argv, bool *no_auth)
 			break;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "kalshi-sim: unexpected argument %s\n", argv[optind]);
+	if (cliflag_no_operands("kalshi-sim", argc, argv, optind) < 0)
 		return -1;
-	}
 	if ((o->pubkey_path == NULL) == !*no_auth) {
 		fprintf(stderr, "kalshi-sim: give exactly one of --pubkey FILE and --no-auth\n");
 		return -1;
@@ -207,27 +177,6 @@ sim_parse_flags(int argc, char **argv, bool *no_auth)
 	return 0;
 }
 
-static void
-sim_on_signal(int sig)
-{
-	(void)sig;
-	sim_stop = 1;
-}
-
-/* libwebsockets' own log lines, as JSON lines through lib/log. */
-static void
-sim_lws_log(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && line[n - 1] == '\n')
-		n--;
-	if (level & LLL_ERR)
-		log_errorx("lws: %.*s", (int)n, line);
-	else
-		log_warnx("lws: %.*s", (int)n, line);
-}
-
 static const struct lws_protocols sim_protocols[] = {
 	{ "kalshi", sim_ws_callback, sizeof(struct sim_pss),
 	    65536, 0, NULL, 0 },
@@ -237,8 +186,6 @@ static const struct lws_protocols sim_protocols[] = {
 int
 main(int argc, char **argv)
 {
-	struct lws_context_creation_info info;
-	struct sigaction sa;
 	bool no_auth = false;
 	int rc, ret = 1;
 
@@ -248,7 +195,7 @@ main(int argc, char **argv)
 		sim_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : 2;
 	}
-	lws_set_log_level(LLL_ERR | LLL_WARN, sim_lws_log);
+	lwsrun_log();
 	if (sim_w.opt.pubkey_path != NULL) {
 		sim_w.pubkey = kauth_load_public(sim_w.opt.pubkey_path);
 		if (sim_w.pubkey == NULL) {
@@ -268,23 +215,10 @@ main(int argc, char **argv)
 		goto out;
 	sim_flow_seed_books();
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sim_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	memset(&info, 0, sizeof(info));
-	info.port = sim_w.opt.port;
-	info.iface = sim_w.opt.iface;
-	info.protocols = sim_protocols;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.vhost_name = "kalshi-sim";
-	sim_w.ctx = lws_create_context(&info);
-	if (sim_w.ctx == NULL) {
-		log_errorx("cannot listen on %s:%d", sim_w.opt.iface, sim_w.opt.port);
+	service_signals(NULL);
+	sim_w.ctx = lwsrun_listen("kalshi-sim", sim_w.opt.iface, sim_w.opt.port, sim_protocols, 0);
+	if (sim_w.ctx == NULL)
 		goto out;
-	}
 	if (sim_flow_start() != 0)
 		goto out;
 	sim_lifecycle_start();
@@ -293,9 +227,7 @@ main(int argc, char **argv)
 	    sim_w.opt.iface, sim_w.opt.port, sim_w.n_markets, sim_w.n_active,
 	    (unsigned long long)sim_w.opt.seed, (long long)sim_w.opt.rate,
 	    sim_w.pubkey != NULL ? "on" : "off");
-	while (!sim_stop)
-		if (lws_service(sim_w.ctx, 0) < 0)
-			break;
+	(void)lwsrun_loop(sim_w.ctx);
 	log_info("stopping: %llu messages sent, %llu book changes",
 	    (unsigned long long)sim_w.st.sent_total, (unsigned long long)sim_w.st.changes);
 	ret = 0;

@@ -330,6 +330,12 @@ sim_rest_market(struct hsrv_req *r)
 	o = json_object_new_object();
 	rest_add(o, "market", sim_rest_market_json(m));
 	hsrv_reply_json(r, 200, o);
+	if (sim_w.f_rest_slow > 0) {
+		/* the rest_slow fault: the answer as of now, sent late (the loop keeps serving) */
+		sim_w.f_rest_slow--;
+		sim_w.st.rest_held++;
+		hsrv_delay(r, sim_w.f_rest_slow_ms);
+	}
 }
 
 static struct json_object *

@@ -192,6 +192,7 @@ struct sim_stats {
 	uint64_t sent_bytes;
 	uint64_t changes;
 	uint64_t rest_requests, rest_429, rest_signed_ok, rest_signed_bad;
+	uint64_t rest_held;          /* answers held back by the rest_slow fault */
 	uint64_t ws_accepted, ws_refused;
 	uint64_t overflows;
 	uint64_t lifecycle_events;
@@ -223,6 +224,8 @@ struct sim_world {
 	uint64_t next_conn_id;
 	struct sim_stats st;
 	uint32_t f_rest_fail;       /* fault: the next N GET /markets/{ticker} answer 503 */
+	uint32_t f_rest_slow;       /* fault: the next N GET /markets/{ticker} answer late, */
+	int64_t f_rest_slow_ms;     /* by this much */
 	FILE *msg_log;
 	int64_t start_us;
 };
@@ -389,9 +392,10 @@ void sim_ctl_lifecycle(struct hsrv_req *r);
 /*
  * Applies a fault to one connection (or every connection when conn_id is 0). kind names it (see
  * docs/kalshi-sim.md); sid selects a subscription where the fault needs one (0 = every one).
- * Returns the number of connections affected, or -1 when kind is unknown (*why says so).
+ * ms is rest_slow's delay. Returns the number of connections affected, or -1 when kind is
+ * unknown (*why says so).
  */
-int sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count,
+int sim_fault_apply(const char *kind, uint64_t conn_id, uint32_t sid, uint32_t count, int64_t ms,
     const char **why);
 /* Arms the start-up faults (--fault) on a new connection. */
 void sim_fault_on_connect(struct sim_conn *c);

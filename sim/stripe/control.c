@@ -8,6 +8,8 @@
  *   GET  /_sim/fault, POST /_sim/fault?kind=K&path=P&method=M&count=N&ms=D
  *                                      HTTP faults (429, 500, slow, lost) and webhook faults
  *                                      (webhook_duplicate, webhook_delay, webhook_reorder)
+ *   DELETE /_sim/fault                 disarms every fault not yet spent (a test's faults end
+ *                                      with the test, whatever their count)
  *   POST /_sim/card?customer=C&card=N  gives a customer a test card (4000000000000341 makes
  *                                      its next renewals fail)
  *   GET  /_sim/usage?customer=C&meter=M the meter's total for a customer
@@ -115,7 +117,11 @@ ss_ctl_fault(struct hsrv_req *r)
 	int64_t count = 1, ms = 2000;
 	struct json_object *o;
 
-	if (strcmp(hsrv_method(r), "GET") == 0) {
+	if (strcmp(hsrv_method(r), "DELETE") == 0) {
+		ss_fault_clear();
+		ss_deliver_fault_clear();
+	}
+	if (strcmp(hsrv_method(r), "POST") != 0) {
 		hsrv_reply_json(r, 200, ss_fault_report());
 		return;
 	}

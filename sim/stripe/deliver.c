@@ -370,6 +370,14 @@ ss_deliver_fault(const char *kind, uint32_t n, int64_t ms)
 	pthread_mutex_unlock(&dl.mu);
 }
 
+void
+ss_deliver_fault_clear(void)
+{
+	pthread_mutex_lock(&dl.mu);
+	dl.f_dup = dl.f_delay = dl.f_reorder = 0;
+	pthread_mutex_unlock(&dl.mu);
+}
+
 struct json_object *
 ss_deliver_report(void)
 {

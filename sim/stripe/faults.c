@@ -75,6 +75,12 @@ ss_fault_arm(const char *kind, const char *match, uint32_t count, int64_t ms)
 	return 0;
 }
 
+void
+ss_fault_clear(void)
+{
+	n_faults = 0;
+}
+
 enum ss_fault_kind
 ss_fault_take(const char *method, const char *path, int64_t *ms)
 {

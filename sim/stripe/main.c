@@ -5,7 +5,6 @@
  * until SIGINT or SIGTERM.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +14,13 @@
 
 #include "cliflag.h"
 #include "log.h"
+#include "lwsrun.h"
+#include "service.h"
 #include "ss.h"
 
 struct ss_opts ss_opt;
 char ss_base_url[256];
 
-static volatile sig_atomic_t ss_stop;
 static lws_sorted_usec_list_t ss_housekeeping_sul;
 static struct lws_context *ss_ctx;
 
@@ -48,6 +48,15 @@ static const struct option ss_long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Numeric flags: where the value goes and its bounds. */
+static const struct cliflag_num ss_num_flags[] = {
+	{ OPT_PORT, "port", 1, 65535, &ss_opt.port, sizeof(int) },
+	{ OPT_RETRY_MS, "retry-ms", 1, INT64_C(86400000), &ss_opt.retry_ms, sizeof(int64_t) },
+	{ OPT_RETRY_MAX_MS, "retry-max-ms", 1, INT64_C(86400000), &ss_opt.retry_max_ms, sizeof(int64_t) },
+	{ OPT_ATTEMPTS, "webhook-attempts", 1, 1000, &ss_opt.webhook_attempts, sizeof(int) },
+	{ OPT_TIMEOUT_MS, "webhook-timeout-ms", 10, 600000, &ss_opt.webhook_timeout_ms, sizeof(int64_t) },
+};
+
 static void
 ss_usage(FILE *f)
 {
@@ -59,21 +68,12 @@ ss_usage(FILE *f)
 	    "See docs/stripe-sim.md.\n");
 }
 
-/* An integer flag in [min, max] into *dst. 0, or -1 after a message. */
-static int
-ss_num(const char *name, const char *arg, int64_t min, int64_t max, int64_t *dst)
-{
-	return cliflag_int("stripe-sim", name, arg, min, max, dst);
-}
-
 /* Parses argv into ss_opt. Returns 0, 1 when --help was asked, -1 on a bad flag. */
 static int
 ss_parse_flags(int argc, char **argv)
 {
 	struct ss_opts *o = &ss_opt;
-	enum log_level lvl;
 	const char *why;
-	int64_t v;
 	int c;
 
 	o->port = 12111;
@@ -86,11 +86,6 @@ ss_parse_flags(int argc, char **argv)
 	o->webhook_timeout_ms = 5000;
 	while ((c = getopt_long(argc, argv, "", ss_long_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_PORT:
-			if (ss_num("port", optarg, 1, 65535, &v) < 0)
-				return -1;
-			o->port = (int)v;
-			break;
 		case OPT_IFACE:
 			o->iface = optarg;
 			break;
@@ -117,23 +112,6 @@ ss_parse_flags(int argc, char **argv)
 			}
 			o->webhook_secret = optarg;
 			break;
-		case OPT_RETRY_MS:
-			if (ss_num("retry-ms", optarg, 1, INT64_C(86400000), &o->retry_ms) < 0)
-				return -1;
-			break;
-		case OPT_RETRY_MAX_MS:
-			if (ss_num("retry-max-ms", optarg, 1, INT64_C(86400000), &o->retry_max_ms) < 0)
-				return -1;
-			break;
-		case OPT_ATTEMPTS:
-			if (ss_num("webhook-attempts", optarg, 1, 1000, &v) < 0)
-				return -1;
-			o->webhook_attempts = (int)v;
-			break;
-		case OPT_TIMEOUT_MS:
-			if (ss_num("webhook-timeout-ms", optarg, 10, 600000, &o->webhook_timeout_ms) < 0)
-				return -1;
-			break;
 		case OPT_FAULT:
 			if (ss_fault_startup(optarg, &why) < 0) {
 				fprintf(stderr, "stripe-sim: --fault %s: %s\n", optarg, why);
@@ -142,22 +120,22 @@ ss_parse_flags(int argc, char **argv)
 			o->faults = optarg;
 			break;
 		case OPT_LOG_LEVEL:
-			if (log_level_parse(optarg, &lvl) < 0) {
-				fprintf(stderr, "stripe-sim: --log-level is debug, info, warn or error\n");
+			if (cliflag_log_level("stripe-sim", optarg) < 0)
 				return -1;
-			}
-			log_set_level(lvl);
 			break;
 		case OPT_HELP:
 			return 1;
-		default:
+		case '?':
 			return -1;
+		default:
+			if (cliflag_set("stripe-sim", ss_num_flags,
+			    sizeof(ss_num_flags) / sizeof(ss_num_flags[0]), c, optarg) != 0)
+				return -1;
+			break;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "stripe-sim: unexpected argument %s\n", argv[optind]);
+	if (cliflag_no_operands("stripe-sim", argc, argv, optind) < 0)
 		return -1;
-	}
 	if (o->public_url != NULL)
 		snprintf(ss_base_url, sizeof(ss_base_url), "%s", o->public_url);
 	else
@@ -165,26 +143,6 @@ ss_parse_flags(int argc, char **argv)
 	while (ss_base_url[0] != '\0' && ss_base_url[strlen(ss_base_url) - 1] == '/')
 		ss_base_url[strlen(ss_base_url) - 1] = '\0';
 	return 0;
-}
-
-static void
-ss_on_signal(int sig)
-{
-	(void)sig;
-	ss_stop = 1;
-}
-
-static void
-ss_lws_log(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && line[n - 1] == '\n')
-		n--;
-	if (level & LLL_ERR)
-		log_errorx("lws: %.*s", (int)n, line);
-	else
-		log_warnx("lws: %.*s", (int)n, line);
 }
 
 /* Once a minute: forget idempotency keys older than a day. */
@@ -207,8 +165,6 @@ static const struct lws_protocols ss_protocols[] = {
 int
 main(int argc, char **argv)
 {
-	struct lws_context_creation_info info;
-	struct sigaction sa;
 	int rc, ret = 1;
 
 	log_init("stripe-sim", LOG_LVL_INFO);
@@ -221,27 +177,13 @@ main(int argc, char **argv)
 		log_errorx("cannot initialise libsodium or libcurl");
 		return 1;
 	}
-	lws_set_log_level(LLL_ERR | LLL_WARN, ss_lws_log);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ss_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	lwsrun_log();
+	service_signals(NULL);
 	ss_catalog_init();
 
-	memset(&info, 0, sizeof(info));
-	info.port = ss_opt.port;
-	info.iface = ss_opt.iface;
-	info.protocols = ss_protocols;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.vhost_name = "stripe-sim";
-	/* Stripe's client sends a long X-Stripe-Client-User-Agent header */
-	info.max_http_header_data = 16384;
-	ss_ctx = lws_create_context(&info);
-	if (ss_ctx == NULL) {
-		log_errorx("cannot listen on %s:%d", ss_opt.iface, ss_opt.port);
+	/* Stripe's client sends a long X-Stripe-Client-User-Agent header: 16 KiB of headers */
+	if ((ss_ctx = lwsrun_listen("stripe-sim", ss_opt.iface, ss_opt.port, ss_protocols, 16384)) == NULL)
 		goto out;
-	}
 	if (ss_deliver_start() < 0) {
 		log_errorx("cannot start the webhook delivery thread");
 		goto out;
@@ -250,9 +192,7 @@ main(int argc, char **argv)
 	log_info("listening on %s:%d (pages at %s), api version %s, webhooks to %s", ss_opt.iface,
 	    ss_opt.port, ss_base_url, ss_opt.api_version,
 	    ss_opt.webhook_url != NULL ? ss_opt.webhook_url : "nowhere");
-	while (!ss_stop)
-		if (lws_service(ss_ctx, 0) < 0)
-			break;
+	(void)lwsrun_loop(ss_ctx);
 	log_info("stopping");
 	ret = 0;
 out:

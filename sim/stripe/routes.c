@@ -92,6 +92,7 @@ static const struct hsrv_route ss_routes[] = {
 	{ "GET", "/_sim/deliveries", ss_ctl_deliveries, &r_page },
 	{ "GET", "/_sim/fault", ss_ctl_fault, &r_fault },
 	{ "POST", "/_sim/fault", ss_ctl_fault, &r_fault },
+	{ "DELETE", "/_sim/fault", ss_ctl_fault, &r_fault },
 	{ "POST", "/_sim/card", ss_ctl_card, &r_card },
 	{ "GET", "/_sim/usage", ss_ctl_usage, &r_usage },
 };

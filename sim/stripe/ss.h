@@ -162,6 +162,8 @@ void ss_deliver_enqueue(const char *event_id, const char *body, size_t len);
 void ss_deliver_configure(const char *url, const char *secret);
 /* Fault settings: the next n deliveries are duplicated / delayed by ms / swapped pairwise. */
 void ss_deliver_fault(const char *kind, uint32_t n, int64_t ms);
+/* Disarms the webhook faults not yet spent. */
+void ss_deliver_fault_clear(void);
 /* A JSON report of the queue and of every delivery attempt so far. Caller puts it. */
 struct json_object *ss_deliver_report(void);
 
@@ -178,6 +180,8 @@ enum ss_fault_kind ss_fault_take(const char *method, const char *path, int64_t *
 /* Checks and arms the --fault list "kind:METHOD /path:count,...". 0, or -1 with *why. */
 int ss_fault_startup(const char *spec, const char **why);
 struct json_object *ss_fault_report(void);
+/* Disarms every HTTP fault not yet spent. */
+void ss_fault_clear(void);
 
 /* ---- cards.c: Stripe's test card numbers ---------------------------------------------------- */
 

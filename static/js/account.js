@@ -1,9 +1,9 @@
 // The account page: the profile, change password (other sessions end), log out every other
 // session, log out, and delete the account (asks the password; keys are revoked at once).
-import { api, describe, forgetSession } from './api.js';
+import { api, forgetSession } from './api.js';
 import {
-	$, busy, checkNewPassword, checkRequired, el, fieldError, fmtDate, fmtTime, formError, logout,
-	requireSession, revalidate, toast, wirePasswordMeter,
+	$, checkNewPassword, checkRequired, el, fieldError, fmtDate, fmtTime, formError, logout,
+	onSubmit, requireSession, revalidate, toast, wirePasswordMeter, withBusy,
 } from './ui.js';
 
 const s = await requireSession();
@@ -27,50 +27,34 @@ const checkOld = (i) => checkRequired(i, 'Enter your current password.');
 revalidate(oldPw, checkOld);
 revalidate(newPw, checkNewPassword);
 wirePasswordMeter(newPw);
-pwForm.addEventListener('submit', async (ev) => {
-	ev.preventDefault();
-	formError(pwForm, '');
-	const ok = [checkOld(oldPw), checkNewPassword(newPw)];
-	if (ok.includes(false)) {
-		(ok[0] ? newPw : oldPw).focus();
-		return;
-	}
-	const b = $('#pw-save');
-	busy(b, true, 'Changing…');
-	try {
+onSubmit(pwForm, {
+	fields: [[oldPw, checkOld], [newPw, checkNewPassword]],
+	label: 'Changing…',
+	send: async () => {
 		await api('POST', '/v1/account/password', { old_password: oldPw.value, new_password: newPw.value });
 		oldPw.value = '';
 		newPw.value = '';
 		$('#new-password-meter').dataset.score = '0';
 		toast('Password changed. Your other sessions have ended.');
-	} catch (e) {
+	},
+	fail: (e) => {
 		if (e.code === 'invalid_credentials') {
 			fieldError(oldPw, 'This is not your current password.');
 			oldPw.focus();
 		} else if (e.code === 'weak_password') {
 			fieldError(newPw, e.message);
 		} else {
-			formError(pwForm, describe(e));
+			return false;
 		}
-	} finally {
-		busy(b, false);
-	}
+		return true;
+	},
 });
 
 // sessions
-$('#revoke-others').addEventListener('click', async (ev) => {
-	const b = ev.currentTarget;
-	busy(b, true, 'Logging out…');
-	try {
-		const r = await api('POST', '/v1/session/others/revoke');
-		const n = r.revoked;
-		toast(n === 0 ? 'No other session was open.' : `${n} other session${n === 1 ? '' : 's'} logged out.`);
-	} catch (e) {
-		toast(describe(e), 'bad');
-	} finally {
-		busy(b, false);
-	}
-});
+$('#revoke-others').addEventListener('click', (ev) => withBusy(ev.currentTarget, 'Logging out…', async () => {
+	const n = (await api('POST', '/v1/session/others/revoke')).revoked;
+	toast(n === 0 ? 'No other session was open.' : `${n} other session${n === 1 ? '' : 's'} logged out.`);
+}));
 $('#logout-here').addEventListener('click', logout);
 
 // delete
@@ -85,24 +69,19 @@ $('#delete-open').addEventListener('click', () => {
 	delPw.focus();
 });
 $('#delete-cancel').addEventListener('click', () => dlg.close());
-delForm.addEventListener('submit', async (ev) => {
-	ev.preventDefault();
-	formError(delForm, '');
-	if (!checkRequired(delPw, 'Enter your password to confirm.')) {
-		delPw.focus();
-		return;
-	}
-	const b = $('#delete-confirm');
-	busy(b, true, 'Deleting…');
-	try {
+onSubmit(delForm, {
+	fields: [[delPw, (i) => checkRequired(i, 'Enter your password to confirm.')]],
+	label: 'Deleting…',
+	leaves: true,
+	send: async () => {
 		await api('POST', '/v1/account/delete', { password: delPw.value });
 		forgetSession();
 		location.assign('/login?deleted=1');
-	} catch (e) {
-		if (e.code === 'invalid_credentials')
-			fieldError(delPw, 'This is not your password.');
-		else
-			formError(delForm, describe(e));
-		busy(b, false);
-	}
+	},
+	fail: (e) => {
+		if (e.code !== 'invalid_credentials')
+			return false;
+		fieldError(delPw, 'This is not your password.');
+		return true;
+	},
 });

@@ -4,7 +4,7 @@
 // when Stripe's events reach the webhook, so back from a paid Checkout the page polls the status
 // (once a second, 30 s at most; the events arrive within a second or two) until the plan shows.
 import { api, describe } from './api.js';
-import { $, busy, el, fmtDate, fmtNum, requireSession, toast } from './ui.js';
+import { $, busy, el, fmtDate, fmtNum, loadError, periodLastDay, requireSession, setStat, showPeriodUsage, toast, withBusy } from './ui.js';
 
 const PLAN_NAMES = { free: 'Free', payg: 'Pay as you go', project: 'Project' };
 const planName = (p) => PLAN_NAMES[p] || p;
@@ -34,30 +34,17 @@ function notice(kind, title, text) {
 		el('div', { class: 'alert-body' }, el('strong', { text: title }), text ? el('p', { text }) : null)));
 }
 
-function setStat(id, value, sub) {
-	$(`#${id}-value`).replaceChildren(value);
-	$(`#${id}-sub`).replaceChildren(...[].concat(sub));
-}
-
 function show(b) {
 	current = b;
 	const p = b.period;
 	const price = unitPrice(b.overage_usd_per_credit);
-	const lastDay = fmtDate(new Date(new Date(p.end).getTime() - 1));
-	$('#b-period-line').textContent = `Billing period ${fmtDate(p.start)} to ${lastDay} (UTC)`;
-	$('#plan-badge').textContent = `${b.plan} plan`;
-	$('#plan-badge').hidden = false;
+	const lastDay = fmtDate(periodLastDay(p));
+	showPeriodUsage($('#b-period-line'), b.plan, p);
 
 	const st = b.subscription_status ? STATUS[b.subscription_status] || ['warn', b.subscription_status, ''] : null;
 	setStat('plan', planName(b.plan), st
 		? el('span', { class: `badge badge-${st[0]}`, text: st[1] })
 		: b.payg ? 'pay as you go is on' : 'no subscription');
-	const pct = p.allowance > 0 ? Math.min(100, (100 * p.used) / p.allowance) : 0;
-	const meter = el('div', { class: `meter${pct >= 100 ? ' bad' : pct >= 80 ? ' warn' : ''}`, role: 'progressbar',
-		'aria-label': 'Share of the allowance used', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(pct)) },
-	el('span'));
-	meter.firstChild.style.width = `${pct}%`;
-	setStat('used', fmtNum(p.used), [`of ${fmtNum(p.allowance)} this period`, meter]);
 	setStat('remaining', fmtNum(p.remaining), p.remaining > 0 ? `until ${lastDay}`
 		: b.plan === 'payg' ? 'now billed as overage' : 'calls are refused until the period ends');
 	setStat('overage', money(p.overage_usd), `${fmtNum(p.overage)} credits at ${price} each`);
@@ -102,10 +89,8 @@ async function load() {
 	} catch (e) {
 		if (e.status === 401)
 			return null; // the session ended: api.js's handler goes to the login page
-		$('#load-error').replaceChildren(el('div', { class: 'alert alert-bad', role: 'alert' },
-			el('span', { class: 'icon', 'aria-hidden': 'true', text: '!' }),
-			el('div', { class: 'alert-body' }, el('strong', { text: 'Billing could not load.' }), el('p', { text: describe(e) })),
-			el('button', { class: 'btn btn-small', type: 'button', id: 'retry', text: 'Try again', onclick: () => load() })));
+		loadError($('#load-error'), 'Billing could not load.', e,
+			el('button', { class: 'btn btn-small', type: 'button', id: 'retry', text: 'Try again', onclick: () => load() }));
 		return null;
 	}
 }
@@ -136,21 +121,15 @@ $('#payg-toggle').addEventListener('click', () => {
 	dlg.showModal();
 });
 $('#payg-cancel').addEventListener('click', () => dlg.close());
-$('#payg-confirm').addEventListener('click', async (ev) => {
-	const b = ev.currentTarget;
+$('#payg-confirm').addEventListener('click', (ev) => withBusy(ev.currentTarget, 'Saving…', async () => {
 	const on = !current.payg;
-	busy(b, true, 'Saving…');
 	try {
 		show(await api('POST', '/v1/account/billing/payg', { enabled: on }));
-		dlg.close();
-		toast(on ? 'Pay as you go is on.' : 'Pay as you go is off.');
-	} catch (e) {
-		dlg.close();
-		toast(describe(e), 'bad');
 	} finally {
-		busy(b, false);
+		dlg.close(); // before the toast of the answer or of the error
 	}
-});
+	toast(on ? 'Pay as you go is on.' : 'Pay as you go is off.');
+}));
 $('#upgrade').addEventListener('click', () => go($('#upgrade'), '/v1/account/billing/checkout'));
 $('#portal').addEventListener('click', () => go($('#portal'), '/v1/account/billing/portal'));
 $('#refresh').addEventListener('click', async (ev) => {

@@ -1,14 +1,9 @@
 // The link of the confirmation mail: /confirm?token=... POSTs the token at once (a mail scanner
 // that only fetches the page confirms nothing: it runs no script). A bad link offers a new one.
 import { api, currentSession, describe } from './api.js';
-import { $, busy, checkEmail, formError, revalidate, toast } from './ui.js';
+import { $, emailForm, formError, showOnly, toast } from './ui.js';
 
-function show(id) {
-	for (const v of ['#busy-view', '#ok-view', '#bad-view'])
-		$(v).hidden = v !== id;
-	if (id !== '#busy-view')
-		$(id).focus();
-}
+const show = (id) => showOnly(['#busy-view', '#ok-view', '#bad-view'], id);
 
 const token = new URLSearchParams(location.search).get('token');
 // The token leaves the address bar (and so the history) once read.
@@ -34,24 +29,7 @@ if (!token) {
 }
 
 const form = $('#resend');
-const email = $('#email');
-revalidate(email, checkEmail);
-form.addEventListener('submit', async (ev) => {
-	ev.preventDefault();
-	formError(form, '');
-	if (!checkEmail(email)) {
-		email.focus();
-		return;
-	}
-	const button = $('button[type=submit]', form);
-	busy(button, true, 'Sending…');
-	try {
-		await api('POST', '/v1/account/confirm/resend', { email: email.value.trim() });
-		formError(form, `If ${email.value.trim()} has an unconfirmed account, a new link is on its way.`, 'ok');
-		toast('Confirmation link sent.');
-	} catch (e) {
-		formError(form, describe(e));
-	} finally {
-		busy(button, false);
-	}
+emailForm(form, '/v1/account/confirm/resend', (email) => {
+	formError(form, `If ${email} has an unconfirmed account, a new link is on its way.`, 'ok');
+	toast('Confirmation link sent.');
 });

@@ -4,8 +4,8 @@
 // and monthly cap), revoke. Usage refreshes every 30 s while the tab is visible.
 import { api, describe } from './api.js';
 import {
-	$, $$, busy, el, fieldError, fmtAgo, fmtDate, fmtDay, fmtIn, fmtNum, fmtTime, formError,
-	requireSession, toast,
+	$, $$, busy, el, fieldError, fmtAgo, fmtDate, fmtDay, fmtIn, fmtNum, fmtTime, formError, loadError,
+	periodLastDay, requireSession, setStat, showPeriodUsage, toast, withBusy,
 } from './ui.js';
 
 const DAYS = 30;
@@ -25,31 +25,16 @@ function showAccount(a) {
 }
 
 // ---- usage ---------------------------------------------------------------------------------
-function setStat(id, value, sub) {
-	$(`#${id}-value`).replaceChildren(value);
-	$(`#${id}-sub`).replaceChildren(...[].concat(sub));
-}
-
 function showUsage(u) {
 	const p = u.period;
-	const badge = $('#plan-badge');
-	badge.textContent = `${u.plan} plan`;
-	badge.hidden = false;
-	$('#period-line').textContent = `Billing period ${fmtDate(p.start)} to ${fmtDate(new Date(new Date(p.end).getTime() - 1))} (UTC)`;
-
-	const pct = p.allowance > 0 ? Math.min(100, (100 * p.used) / p.allowance) : 0;
-	const meter = el('div', { class: `meter${pct >= 100 ? ' bad' : pct >= 80 ? ' warn' : ''}`, role: 'progressbar',
-		'aria-label': 'Share of the allowance used', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(pct)) },
-	el('span'));
-	meter.firstChild.style.width = `${pct}%`;
-	setStat('used', fmtNum(p.used), [`of ${fmtNum(p.allowance)} this period`, meter]);
+	const pct = showPeriodUsage($('#period-line'), u.plan, p);
 	setStat('remaining', fmtNum(p.remaining), p.overage > 0 ? `${fmtNum(p.overage)} credits of metered overage` : `${Math.floor(100 - pct)}% of the allowance left`);
 
 	const runsOut = p.forecast_exhausted_at;
 	setStat('forecast', fmtNum(p.forecast_used), runsOut
 		? el('span', { class: 'badge badge-warn', text: `Runs out around ${fmtDay(runsOut)}` })
 		: (p.forecast_used > 0 ? 'at the last 7 days\u2019 rate: within the allowance' : 'no use yet this period'));
-	setStat('ends', fmtDay(new Date(new Date(p.end).getTime() - 1)), `credits reset ${fmtIn(p.end)}, ${fmtTime(p.end)}`);
+	setStat('ends', fmtDay(periodLastDay(p)), `credits reset ${fmtIn(p.end)}, ${fmtTime(p.end)}`);
 
 	showChart();
 	showChartTable(u);
@@ -159,9 +144,7 @@ async function loadUsage() {
 	} catch (e) {
 		if (e.status === 401)
 			return; // the session ended: api.js's handler goes to the login page
-		$('#usage-error').replaceChildren(el('div', { class: 'alert alert-bad', role: 'alert' },
-			el('span', { class: 'icon', 'aria-hidden': 'true', text: '!' }),
-			el('div', { class: 'alert-body' }, el('strong', { text: 'Usage could not load.' }), el('p', { text: describe(e) }))));
+		loadError($('#usage-error'), 'Usage could not load.', e);
 	}
 }
 
@@ -212,9 +195,9 @@ async function loadKeys() {
 	} catch (e) {
 		if (e.status === 401)
 			return;
-		$('#keys-box').replaceChildren(el('div', { class: 'card-body' }, el('div', { class: 'alert alert-bad', role: 'alert' },
-			el('span', { class: 'icon', 'aria-hidden': 'true', text: '!' }),
-			el('div', { class: 'alert-body' }, el('strong', { text: 'Your keys could not load.' }), el('p', { text: describe(e) })))));
+		const body = el('div', { class: 'card-body' });
+		loadError(body, 'Your keys could not load.', e);
+		$('#keys-box').replaceChildren(body);
 	}
 }
 
@@ -251,9 +234,7 @@ $('#create-key').addEventListener('submit', async (ev) => {
 		(okName ? capIn : name).focus();
 		return;
 	}
-	const button = $('#create-key-btn');
-	busy(button, true, 'Creating…');
-	try {
+	await withBusy($('#create-key-btn'), 'Creating…', async () => {
 		const body = { name: name.value.trim() };
 		if (cap.cap !== null)
 			body.monthly_cap = cap.cap;
@@ -262,11 +243,7 @@ $('#create-key').addEventListener('submit', async (ev) => {
 		capIn.value = '';
 		showSecret(r.key, r.secret);
 		await loadKeys();
-	} catch (e) {
-		toast(describe(e), 'bad');
-	} finally {
-		busy(button, false);
-	}
+	});
 });
 
 function showSecret(key, secret) {
@@ -358,33 +335,17 @@ function openRevoke(k) {
 	$('#revoke-cancel').focus();
 }
 $('#revoke-cancel').addEventListener('click', () => $('#revoke-dialog').close());
-$('#revoke-confirm').addEventListener('click', async () => {
-	const button = $('#revoke-confirm');
-	busy(button, true, 'Revoking…');
-	try {
-		await api('DELETE', `/v1/account/keys/${revoking.id}`);
-		$('#revoke-dialog').close();
-		toast(`Key “${revoking.name}” revoked.`);
-		await loadKeys();
-	} catch (e) {
-		toast(describe(e), 'bad');
-	} finally {
-		busy(button, false);
-	}
-});
+$('#revoke-confirm').addEventListener('click', () => withBusy($('#revoke-confirm'), 'Revoking…', async () => {
+	await api('DELETE', `/v1/account/keys/${revoking.id}`);
+	$('#revoke-dialog').close();
+	toast(`Key “${revoking.name}” revoked.`);
+	await loadKeys();
+}));
 
-$('#resend').addEventListener('click', async (ev) => {
-	const b = ev.currentTarget;
-	busy(b, true, 'Sending…');
-	try {
-		await api('POST', '/v1/account/confirm/resend', { email: session.account.email });
-		toast(`A new link is on its way to ${session.account.email}.`);
-	} catch (e) {
-		toast(describe(e), 'bad');
-	} finally {
-		busy(b, false);
-	}
-});
+$('#resend').addEventListener('click', (ev) => withBusy(ev.currentTarget, 'Sending…', async () => {
+	await api('POST', '/v1/account/confirm/resend', { email: session.account.email });
+	toast(`A new link is on its way to ${session.account.email}.`);
+}));
 
 async function refresh() {
 	const b = $('#refresh');

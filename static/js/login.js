@@ -1,6 +1,6 @@
 // Log in: POST /v1/session (the cookie is set by the answer), then on to ?next= or the dashboard.
-import { api, describe } from './api.js';
-import { $, busy, checkEmail, checkRequired, el, formError, redirectIfSignedIn, revalidate, safeNext } from './ui.js';
+import { api } from './api.js';
+import { $, checkEmail, checkRequired, el, onSubmit, redirectIfSignedIn, revalidate, safeNext } from './ui.js';
 
 const form = $('#login');
 const email = $('#email');
@@ -29,25 +29,19 @@ if (params.has('next') && !params.has('expired'))
 		el('span', { class: 'icon', 'aria-hidden': 'true', text: 'i' }),
 		el('div', { class: 'alert-body', text: 'Log in to continue.' })));
 
-form.addEventListener('submit', async (ev) => {
-	ev.preventDefault();
-	formError(form, '');
-	const ok = [checkEmail(email), checkPw(password)];
-	if (ok.includes(false)) {
-		(ok[0] ? password : email).focus();
-		return;
-	}
-	const button = $('button[type=submit]', form);
-	busy(button, true, 'Logging in…');
-	try {
+onSubmit(form, {
+	fields: [[email, checkEmail], [password, checkPw]],
+	label: 'Logging in…',
+	leaves: true,
+	send: async () => {
 		await api('POST', '/v1/session', { email: email.value.trim(), password: password.value });
 		location.assign(next);
-	} catch (e) {
-		formError(form, describe(e));
+	},
+	fail: (e) => {
 		if (e.code === 'invalid_credentials') {
 			password.value = '';
 			password.focus();
 		}
-		busy(button, false);
-	}
+		return false; // and the message above the form
+	},
 });

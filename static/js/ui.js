@@ -138,6 +138,15 @@ export function wirePasswordMeter(input) {
 	});
 }
 
+// Shows the one section of `views` (selectors) that is `id` and hides the others; one other than
+// the first (the one the page opens on) takes the focus, so that a screen reader reads it.
+export function showOnly(views, id) {
+	for (const v of views)
+		$(v).hidden = v !== id;
+	if (id !== views[0])
+		$(id).focus();
+}
+
 // Re-checks a field as the user fixes it, once it has shown an error.
 export function revalidate(input, check) {
 	input.addEventListener('input', () => {
@@ -148,6 +157,101 @@ export function revalidate(input, check) {
 		if (input.value)
 			check(input);
 	});
+}
+
+// A form's submit, as every form of the site does it: the fields checked in order, each
+// [input, check] (all of them, so every error shows; the first that fails takes the focus and
+// nothing is sent), the form's error cleared, the button busy with `label` while `send()` runs.
+// An error `send` throws goes to `fail(e)` when given, which returns true when it showed the
+// error itself (inline on a field); else it shows above the form. With `leaves` the page is
+// going elsewhere on success, so the button stays busy (no second submit meanwhile).
+export function onSubmit(form, { fields = [], label, send, fail = null, button = null, leaves = false }) {
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		formError(form, '');
+		const ok = fields.map(([input, check]) => check(input));
+		if (ok.includes(false)) {
+			fields[ok.indexOf(false)][0].focus();
+			return;
+		}
+		const b = button || $('button[type=submit]', form);
+		busy(b, true, label);
+		try {
+			await send();
+			if (leaves)
+				return;
+		} catch (e) {
+			if (!(fail && fail(e)))
+				formError(form, describe(e));
+		}
+		busy(b, false);
+	});
+}
+
+// The form of the pages that only ask for an address (#email in `form`, forgot and confirm's
+// resend): checked as it is typed once wrong, then POSTed as {email} to `path`; `done(email)`
+// shows the answer.
+export function emailForm(form, path, done) {
+	const email = $('#email', form);
+	revalidate(email, checkEmail);
+	onSubmit(form, {
+		fields: [[email, checkEmail]],
+		label: 'Sending…',
+		send: async () => {
+			const v = email.value.trim();
+			await api('POST', path, { email: v });
+			done(v);
+		},
+	});
+}
+
+// A button's action: `button` busy with `label` while `action()` runs; an error it throws is a
+// toast.
+export async function withBusy(button, label, action) {
+	busy(button, true, label);
+	try {
+		await action();
+	} catch (e) {
+		toast(describe(e), 'bad');
+	} finally {
+		busy(button, false);
+	}
+}
+
+// A part of a page that could not load, in place of that part (`box`): the title, the API's
+// error, and `extra` (a "Try again" button) after them.
+export function loadError(box, title, e, ...extra) {
+	box.replaceChildren(el('div', { class: 'alert alert-bad', role: 'alert' },
+		el('span', { class: 'icon', 'aria-hidden': 'true', text: '!' }),
+		el('div', { class: 'alert-body' }, el('strong', { text: title }), el('p', { text: describe(e) })),
+		...extra));
+}
+
+// The stat cards of the dashboard and billing pages: #ID-value and #ID-sub (text or elements).
+export function setStat(id, value, sub) {
+	$(`#${id}-value`).replaceChildren(value);
+	$(`#${id}-sub`).replaceChildren(...[].concat(sub));
+}
+
+// The last instant of a billing period (its end is exclusive), for "to Dec 31".
+export const periodLastDay = (p) => new Date(new Date(p.end).getTime() - 1);
+
+// What the dashboard and billing pages both show of the period `p` (GET /v1/account/usage and
+// /billing answer the same period object): the period in `line`, the plan's badge, and the
+// "Credits used" card with a meter of the allowance (warn from 80 %, bad at 100 %). Returns the
+// share of the allowance used, in percent (0 to 100).
+export function showPeriodUsage(line, plan, p) {
+	line.textContent = `Billing period ${fmtDate(p.start)} to ${fmtDate(periodLastDay(p))} (UTC)`;
+	const badge = $('#plan-badge');
+	badge.textContent = `${plan} plan`;
+	badge.hidden = false;
+	const pct = p.allowance > 0 ? Math.min(100, (100 * p.used) / p.allowance) : 0;
+	const meter = el('div', { class: `meter${pct >= 100 ? ' bad' : pct >= 80 ? ' warn' : ''}`, role: 'progressbar',
+		'aria-label': 'Share of the allowance used', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(pct)) },
+	el('span'));
+	meter.firstChild.style.width = `${pct}%`;
+	setStat('used', fmtNum(p.used), [`of ${fmtNum(p.allowance)} this period`, meter]);
+	return pct;
 }
 
 const numFmt = new Intl.NumberFormat('en-US');

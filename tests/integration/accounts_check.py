@@ -10,164 +10,24 @@ Prints one line per check; exits 1 when any failed.
 """
 import ctypes
 import ctypes.util
-import email
-import glob
-import http.client
-import json
 import os
 import re
 import socket
 import subprocess
 import threading
 import time
-import urllib.parse
 
-URL = os.environ["TEST_URL"]
-PG = os.environ["TEST_PG"]
-STACK = os.environ["TEST_STACK"]
+from kbtest import (HOST, PORT, PW, STACK, URL, Session, call, check, check_true, cookie_of,
+                    finish, link_token, login, mails_to, psql, signup_confirmed, wait_mail)
+
 ROOT = os.environ["TEST_ROOT"]
-HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
-MAILDIR = os.path.join(STACK, "mail", "new")
 JSON = {"Content-Type": "application/json"}
-
-checks = fails = 0
-
-
-def check(name, expected, actual):
-    global checks, fails
-    checks += 1
-    if expected == actual:
-        print("  ok   %s" % name)
-    else:
-        fails += 1
-        print("  FAIL %s: expected [%s], got [%s]" % (name, expected, actual))
-
-
-def check_true(name, cond, detail=""):
-    check(name + ("" if cond else " (%s)" % detail), True, bool(cond))
-
-
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.raw = body
-        try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
-            self.json = None
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def headers_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def code(self):
-        return (self.json or {}).get("error", {}).get("code")
-
-
-def call(method, path, body=None, headers=None, source=None, raw=None):
-    h = dict(headers or {})
-    data = raw
-    if body is not None:
-        data = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
-    c = http.client.HTTPConnection(HOST, PORT, timeout=30,
-                                   source_address=(source, 0) if source else None)
-    c.request(method, path, body=data, headers=h)
-    r = c.getresponse()
-    out = Resp(r.status, r.getheaders(), r.read())
-    c.close()
-    return out
-
-
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-q", "-tA", "-d", PG, "-c", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def cookie_of(resp):
-    for v in resp.headers_all("Set-Cookie"):
-        m = re.match(r"__Host-kbook_session=([^;]*)", v)
-        if m:
-            return m.group(1), v
-    return None, None
-
-
-def mails_to(addr):
-    out = []
-    for f in sorted(glob.glob(os.path.join(MAILDIR, "*.eml"))):
-        with open(f, "rb") as fh:
-            m = email.message_from_bytes(fh.read())
-        if m.get("X-Envelope-To") == addr:
-            out.append(m)
-    return out
-
-
-def wait_mail(addr, n, timeout=20):
-    """The n-th mail (1-based) to addr, waiting for it."""
-    end = time.time() + timeout
-    while time.time() < end:
-        ms = mails_to(addr)
-        if len(ms) >= n:
-            return ms[n - 1]
-        time.sleep(0.2)
-    return None
-
-
-def link_token(m, kind):
-    body = m.get_payload(decode=True).decode()
-    mt = re.search(r"/%s\?token=([A-Za-z0-9_-]+)" % kind, body)
-    return mt.group(1) if mt else None
-
-
-class Session:
-    """A browser-like client: the cookie and the CSRF token, with the site's own Origin."""
-
-    def __init__(self, cookie, csrf):
-        self.cookie, self.csrf = cookie, csrf
-
-    def h(self, csrf=True, extra=None):
-        h = {"Cookie": "__Host-kbook_session=" + self.cookie, "Origin": URL,
-             "Sec-Fetch-Site": "same-origin"}
-        if csrf:
-            h["X-CSRF-Token"] = self.csrf
-        h.update(extra or {})
-        return h
-
-    def get(self, path):
-        return call("GET", path, headers=self.h(csrf=False))
-
-    def send(self, method, path, body=None, **kw):
-        return call(method, path, body, headers=self.h(**kw))
-
-
-def login(addr, pw, **kw):
-    r = call("POST", "/v1/session", {"email": addr, "password": pw}, **kw)
-    cookie, _ = cookie_of(r)
-    return r, (Session(cookie, r.json["csrf_token"]) if r.status == 200 else None)
-
-
-def signup_confirmed(addr, pw):
-    r = call("POST", "/v1/account/signup", {"email": addr, "password": pw})
-    assert r.status == 202, r.raw
-    m = wait_mail(addr, len(mails_to(addr)) + 1)
-    tok = link_token(m, "confirm")
-    r = call("POST", "/v1/account/confirm", {"token": tok})
-    assert r.status == 200, r.raw
-    return login(addr, pw)[1]
 
 
 def count(table, where="true"):
     return int(psql("SELECT count(*) FROM %s WHERE %s" % (table, where)))
 
 
-PW = "correct horse battery"
 ws_key = "dGhlIHNhbXBsZSBub25jZQ=="
 
 
@@ -732,5 +592,4 @@ check_true("delivered once the server is back", m is not None)
 check("marked sent, body blanked", "t|0",
       psql("SELECT (sent_at IS NOT NULL) || '|' || length(body) FROM mail_outbox WHERE to_addr = 'erin@example.com'").replace("true", "t"))
 
-print("  %d checks, %d failed" % (checks, fails))
-raise SystemExit(1 if fails or not checks else 0)
+finish()

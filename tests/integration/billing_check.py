@@ -1,10 +1,7 @@
 """t_billing: billing with Stripe through nginx, the accounts pool of kbook-api, Postgres,
 stripe-sim (the stack's Stripe) and kbook-billing (the overage sender)."""
-import email
-import glob
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import re
@@ -15,68 +12,14 @@ import time
 import urllib.parse
 import urllib.request
 
-URL = os.environ["TEST_URL"]
-PG = os.environ["TEST_PG"]
-STACK = os.environ["TEST_STACK"]
+from kbtest import (PG, PW, STACK, URL, call, check, check_true, finish, mails_to, psql,
+                    signup_confirmed, wait_for)
+
 BIN = os.environ["TEST_BIN"]
 TMP = os.environ["TEST_TMP"]
-HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
 SIM = "http://127.0.0.1:%s" % open(os.path.join(STACK, "conf", "stripe.port")).read().strip()
 SECRETS = os.path.join(STACK, "conf", "stripe", "webhook-secrets")
 SECRET = open(SECRETS).read().split()[0]
-MAILDIR = os.path.join(STACK, "mail", "new")
-
-checks = fails = 0
-
-
-def check(name, expected, actual):
-    global checks, fails
-    checks += 1
-    if expected == actual:
-        print("  ok   %s" % name)
-    else:
-        fails += 1
-        print("  FAIL %s: expected [%s], got [%s]" % (name, expected, actual))
-
-
-def check_true(name, cond, detail=""):
-    check(name + ("" if cond else " (%s)" % detail), True, bool(cond))
-
-
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.raw = status, headers, body
-        try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
-            self.json = None
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    @property
-    def code(self):
-        return ((self.json or {}).get("error") or {}).get("code")
-
-
-def call(method, path, body=None, headers=None, raw=None, base=None):
-    h = dict(headers or {})
-    data = raw
-    if body is not None:
-        data = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
-    u = urllib.parse.urlsplit(base or URL)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    c.request(method, path, body=data, headers=h)
-    r = c.getresponse()
-    out = Resp(r.status, r.getheaders(), r.read())
-    c.close()
-    return out
-
-
 SK = open(os.path.join(STACK, "conf", "stripe", "secret-key")).read().strip()
 
 
@@ -94,64 +37,9 @@ def free_port():
         return so.getsockname()[1]
 
 
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-q", "-tA", "-d", PG, "-c", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def wait_for(fn, timeout=30, every=0.2):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(every)
-    return fn()
-
-
-def mails_to(addr):
-    out = []
-    for f in sorted(glob.glob(os.path.join(MAILDIR, "*.eml"))):
-        with open(f, "rb") as fh:
-            m = email.message_from_bytes(fh.read())
-        if m.get("X-Envelope-To") == addr:
-            out.append(m)
-    return out
-
-
-class Session:
-    def __init__(self, cookie, csrf, account_id):
-        self.cookie, self.csrf, self.id = cookie, csrf, account_id
-
-    def h(self, csrf=True):
-        h = {"Cookie": "__Host-kbook_session=" + self.cookie, "Origin": URL, "Sec-Fetch-Site": "same-origin"}
-        if csrf:
-            h["X-CSRF-Token"] = self.csrf
-        return h
-
-    def get(self, path):
-        return call("GET", path, headers=self.h(False))
-
-    def post(self, path, body=None, csrf=True):
-        return call("POST", path, body if body is not None else {}, headers=self.h(csrf))
-
-
-PW = "correct horse battery"
-
-
 def new_account(addr):
-    r = call("POST", "/v1/account/signup", {"email": addr, "password": PW})
-    assert r.status == 202, r.raw
-    m = wait_for(lambda: mails_to(addr), 20)[0]
-    tok = re.search(r"/confirm\?token=([A-Za-z0-9_-]+)", m.get_payload(decode=True).decode()).group(1)
-    assert call("POST", "/v1/account/confirm", {"token": tok}).status == 200
-    r = call("POST", "/v1/session", {"email": addr, "password": PW})
-    cookie = None
-    for k, v in r.headers:
-        mt = re.match(r"__Host-kbook_session=([^;]*)", v) if k.lower() == "set-cookie" else None
-        if mt:
-            cookie = mt.group(1)
-    s = Session(cookie, r.json["csrf_token"], int(r.json["account"]["id"]))
+    """A confirmed, logged-in account with one API key (s.key)."""
+    s = signup_confirmed(addr)
     k = s.post("/v1/account/keys", {"name": "test"})
     assert k.status == 201, k.raw
     s.key = k.json["secret"]
@@ -187,7 +75,7 @@ def account_row(aid):
 
 def period(aid):
     return psql("SELECT allowance || '|' || used || '|' || overage FROM credit_periods WHERE account_id = %d"
-                " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % aid)
+                " AND period_start = kb_account_period(%d)" % (aid, aid))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,9 +276,25 @@ for _ in range(2):
     data(W)
 wcus = psql("SELECT stripe_customer_id FROM accounts WHERE id = %d" % W.id)
 wsub = psql("SELECT stripe_subscription_id FROM accounts WHERE id = %d" % W.id)
+# a project subscription's credits follow its billing period at Stripe, not the calendar month
+wspan = "SELECT extract(epoch FROM period_start)::bigint || '|' || extract(epoch FROM period_end)::bigint" \
+        " FROM credit_periods WHERE account_id = %d AND period_start = kb_account_period(%d)" % (W.id, W.id)
+wsubobj = json.loads(sim("GET", "/v1/subscriptions/" + wsub).raw)
+check("W's credit period is its subscription's period at Stripe",
+      "%d|%d" % (wsubobj["items"]["data"][0]["current_period_start"], wsubobj["items"]["data"][0]["current_period_end"]),
+      psql(wspan))
+check_true("... not the calendar month (else the 1st would reset it too: 4 000 twice a month)",
+           psql("SELECT kb_account_period(%d) <> date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+                % W.id) == "t")
 sim("POST", "/_sim/clock?advance=%d" % (32 * 86400))
 check("W: the renewal starts the period afresh", "4000|0",
       wait_for(lambda: period(W.id).startswith("4000|0|") and "4000|0", 30) or period(W.id))
+wsubobj = json.loads(sim("GET", "/v1/subscriptions/" + wsub).raw)
+check("... the renewed subscription's period; the old one kept with its use",
+      ("%d|%d" % (wsubobj["items"]["data"][0]["current_period_start"], wsubobj["items"]["data"][0]["current_period_end"]),
+       "2|2"),
+      (psql(wspan), psql("SELECT count(*) || '|' || max(used) FROM credit_periods"
+                         " WHERE account_id = %d AND allowance = 4000" % W.id)))
 
 
 def settled():
@@ -432,6 +336,8 @@ for e in ok:
 created_order = [e["id"] for e in reversed(wevs)]   # the list is newest first
 check_true("... in an order other than Stripe's (reordered)", first != [e for e in created_order if e in first])
 sim("POST", "/_sim/card?customer=%s&card=4242424242424242" % wcus)
+# the faults W did not spend would reorder the money path's events below: disarm them
+check("the sim's faults disarmed", [], json.loads(sim("DELETE", "/_sim/fault").raw))
 
 # ---------------------------------------------------------------------------------------------
 print("overage: free and project stop, payg keeps serving with an outbox row per call")
@@ -456,7 +362,7 @@ check("... one outbox row per overage call, same total", "3|3",
 r = data(P, "/v1/markets/NO-SUCH-MARKET")
 check("a failed payg call past the allowance (404) is refunded...", 404, r.status)
 # The refund takes the credit off the call's own outbox row, which no sender claims before it is
-# KBOOK_BILLING_SETTLE_S old (sql/015 api_refund, billing/main.c)
+# KBOOK_BILLING_SETTLE_S old (sql/001_baseline.sql api_refund, billing/main.c)
 led, box = period(P.id), psql("SELECT sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id)
 ov = 3
 check("... from the ledger and its outbox row alike", ("1000|1000|3", "3"), (led, box))
@@ -467,7 +373,7 @@ check("billing status: overage so far and its price", (ov, round(ov * 0.008, 2))
 print("price first: X-Credits-Estimate answers the cost and what would remain, free and uncounted")
 est = lambda sess, path="/v1/markets?limit=1": call("GET", path, headers={"X-API-Key": sess.key, "X-Credits-Estimate": "true"})
 before = psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
-              " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id)
+              " AND period_start = kb_account_period(%d)" % (P.id, P.id))
 outbox_before = psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)
 r = est(P, "/v1/markets/ANY/orderbook?at=1700000000")
 check("payg past the allowance: would be served as overage", (200, 5, "served", 0, 5, ov + 5),
@@ -477,7 +383,7 @@ for _ in range(70):
     est(P)
 check("70 estimates (past the payg rate of 60/min): nothing charged, counted or queued", (before, outbox_before),
       (psql("SELECT used || '|' || overage || '|' || rate_calls FROM credit_periods WHERE account_id = %d"
-            " AND period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" % P.id),
+            " AND period_start = kb_account_period(%d)" % (P.id, P.id)),
        psql("SELECT count(*) FROM billing_outbox WHERE account_id = %d" % P.id)))
 r = est(F)
 check("free with nothing left: would be 429 credits_exhausted", (200, "credits_exhausted", 0),
@@ -682,5 +588,4 @@ check("the subscription cancelled at Stripe", 200, r.status)
 check("... customer.subscription.deleted: free, canceled", "free|canceled",
       wait_for(lambda: account_row(mid) == "free|canceled" and account_row(mid), 30) or account_row(mid))
 
-print("  %d checks, %d failed" % (checks, fails))
-raise SystemExit(1 if fails or not checks else 0)
+finish()

@@ -13,7 +13,7 @@ VALUES
   '2026-11-20T00:00:00Z', '2026-11-20T00:03:00Z'),
  ('KXT-C', 'KXT-EV2', 'KXT', 'Will C happen', 'C happens', 'initialized', NULL, NULL, '', '[]',
   NULL, NULL);
--- Kalshi's objects (sql/008); KXT-C has none, so its detail shows {}.
+-- Kalshi's objects (sql/001_baseline.sql); KXT-C has none, so its detail shows {}.
 INSERT INTO market_raw (market_id, raw)
 SELECT id, jsonb_build_object('ticker', ticker) FROM markets WHERE ticker IN ('KXT-A', 'KXT-B');
 

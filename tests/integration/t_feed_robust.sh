@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kbook-feedd under issue 14's robustness cases. Revocation: a key revoked (kbook-admin, or any SQL
-# path: sql/013's trigger) or an account disabled cuts every connection opened with it within
+# path: a trigger) or an account disabled cuts every connection opened with it within
 # seconds, with Kalshi's error 9 naming the reason and a close 1008; a subscribe whose charge finds
 # the key revoked (a notification missed) says so instead of "credits exhausted"; a revoke made
 # while feedd's LISTEN connection was down is found when it reconnects. Plan changes (sql/016): a

@@ -172,7 +172,7 @@ check "--verify-all after --append" "35|0" "$(jq -r '[.markets, .failed] | join(
 
 echo "replay oracle: a hand-made market"
 T0=2024-06-01T00:00
-# Recorded to its settlement (final_ts, sql/010): complete after its last row whatever the
+# Recorded to its settlement (final_ts): complete after its last row whatever the
 # database-wide recorded-through mark, which other tests' collectors move.
 mid=$(q -c "INSERT INTO markets (ticker, final_ts) VALUES ('$P3-HAND', '$T0:07Z') RETURNING id")
 q -c "INSERT INTO book_checkpoints VALUES

@@ -119,11 +119,11 @@ out=$(KBOOK_DATABASE_URL=$TEST_PG "$TEST_ROOT/scripts/migrate.sh" 2>&1)
 check "re-running migrations is a no-op" "migrate: schema up to date" "$out"
 check "each migration recorded once" "$migs" "$(psql -X -tA -d "$TEST_PG" -c "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations")"
 cp -r "$TEST_ROOT/sql" "$TEST_TMP/sql"
-echo "-- edited" >>"$TEST_TMP/sql/001_core.sql"
+echo "-- edited" >>"$TEST_TMP/sql/001_baseline.sql"
 out=$(KBOOK_DATABASE_URL=$TEST_PG "$TEST_ROOT/scripts/migrate.sh" "$TEST_TMP/sql" 2>&1); rc=$?
 check "edited migration refused" 1 "$rc"
-check_match "edited migration named" '001_core was changed' "$out"
-cp "$TEST_ROOT/sql/001_core.sql" "$TEST_TMP/sql/001_core.sql"
+check_match "edited migration named" '001_baseline was changed' "$out"
+cp "$TEST_ROOT/sql/001_baseline.sql" "$TEST_TMP/sql/001_baseline.sql"
 printf 'CREATE TABLE t_migrate_probe (x int);\nSELECT 1/0;\n' >"$TEST_TMP/sql/900_broken.sql"
 out=$(KBOOK_DATABASE_URL=$TEST_PG "$TEST_ROOT/scripts/migrate.sh" "$TEST_TMP/sql" 2>&1); rc=$?
 check "failing migration fails" 1 "$rc"

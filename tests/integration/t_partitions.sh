@@ -1,7 +1,7 @@
 #!/bin/bash
 # Partition maintenance (issue 13 point 2). pg_partman's background worker was configured before
 # the kbook database existed, failed its first run and never ran again: nothing made partitions
-# ahead. The collector now runs the maintenance (sql/011, collector/partitions.c) at start and
+# ahead. The collector now runs the maintenance (collector/partitions.c) at start and
 # hourly, on whatever database it writes to. Here, on a database of the test's own where days
 # have passed without maintenance (every partition ahead but tomorrow's dropped) and a row sits in
 # the default partition: the collector makes today's and 7 days ahead of book_deltas and this

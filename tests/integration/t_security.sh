@@ -92,7 +92,7 @@ check "gets the parent's owner and grants" "kbook_owner|t|f" \
 		has_table_privilege('kbook_api', oid, 'INSERT') FROM pg_class WHERE relname = 'book_deltas_p2031_01_02'")"
 sql "DROP TABLE book_deltas_p2031_01_02" >/dev/null
 
-echo "a migration after 012 runs as kbook_owner and grants what it creates"
+echo "a migration after the baseline runs as kbook_owner and grants what it creates"
 mkdir -p "$TEST_TMP/sql"
 cp "$TEST_ROOT"/sql/[0-9][0-9][0-9]_*.sql "$TEST_TMP/sql/"
 printf 'CREATE TABLE t_sec_later (x int);\nGRANT SELECT ON t_sec_later TO kbook_api;\n' >"$TEST_TMP/sql/950_sec_probe.sql"

@@ -34,6 +34,8 @@ static const struct {
 	{ "stripe_sig", test_stripe_sig_add },
 	{ "form", test_form_add },
 	{ "sbuf", test_sbuf_add },
+	{ "service", test_service_add },
+	{ "backoff", test_backoff_add },
 };
 
 int

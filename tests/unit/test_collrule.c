@@ -19,7 +19,7 @@ test_names(void)
 	static const char *const want[] = { "seq_gap", "disconnect", "restart", "terminal_error",
 	    "overflow", "negative_level", "takeover" };
 
-	/* the names are gaps.reason's CHECK list (sql/001_core.sql) */
+	/* the names are gaps.reason's CHECK list (sql/001_baseline.sql) */
 	for (int r = COLL_GAP_SEQ; r <= COLL_GAP_TAKEOVER; r++)
 		CU_ASSERT_STRING_EQUAL(coll_gap_reason_name((enum coll_gap_reason)r), want[r]);
 	CU_ASSERT_STRING_EQUAL(coll_gap_reason_name((enum coll_gap_reason)99), "unknown");

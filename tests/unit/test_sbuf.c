@@ -55,6 +55,41 @@ test_escape(void)
 	sbuf_free(&b);
 }
 
+/* Room written by hand, and a failure that sticks: later appends do nothing, the text is NULL. */
+static void
+test_room_and_failure(void)
+{
+	struct sbuf b = { 0 };
+	const char *t;
+
+	t = sbuf_text(&b);
+	CU_ASSERT_STRING_EQUAL(t, "");
+	for (int i = 0; i < 1000; i++) {
+		char *p = sbuf_room(&b, 160);
+
+		CU_ASSERT_PTR_NOT_NULL(p);
+		if (p == NULL)
+			break;
+		*p++ = 'x';
+		*p++ = '\n';
+		sbuf_used(&b, p);
+	}
+	CU_ASSERT_EQUAL(b.len, 2000);
+	CU_ASSERT_EQUAL(b.p[b.len], '\0');
+	t = sbuf_text(&b);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	b.failed = true; /* as an allocation failure leaves it */
+	sbuf_str(&b, "more");
+	CU_ASSERT_PTR_NULL(sbuf_room(&b, 10));
+	CU_ASSERT_EQUAL(b.len, 2000);
+	t = sbuf_text(&b);
+	CU_ASSERT_PTR_NULL(t);
+	sbuf_reset(&b);
+	t = sbuf_text(&b);
+	CU_ASSERT_STRING_EQUAL(t, "");
+	sbuf_free(&b);
+}
+
 int
 test_sbuf_add(void)
 {
@@ -63,7 +98,8 @@ test_sbuf_add(void)
 	if (s == NULL ||
 	    CU_add_test(s, "growth and printf", test_grow) == NULL ||
 	    CU_add_test(s, "appending nothing from NULL", test_nothing) == NULL ||
-	    CU_add_test(s, "JSON and HTML escaping", test_escape) == NULL)
+	    CU_add_test(s, "JSON and HTML escaping", test_escape) == NULL ||
+	    CU_add_test(s, "hand-written room; a failure sticks", test_room_and_failure) == NULL)
 		return -1;
 	return 0;
 }

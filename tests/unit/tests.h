@@ -25,5 +25,7 @@ int test_accounts_add(void);
 int test_stripe_sig_add(void);
 int test_form_add(void);
 int test_sbuf_add(void);
+int test_service_add(void);
+int test_backoff_add(void);
 
 #endif

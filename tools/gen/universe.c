@@ -506,7 +506,7 @@ univ_market_json(struct univ_buf *b, const struct gen_market *m)
 	    g->ranges_json);
 }
 
-/* The markets into markets and their Kalshi-like object into market_raw (sql/008), one statement. */
+/* The markets into markets and their Kalshi-like object into market_raw, one statement. */
 static const char univ_insert_sql[] =
     "WITH x AS (SELECT r.*, jsonb_strip_nulls(to_jsonb(r) || jsonb_build_object("
     "  'market_type', 'binary', 'notional_value_dollars', '1.0000')) AS raw"
@@ -596,7 +596,7 @@ out:
 }
 
 /*
- * The markets' coverage, and the recorded-through mark (sql/010) at the end of the generated
+ * The markets' coverage, and the recorded-through mark at the end of the generated
  * recording ($2), as a collector that recorded it would have committed: without it the API
  * answers every instant after a market's last row "not yet recorded" (docs/api.md). The mark
  * never moves back.

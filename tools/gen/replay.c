@@ -26,7 +26,7 @@
 
 #define RP_LINE_MAX 4096 /* a line grows beyond this as needed */
 
-/* The market and the instant it is recorded through (sql/010: the later of the collector's mark
+/* The market and the instant it is recorded through (the later of the collector's mark
  * and its last row; NULL when it was recorded to its settlement, complete ever after). */
 static const char rp_market_sql[] =
     "SELECT m.id, (extract(epoch FROM CASE WHEN m.final_ts IS NULL"

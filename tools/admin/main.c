@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "charge.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -37,7 +38,7 @@ static struct db_stmt q_account_show = DB_STMT("adm_account_show",
     " l.conns_per_key, l.markets_per_conn"
     " FROM accounts a JOIN plans p ON p.name = a.plan JOIN feed_limits l ON l.account_id = a.id"
     " LEFT JOIN credit_periods c ON c.account_id = a.id"
-    "  AND c.period_start = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    "  AND c.period_start = " SQL_PERIOD_START("a")
     " WHERE a.email = lower($1)", 1);
 static struct db_stmt q_key_create = DB_STMT("adm_key_create",
     "INSERT INTO api_keys (account_id, name, prefix, hash)"
