@@ -56,7 +56,7 @@ PROGRAMS += $(if $(wildcard billing/*.c),kbook-billing:billing)
 
 # libraries one program needs beyond PKG_LIBS
 kbook-feedload_LIBS := -lev
-kbook-feedd_LIBS := -lev
+kbook-feedd_LIBS := -lev -pthread
 
 prog_name = $(word 1,$(subst :, ,$1))
 prog_dir  = $(word 2,$(subst :, ,$1))

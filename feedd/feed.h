@@ -1,7 +1,8 @@
 /*
- * feedd: the live orderbook feed (DESIGN.md section 6, docs/feed.md). One process, one thread,
- * one libwebsockets 4.1.6 event loop: client websockets, the HTTP probes (/healthz, /metrics),
- * and the Postgres LISTEN connection adopted into the loop as a raw descriptor. This header holds
+ * feedd: the live orderbook feed (DESIGN.md section 6, docs/feed.md). One process, one
+ * libwebsockets 4.1.6 event loop (client websockets, the HTTP probes /healthz and /metrics, the
+ * Postgres LISTEN connection adopted as a raw descriptor) and one query thread (jobs.c) that runs
+ * every query, so the loop never waits for Postgres. This header holds
  * the types the modules share and each module's entry points.
  *
  * Ownership: a feed_conn lives from the websocket's ESTABLISHED to its CLOSED callback and owns
@@ -37,6 +38,8 @@ struct feed_market {
 	int64_t pos;                 /* every row at or before it has been fanned out */
 	int64_t last_ts_seen;        /* markets.last_ts when last compared (feed_market_mark_changed) */
 	bool dirty;                  /* a NOTIFY named it since its rows were last read */
+	bool reading;                /* in the read in flight (markets.c) */
+	unsigned pins;               /* jobs in flight that name it: not freed while > 0 */
 	struct ksub_holders holders; /* subscriptions holding it (each a feed_sub's k) */
 	struct feed_market *hnext;   /* registry hash chain */
 	struct feed_market *dnext;   /* dirty list */
@@ -80,6 +83,11 @@ struct feed_caller {
 	int64_t markets_max;         /* the plan's markets per connection, capped by the config */
 };
 
+/* What the key check of a handshake found: "ok" with the caller, or a refusal's code. */
+struct feed_verdict {
+	const char *code;            /* static: "ok" or a code of auth.c's refusal table */
+	struct feed_caller caller;   /* key_hash once the key is well formed; the rest when "ok" */
+};
 struct feed_conn {
 	struct lws *wsi;
 	struct feed_conn *prev, *next; /* all connections */
@@ -100,7 +108,37 @@ struct feed_conn {
 	struct feed_conn *flush_next;
 	int close_code;              /* != 0: close with this code once the queue is sent */
 	char close_reason[96];
+	unsigned refs;               /* jobs in flight that name it: not freed while > 0 */
+	bool closed;                 /* its websocket is gone (freed once refs is 0) */
+	bool busy;                   /* a command waits for its queries: later ones wait in cmdq */
+	bool charging;               /* the periodic charge is in flight */
+	struct feed_cmd *cmdq, **cmdq_tail; /* commands received while busy, oldest first */
+	size_t cmdq_n;
 };
+
+/* Holds c for a job in flight; feed_conn_unref frees it once closed and no job holds it. */
+void feed_conn_ref(struct feed_conn *c);
+void feed_conn_unref(struct feed_conn *c);
+
+/* ---- jobs.c: the query thread --------------------------------------------------------------- */
+/*
+ * A job, embedded first in each module's own job type. run() executes on the query thread with
+ * the query connection, or NULL when the database is away (then it must fail at once); it may
+ * touch only what the job carries. done() runs on the loop, in submission order, and frees the
+ * job.
+ */
+struct feed_job {
+	struct feed_job *next;
+	void (*run)(struct feed_job *j, struct db *db);
+	void (*done)(struct feed_job *j);
+};
+/* Opens the query connection's handle and starts the thread. Returns 0 or -1. */
+int feed_jobs_start(void);
+/* Queues j (ownership passes to the jobs until its done()). */
+void feed_jobs_submit(struct feed_job *j);
+/* Jobs submitted whose done() has not run yet. */
+size_t feed_jobs_backlog(void);
+void feed_jobs_stop(void);
 
 /* ---- main.c ---------------------------------------------------------------------------------- */
 extern struct lws_context *feed_ctx;
@@ -111,6 +149,13 @@ struct ev_loop;
 struct ev_loop *feed_ev_loop(void);
 extern bool feed_stopping;
 
+/* ---- accept.c: the listening socket; a handshake's key is checked before lws gets the socket -- */
+/* Listens on listen_on (host:port or /path) and hands connections to vh. Returns 0 or -1. */
+int feed_accept_start(struct lws_vhost *vh, const char *listen_on);
+/* Takes the verdict held for the connection on fd into *out; false when none is held. */
+bool feed_accept_verdict(int fd, struct feed_verdict *out);
+void feed_accept_stop(void);
+
 /* ---- server.c: the lws protocol (HTTP probes, handshake, websocket frames) -------------------- */
 extern const struct lws_protocols feed_protocols[];
 /* Every live connection (head of the list). */
@@ -120,12 +165,20 @@ extern size_t feed_n_conns;
 void feed_close_all(int code, const char *reason);
 
 /* ---- auth.c ------------------------------------------------------------------------------------ */
+/* Loop: the checks that need no database (key given, well formed) of key (NULL: none). Returns
+ * 1 when *v is the verdict, 0 when the query thread must decide (feed_auth_key_run). */
+int feed_auth_key_check(const char *key, struct feed_verdict *v);
+/* Query thread: charges the connection (1 credit) and reads the plan's limits into *v. */
+void feed_auth_key_run(struct db *db, struct feed_verdict *v);
 /*
- * Checks the handshake's key (X-API-Key header or api_key query parameter) and charges the
- * connection. Returns 0 with *out filled, or the HTTP status to refuse with (401, 402, 403, 429, 503)
- * and a JSON error body written into body (cap bytes).
+ * Loop, at the upgrade: the verdict v of the connection (NULL when none was reached) is held to
+ * what libwebsockets parsed and to the key's open connections. Returns 0 with *out filled, or the
+ * HTTP status to refuse with (401, 402, 403, 429, 503) and a JSON error body written into body.
  */
-int feed_auth_handshake(struct lws *wsi, struct feed_caller *out, char *body, size_t cap);
+int feed_auth_confirm(struct lws *wsi, const struct feed_verdict *v, struct feed_caller *out,
+    char *body, size_t cap);
+/* Gives the handshake's credit back (on the query thread, later). */
+void feed_auth_refund_later(const struct feed_caller *c);
 /* What a charge of an open connection found. */
 enum feed_charge_rc {
 	FEED_CH_OK,
@@ -136,8 +189,8 @@ enum feed_charge_rc {
 	FEED_CH_DISABLED, /* the account was disabled since the handshake */
 	FEED_CH_DOWN,     /* the database is away */
 };
-/* Charges credits for the connection's markets. */
-enum feed_charge_rc feed_auth_charge(const struct feed_caller *c, int64_t credits);
+/* Query thread: charges credits for the connection's markets (FEED_CH_DOWN when db is NULL). */
+enum feed_charge_rc feed_auth_charge(struct db *db, const struct feed_caller *c, int64_t credits);
 /* The close reason (and error detail) of a connection cut off for why (REVOKED or DISABLED). */
 const char *feed_auth_cut_reason(enum feed_charge_rc why);
 /*
@@ -145,11 +198,13 @@ const char *feed_auth_cut_reason(enum feed_charge_rc why);
  * (Authentication required) with the reason in detail, then a close 1008 with the same reason.
  */
 void feed_auth_cut(struct feed_conn *c, enum feed_charge_rc why);
-/* A NOTIFY kbook_keys payload ("key <id>" or "account <id>", sql/001_baseline.sql): cuts off
- * every connection opened with that key or account. */
+/* A NOTIFY kbook_keys payload: "key <id>" or "account <id>" (sql/001_baseline.sql) cuts off
+ * every connection opened with that key or account; "plan <account id>" (sql/016_plan_events.sql)
+ * reads the account's limits again and closes its connections over them. */
 void feed_auth_event(const char *payload);
-/* Asks Postgres, in one query, whether the key of any open connection was revoked or its account
- * disabled, and cuts those off: run when LISTEN (re)starts, for events sent while nobody listened. */
+/* Asks Postgres, in one query on the query thread, whether the key of any open connection was
+ * revoked or its account disabled, and cuts those off, then reads every open account's limits
+ * again: run when LISTEN (re)starts, for events sent while nobody listened. */
 void feed_auth_recheck(void);
 /* Connections open per key (for the per-key limit). */
 size_t feed_auth_key_conns(int64_t key_id);
@@ -192,6 +247,10 @@ struct feed_market *feed_market_get(int64_t id, const char *ticker, int64_t noti
 /* Frees m when no subscription holds it (after the last ksub_remove, or a feed_market_get that
  * was not added to a subscription). */
 void feed_market_release(struct feed_market *m);
+/* Drops a job's pin on m (m->pins++ when it was submitted), then feed_market_release. */
+void feed_market_unpin(struct feed_market *m);
+/* Copies into dst what the query thread reads of m (id, ticker, notional, pos). */
+void feed_market_copy(struct feed_market *dst, const struct feed_market *m);
 void feed_market_mark_dirty(int64_t id);
 /* Marks every tracked market dirty (after a Postgres reconnect). */
 void feed_market_mark_all(void);
@@ -201,7 +260,8 @@ void feed_market_mark_all(void);
  * in one query; every tracked market when the query fails.
  */
 void feed_market_mark_changed(void);
-/* Reads and fans out the new rows of every dirty market. Returns -1 on a database error. */
+/* Starts reading the new rows of the dirty markets on the query thread (one read in flight); they
+ * are fanned out when it is back. Returns 0, or -1 when out of memory. */
 int feed_market_flush(void);
 size_t feed_market_count(void);
 
@@ -224,7 +284,7 @@ struct feed_rows {
 	size_t n;
 };
 
-/* The query connection (auth, subscribe, reads); created by main.c. */
+/* The query connection (auth, subscribe, reads): used on the query thread only (jobs.c). */
 extern struct db *feed_db;
 
 /*
@@ -292,6 +352,15 @@ extern size_t feed_replay_bytes;
 /* Replays market m on s from position from (exclusive) up to its live position, then live.
  * Returns 0, or -1 when out of memory. */
 int feed_replay_start(struct feed_sub *s, struct feed_market *m, int64_t from);
+/*
+ * Holds m's live rows back from s from position from on, for a snapshot being read at from
+ * (get_snapshot of a market s already streams). feed_replay_release then replays from there:
+ * after the snapshot was sent (snapshot_sent, which supersedes m's other replays on s), or,
+ * without it, unless an older replay of m on s reads those rows anyway. Returns NULL when out of
+ * memory. The replay is s's (freed with it).
+ */
+struct feed_replay *feed_replay_hold(struct feed_sub *s, struct feed_market *m, int64_t from);
+void feed_replay_release(struct feed_replay *r, bool snapshot_sent);
 /* True while a replay of m is pending on s (its live rows are held back from s). */
 bool feed_replay_holds(const struct feed_sub *s, const struct feed_market *m);
 /* Drops the pending replays of s (of market m; every market when m is NULL). */
@@ -314,6 +383,7 @@ struct feed_metrics {
 	uint64_t conns_total, refused_auth, refused_credits, refused_limit, refused_unavailable;
 	uint64_t msgs_sent, bytes_sent, commands, command_errors, slow_drops, dead_drops;
 	uint64_t notifies, rows_read, pg_reconnects, charges_failed, auth_cutoffs, replay_chunks;
+	uint64_t limit_cutoffs;
 };
 extern struct feed_metrics feed_stats;
 /* The Prometheus text of every metric into a malloc'd string (caller frees); NULL on ENOMEM. */

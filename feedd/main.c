@@ -1,6 +1,6 @@
 /*
  * main: kbook-feedd start-up, the event loop and graceful shutdown. Reads the configuration
- * (KBOOK_FEEDD_* and the database settings), opens the query connection, creates the
+ * (KBOOK_FEEDD_* and the database settings), starts the query thread (jobs.c), creates the
  * libwebsockets context on KBOOK_FEEDD_LISTEN (host:port or a unix socket path), and runs the
  * loop until SIGTERM or SIGINT; then every client gets a close frame (1001) and the loop runs
  * until they are gone or a few seconds have passed. A one-second housekeeping timer reconnects
@@ -24,7 +24,6 @@
 
 struct lws_context *feed_ctx;
 bool feed_stopping;
-struct db *feed_db;
 
 static volatile sig_atomic_t feed_signalled;
 static lws_sorted_usec_list_t feed_tick_sul;
@@ -73,6 +72,12 @@ feed_lws_log(int level, const char *line)
 
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
+	/*
+	 * lws serves the head accept.c read inside lws_adopt_socket_vhost_readbuf, and says so at
+	 * error level when that request ends the connection: every refused handshake does.
+	 */
+	if (strstr(line, "adopt_socket_readbuf: calling service") != NULL)
+		return;
 	if (level & LLL_ERR)
 		log_errorx("lws: %.*s", (int)n, line);
 	else
@@ -107,39 +112,12 @@ feed_tick(lws_sorted_usec_list_t *sul)
 	    feed_stopping ? 100 * LWS_US_PER_MS : LWS_US_PER_SEC);
 }
 
-/* Splits KBOOK_FEEDD_LISTEN into the context's iface and port. */
-static int
-feed_listen(struct lws_context_creation_info *info, char *host, size_t cap)
-{
-	const char *l = cfg.feedd_listen, *colon;
-	long port;
-	char *end;
-
-	if (l[0] == '/') {
-		info->options |= LWS_SERVER_OPTION_UNIX_SOCK;
-		info->iface = l;
-		info->port = 0;
-		return 0;
-	}
-	colon = strrchr(l, ':');
-	if (colon == NULL || (size_t)(colon - l) >= cap)
-		return -1;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 1 || port > 65535)
-		return -1;
-	memcpy(host, l, (size_t)(colon - l));
-	host[colon - l] = '\0';
-	info->iface = host[0] != '\0' ? host : NULL;
-	info->port = (int)port;
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
 	void *foreign[1];
-	char err[256], host[256];
+	char err[256];
 	int rc = 1;
 
 	log_init("kbook-feedd", LOG_LVL_INFO);
@@ -150,12 +128,8 @@ main(int argc, char **argv)
 	if (config_load(CFG_FEEDD, err, sizeof(err)) != 0)
 		log_fatal("%s", err);
 	memset(&info, 0, sizeof(info));
-	if (feed_listen(&info, host, sizeof(host)) != 0)
-		log_fatal("KBOOK_FEEDD_LISTEN: \"%s\" is not host:port or /path", cfg.feedd_listen);
-	feed_db = db_new(cfg.database_url, (int)cfg.db_connect_timeout,
-	    (int)cfg.feedd_statement_timeout_ms);
-	if (feed_db == NULL)
-		log_fatal("out of memory");
+	/* the listening socket is accept.c's: lws gets each connection once its head is read */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, feed_on_signal);
 	signal(SIGINT, feed_on_signal);
@@ -166,6 +140,8 @@ main(int argc, char **argv)
 	info.max_http_header_data = 4096;
 	if ((feed_loop = ev_loop_new(EVFLAG_AUTO)) == NULL)
 		log_fatal("cannot create the event loop");
+	if (feed_jobs_start() != 0)
+		log_fatal("cannot start the query thread");
 	foreign[0] = feed_loop;
 	info.foreign_loops = foreign;
 	info.options |= LWS_SERVER_OPTION_LIBEV;
@@ -182,12 +158,14 @@ main(int argc, char **argv)
 	rc = 0;
 	log_info("stopped");
 out:
+	feed_accept_stop();
 	feed_pg_stop();
 	if (feed_ctx != NULL)
 		lws_context_destroy(feed_ctx);
+	/* after the connections are gone: the jobs' done() find them closed */
+	feed_jobs_stop();
 	if (feed_loop != NULL)
 		ev_loop_destroy(feed_loop);
-	db_close(feed_db);
 	config_free();
 	return rc;
 }

@@ -3,7 +3,9 @@
  * market's stream position and its subscribers. A NOTIFY marks a market dirty; a flush reads the
  * rows after its position from Postgres (stream.c), hands each to the subscribers (subs.c) and
  * advances the position, so every row is read once however many clients want it, and a row is
- * never skipped: a failed read leaves the market dirty for the next try.
+ * never skipped: a failed read leaves the market dirty for the next try. Reads run on the query
+ * thread (jobs.c), one at a time so that positions only advance; the markets of a read in flight
+ * are pinned (not freed if their last subscriber leaves meanwhile).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +77,7 @@ feed_market_release(struct feed_market *m)
 {
 	struct feed_market **pp;
 
-	if (m->holders.n > 0)
+	if (m->holders.n > 0 || m->pins > 0)
 		return;
 	for (pp = &feed_buckets[feed_bucket(m->id)]; *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == m) {
@@ -124,33 +126,106 @@ feed_market_mark_all(void)
 }
 
 void
+feed_market_unpin(struct feed_market *m)
+{
+	m->pins--;
+	feed_market_release(m);
+}
+
+/* The query thread's view of a market: what stream.c reads (id, ticker, notional, pos). */
+void
+feed_market_copy(struct feed_market *dst, const struct feed_market *m)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->id = m->id;
+	memcpy(dst->ticker, m->ticker, sizeof(dst->ticker));
+	dst->notional = m->notional;
+	dst->pos = m->pos;
+}
+
+struct feed_changed_job {
+	struct feed_job j;
+	char since[24];
+	PGresult *res;               /* NULL when the query failed */
+};
+
+static void
+feed_changed_run(struct feed_job *j, struct db *db)
+{
+	struct feed_changed_job *cj = (struct feed_changed_job *)j;
+	const char *params[] = { cj->since };
+
+	cj->res = db != NULL ? db_exec(db, &q_changed, params) : NULL;
+}
+
+static void
+feed_changed_done(struct feed_job *j)
+{
+	struct feed_changed_job *cj = (struct feed_changed_job *)j;
+	PGresult *res = cj->res;
+
+	if (res == NULL) {
+		feed_market_mark_all();
+	} else {
+		for (int i = 0; i < PQntuples(res); i++) {
+			struct feed_market *m = feed_market_find(strtoll(PQgetvalue(res, i, 0), NULL, 10));
+			int64_t last = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+
+			if (last > feed_changed_seen)
+				feed_changed_seen = last;
+			if (m != NULL && last != m->last_ts_seen) {
+				m->last_ts_seen = last;
+				feed_market_set_dirty(m);
+			}
+		}
+		PQclear(res);
+	}
+	free(cj);
+	(void)feed_market_flush();
+}
+
+void
 feed_market_mark_changed(void)
 {
-	char since[24];
-	const char *params[] = { since };
-	PGresult *res;
+	struct feed_changed_job *cj = calloc(1, sizeof(*cj));
 
-	snprintf(since, sizeof(since), "%lld", (long long)feed_changed_seen);
-	if ((res = db_exec(feed_db, &q_changed, params)) == NULL) {
+	if (cj == NULL) {
 		feed_market_mark_all();
 		return;
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct feed_market *m = feed_market_find(strtoll(PQgetvalue(res, i, 0), NULL, 10));
-		int64_t last = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-
-		if (last > feed_changed_seen)
-			feed_changed_seen = last;
-		if (m != NULL && last != m->last_ts_seen) {
-			m->last_ts_seen = last;
-			feed_market_set_dirty(m);
-		}
-	}
-	PQclear(res);
+	snprintf(cj->since, sizeof(cj->since), "%lld", (long long)feed_changed_seen);
+	cj->j.run = feed_changed_run;
+	cj->j.done = feed_changed_done;
+	feed_jobs_submit(&cj->j);
 }
 
 /* Markets read in one query (one page each). */
 #define FEED_READ_BATCH 512
+
+/* One read in flight: the pages of up to FEED_READ_BATCH dirty markets. */
+struct feed_read_job {
+	struct feed_job j;
+	size_t n;
+	int rc;
+	struct feed_market *ms[FEED_READ_BATCH];     /* pinned */
+	struct feed_market *views[FEED_READ_BATCH];  /* into copies, for stream.c */
+	struct feed_market copies[FEED_READ_BATCH];  /* id and pos as the read started */
+	struct feed_rows rows[FEED_READ_BATCH];
+};
+
+/* The read in flight (one at a time, so positions only advance): ~170 KB, reused, since a
+ * malloc that size is an mmap and munmap at every read. */
+static struct feed_read_job feed_read_job;
+static bool feed_reading;
+
+/* db is feed_job.run's (stream.c reads through feed_db, the same handle) */
+static void
+feed_read_run(struct feed_job *j, struct db *db) // cppcheck-suppress constParameter
+{
+	struct feed_read_job *rj = (struct feed_read_job *)j;
+
+	rj->rc = db != NULL ? feed_stream_read_many(rj->views, rj->n, FEED_READ_PAGE, rj->rows) : -1;
+}
 
 /*
  * Fans out the rows read for m and advances its position. Returns 1 when the page was full (more
@@ -171,49 +246,60 @@ feed_market_fanout(struct feed_market *m, struct feed_rows *rows)
 }
 
 /*
- * One page per dirty market, read FEED_READ_BATCH markets a query, then back to the event loop: a
- * market with more rows stays dirty and the loop is woken to continue, so clients drain their
- * queues between pages and a backlog never lands in one burst. A failed read leaves the markets
- * of its batch dirty.
+ * The read is back: its rows go out and each market's position advances; a market whose page was
+ * full, or that a NOTIFY named while it was read, is dirty again. After a failure every market
+ * of the batch is dirty again and the one-second tick retries (not at once: the database is away).
+ */
+static void
+feed_read_done(struct feed_job *j)
+{
+	struct feed_read_job *rj = (struct feed_read_job *)j;
+
+	bool failed = rj->rc != 0;
+
+	feed_reading = false;
+	for (size_t i = 0; i < rj->n; i++) {
+		struct feed_market *m = rj->ms[i];
+
+		m->reading = false;
+		if (rj->rc != 0 || feed_market_fanout(m, &rj->rows[i]) == 1)
+			feed_market_set_dirty(m);
+		feed_market_unpin(m);
+	}
+	if (!failed)
+		(void)feed_market_flush();
+}
+
+/*
+ * One page per dirty market, FEED_READ_BATCH markets a query, one query in flight: the loop
+ * serves its clients while it runs, a market with more rows stays dirty for the next, so clients
+ * drain their queues between pages and a backlog never lands in one burst.
  */
 int
 feed_market_flush(void)
 {
-	static struct feed_market *batch[FEED_READ_BATCH];
-	static struct feed_rows rows[FEED_READ_BATCH];
-	struct feed_market *m, *more = NULL;
-	int rc = 0;
+	struct feed_read_job *rj = &feed_read_job;
+	struct feed_market *m, **pp;
 
-	if (feed_dirty == NULL)
+	if (feed_dirty == NULL || feed_reading)
 		return 0;
-	if (db_ensure(feed_db) != 0)
-		return -1;
-	while (feed_dirty != NULL) {
-		size_t n = 0;
-
-		for (m = feed_dirty; m != NULL && n < FEED_READ_BATCH; m = m->dnext)
-			batch[n++] = m;
-		if (feed_stream_read_many(batch, n, FEED_READ_PAGE, rows) != 0) {
-			rc = -1;
-			break;
-		}
-		feed_dirty = m;
-		for (size_t i = 0; i < n; i++) {
-			batch[i]->dnext = NULL;
-			if (feed_market_fanout(batch[i], &rows[i]) == 1) {
-				batch[i]->dnext = more;
-				more = batch[i];
-			} else {
-				batch[i]->dirty = false;
-			}
-		}
+	rj->j.run = feed_read_run;
+	rj->j.done = feed_read_done;
+	rj->n = 0;
+	rj->rc = -1;
+	for (pp = &feed_dirty; (m = *pp) != NULL && rj->n < FEED_READ_BATCH;) {
+		*pp = m->dnext;
+		m->dnext = NULL;
+		m->dirty = false;
+		m->reading = true;
+		m->pins++;
+		rj->ms[rj->n] = m;
+		feed_market_copy(&rj->copies[rj->n], m);
+		rj->views[rj->n] = &rj->copies[rj->n];
+		rj->n++;
 	}
-	while ((m = more) != NULL) {
-		more = m->dnext;
-		m->dnext = feed_dirty;
-		feed_dirty = m;
-	}
-	if (feed_dirty != NULL && rc == 0)
-		lws_cancel_service(feed_ctx);
-	return rc;
+	feed_reading = true;
+	feed_jobs_submit(&rj->j);
+	return 0;
 }
+

@@ -34,6 +34,7 @@ static const struct {
 	{ "kbook_feed_charges_failed_total", "periodic credit charges that could not be made", M(charges_failed) },
 	{ "kbook_feed_replay_chunks_total", "chunks of since replays read from Postgres", M(replay_chunks) },
 	{ "kbook_feed_auth_cutoffs_total", "connections cut off because their key was revoked or account disabled", M(auth_cutoffs) },
+	{ "kbook_feed_limit_cutoffs_total", "connections closed because a plan change put them over its limits", M(limit_cutoffs) },
 };
 
 char *

@@ -4,7 +4,8 @@
  * NOTIFY kbook_deltas, '<market_id>[,<market_id>...]' (docs/feed.md). This connection LISTENs on
  * that channel; its socket (a dup, so lws may close its copy) is adopted into the lws loop as a raw
  * descriptor (minimal-examples/raw/minimal-raw-file), so notifications are read without blocking
- * or polling. It also LISTENs on kbook_keys (sql/001_baseline.sql): a key revoked or an account
+ * or polling; it is made on the query thread (jobs.c), whose connect may wait, then handed
+ * to the loop, which only reads it. It also LISTENs on kbook_keys (sql/001_baseline.sql): a key revoked or an account
  * disabled cuts off its connections at once (auth.c). Each notification marks its markets dirty and the rows after each market's position
  * are read on the query connection (markets.c). When the connection drops, the housekeeping tick
  * reconnects; after a reconnect every tracked market is re-read from its position, so nothing
@@ -31,38 +32,69 @@ feed_pg_up(void)
 	return feed_pg_ok;
 }
 
-int
-feed_pg_start(struct lws_vhost *vh)
+/* The LISTEN connection being made on the query thread (its connect blocks). */
+struct feed_pg_job {
+	struct feed_job j;
+	struct db *db;               /* feed_pg, or a new handle */
+	int rc;
+};
+static bool feed_pg_connecting;
+
+static void
+feed_pg_run(struct feed_job *j, struct db *db)
 {
-	lws_sock_file_fd_type u;
+	struct feed_pg_job *pj = (struct feed_pg_job *)j;
 	PGresult *res;
+
+	(void)db; /* the query connection's state says nothing of this one: always try */
+	pj->rc = -1;
+	if (pj->db == NULL &&
+	    (pj->db = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
+		return;
+	db_set_label(pj->db, "LISTEN");
+	if (db_ensure(pj->db) != 0)
+		return;
+	if ((res = db_exec_sql(pj->db, "LISTEN kbook_keys", 0, NULL)) == NULL)
+		return;
+	PQclear(res);
+	if ((res = db_exec_sql(pj->db, "LISTEN kbook_deltas", 0, NULL)) == NULL)
+		return;
+	PQclear(res);
+	pj->rc = 0;
+}
+
+/* The connection is made: its socket (a dup) is adopted into the loop as a raw descriptor. */
+static void
+feed_pg_done(struct feed_job *j)
+{
+	struct feed_pg_job *pj = (struct feed_pg_job *)j;
+	lws_sock_file_fd_type u;
 	int fd;
 
-	if (vh != NULL)
-		feed_pg_vh = vh;
-	if (feed_pg_ok || feed_pg_vh == NULL || feed_stopping)
-		return 0;
-	if (feed_pg == NULL &&
-	    (feed_pg = db_new(cfg.database_url, (int)cfg.db_connect_timeout, 0)) == NULL)
-		return -1;
-	if (db_ensure(feed_pg) != 0)
-		return -1;
-	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_keys", 0, NULL)) == NULL)
-		return -1;
-	PQclear(res);
-	if ((res = db_exec_sql(feed_pg, "LISTEN kbook_deltas", 0, NULL)) == NULL)
-		return -1;
-	PQclear(res);
+	feed_pg_connecting = false;
+	feed_pg = pj->db; /* kept after a failure too: lib/db counts an outage's attempts on it */
+	free(pj);
+	if (feed_stopping) {
+		db_close(feed_pg);
+		feed_pg = NULL;
+		return;
+	}
+	if (feed_pg == NULL || feed_pg_vh == NULL)
+		return;
+	if (db_conn(feed_pg) == NULL || PQstatus(db_conn(feed_pg)) != CONNECTION_OK)
+		return;
 	if ((fd = dup(PQsocket(db_conn(feed_pg)))) < 0) {
 		log_error("dup of the LISTEN socket");
-		return -1;
+		return;
 	}
 	u.filefd = (lws_filefd_type)(long long)fd;
 	if ((feed_pg_wsi = lws_adopt_descriptor_vhost(feed_pg_vh, LWS_ADOPT_RAW_FILE_DESC, u,
 	    "kbook-feed", NULL)) == NULL) {
 		log_errorx("cannot adopt the LISTEN socket into the event loop");
 		close(fd);
-		return -1;
+		db_close(feed_pg);
+		feed_pg = NULL;
+		return;
 	}
 	feed_pg_ok = true;
 	feed_stats.pg_reconnects++;
@@ -72,6 +104,25 @@ feed_pg_start(struct lws_vhost *vh)
 	/* rows committed while nobody listened: read every tracked market from its position */
 	feed_market_mark_all();
 	(void)feed_market_flush();
+}
+
+int
+feed_pg_start(struct lws_vhost *vh)
+{
+	struct feed_pg_job *pj;
+
+	if (vh != NULL)
+		feed_pg_vh = vh;
+	if (feed_pg_ok || feed_pg_connecting || feed_pg_vh == NULL || feed_stopping)
+		return 0;
+	if ((pj = calloc(1, sizeof(*pj))) == NULL)
+		return -1;
+	pj->db = feed_pg;
+	feed_pg = NULL;
+	pj->j.run = feed_pg_run;
+	pj->j.done = feed_pg_done;
+	feed_pg_connecting = true;
+	feed_jobs_submit(&pj->j);
 	return 0;
 }
 

@@ -153,13 +153,17 @@ out:
 }
 
 /*
- * Before the upgrade: the path must be the feed's, and the key valid with credits left. Returns
- * 0 to let the upgrade proceed, 1 after answering a refusal (lws completes the transaction).
+ * Before the upgrade: the path must be the feed's, and the key valid with credits left: checked
+ * on the query thread before the socket was handed to lws (accept.c), whose verdict is taken
+ * here. Returns 0 to let the upgrade proceed, 1 after answering a refusal (lws completes the
+ * transaction).
  */
 static int
 feed_confirm_upgrade(struct lws *wsi)
 {
 	char path[128], body[512], retry[16];
+	struct feed_verdict v;
+	bool has_verdict;
 	int status;
 
 	feed_pending.wsi = NULL;
@@ -170,7 +174,9 @@ feed_confirm_upgrade(struct lws *wsi)
 		feed_body_request_id(wsi, body, sizeof(body));
 		return feed_http_answer(wsi, 404, "application/json", body, strlen(body), NULL) ? -1 : 1;
 	}
-	status = feed_auth_handshake(wsi, &feed_pending.caller, body, sizeof(body));
+	has_verdict = feed_accept_verdict(lws_get_socket_fd(wsi), &v);
+	status = feed_auth_confirm(wsi, has_verdict ? &v : NULL, &feed_pending.caller, body,
+	    sizeof(body));
 	if (status == 0) {
 		feed_pending.wsi = wsi;
 		return 0;
@@ -208,6 +214,7 @@ feed_established(struct lws *wsi, struct feed_pss *pss)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
 	c->wsi = wsi;
+	c->cmdq_tail = &c->cmdq;
 	c->id = ++feed_next_id;
 	c->caller = feed_pending.caller;
 	c->last_rx = kt_now();
@@ -225,6 +232,19 @@ feed_established(struct lws *wsi, struct feed_pss *pss)
 	return 0;
 }
 
+void
+feed_conn_ref(struct feed_conn *c)
+{
+	c->refs++;
+}
+
+void
+feed_conn_unref(struct feed_conn *c)
+{
+	if (--c->refs == 0 && c->closed)
+		free(c);
+}
+
 static void
 feed_closed(struct feed_pss *pss)
 {
@@ -235,6 +255,8 @@ feed_closed(struct feed_pss *pss)
 	if (c == NULL)
 		return;
 	pss->conn = NULL;
+	c->closed = true;
+	c->wsi = NULL;
 	log_info("conn %llu: closed%s%s", (unsigned long long)c->id,
 	    c->close_reason[0] != '\0' ? ": " : "", c->close_reason);
 	feed_subs_free(c);
@@ -246,7 +268,9 @@ feed_closed(struct feed_pss *pss)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	feed_n_conns--;
-	free(c);
+	c->prev = c->next = NULL;
+	if (c->refs == 0)
+		free(c);
 }
 
 /* A frame (or fragment) from the client; commands run once the message is whole. */
@@ -280,6 +304,76 @@ feed_receive(struct lws *wsi, struct feed_pss *pss, const void *in, size_t len)
 	return 0;
 }
 
+/* The periodic charge of a connection's markets, on the query thread. */
+struct feed_charge_job {
+	struct feed_job j;
+	struct feed_conn *c;         /* held */
+	struct feed_caller caller;
+	int64_t credits, at;
+	enum feed_charge_rc rc;
+};
+
+static void
+feed_charge_run(struct feed_job *j, struct db *db)
+{
+	struct feed_charge_job *cj = (struct feed_charge_job *)j;
+
+	cj->rc = feed_auth_charge(db, &cj->caller, cj->credits);
+}
+
+static void
+feed_charge_done(struct feed_job *j)
+{
+	struct feed_charge_job *cj = (struct feed_charge_job *)j;
+	struct feed_conn *c = cj->c;
+
+	c->charging = false;
+	if (c->closed || c->close_code != 0)
+		goto out;
+	switch (cj->rc) {
+	case FEED_CH_OK:
+		c->next_charge = cj->at + cfg.feedd_charge_s * 1000000;
+		break;
+	case FEED_CH_CREDITS:
+		feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "credits exhausted");
+		break;
+	case FEED_CH_KEY_CAP:
+		feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "key credit cap reached");
+		break;
+	case FEED_CH_REVOKED:
+	case FEED_CH_DISABLED:
+		feed_auth_cut(c, cj->rc);
+		break;
+	case FEED_CH_DOWN:
+		/* the database is away: the client keeps its feed, the charge is lost (counted) */
+		feed_stats.charges_failed++;
+		break;
+	case FEED_CH_RATE: /* try again at the next ping */
+		break;
+	}
+out:
+	feed_conn_unref(c);
+	free(cj);
+}
+
+static void
+feed_charge_start(struct feed_conn *c, int64_t now)
+{
+	struct feed_charge_job *cj = calloc(1, sizeof(*cj));
+
+	if (cj == NULL)
+		return;
+	cj->c = c;
+	cj->caller = c->caller;
+	cj->credits = (int64_t)c->subs.n_markets;
+	cj->at = now;
+	cj->j.run = feed_charge_run;
+	cj->j.done = feed_charge_done;
+	feed_conn_ref(c);
+	c->charging = true;
+	feed_jobs_submit(&cj->j);
+}
+
 /* The connection's timer: heartbeat, dead-client check, periodic charge. */
 static int
 feed_timer(struct lws *wsi, struct feed_pss *pss)
@@ -295,28 +389,8 @@ feed_timer(struct lws *wsi, struct feed_pss *pss)
 		    3 * cfg.feedd_ping_s);
 		return -1;
 	}
-	if (now >= c->next_charge && c->subs.n_markets > 0 && c->close_code == 0) {
-		enum feed_charge_rc rc = feed_auth_charge(&c->caller, (int64_t)c->subs.n_markets);
-
-		switch (rc) {
-		case FEED_CH_OK:
-			c->next_charge = now + cfg.feedd_charge_s * 1000000;
-			break;
-		case FEED_CH_CREDITS:
-			feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "credits exhausted");
-			break;
-		case FEED_CH_KEY_CAP:
-			feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "key credit cap reached");
-			break;
-		case FEED_CH_REVOKED:
-		case FEED_CH_DISABLED:
-			feed_auth_cut(c, rc);
-			break;
-		case FEED_CH_RATE:
-		case FEED_CH_DOWN: /* try again at the next ping */
-			break;
-		}
-	}
+	if (now >= c->next_charge && c->subs.n_markets > 0 && c->close_code == 0 && !c->charging)
+		feed_charge_start(c, now);
 	c->ping_due = true;
 	lws_callback_on_writable(wsi);
 	feed_timer_arm(wsi);
@@ -330,6 +404,8 @@ feed_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 
 	switch (reason) {
 	case LWS_CALLBACK_PROTOCOL_INIT:
+		if (feed_accept_start(lws_get_vhost(wsi), cfg.feedd_listen) != 0)
+			return -1;
 		feed_pg_start(lws_get_vhost(wsi));
 		return 0;
 	case LWS_CALLBACK_HTTP:

@@ -21,11 +21,21 @@
 static struct db_stmt q_markets = DB_STMT("feed_markets",
     "SELECT id, ticker, notional FROM markets WHERE ticker = ANY($1::text[])", 1);
 
+/* A command received while an earlier one waits for its queries. */
+struct feed_cmd {
+	struct feed_cmd *next;
+	size_t len;
+	char text[];
+};
+
 /* A market named by a command, resolved. */
 struct feed_target {
 	int64_t id, notional;
+	int64_t end;                 /* the market's end of stream when it was resolved */
 	const char *ticker;          /* borrowed from the command */
-	struct feed_market *m;       /* after feed_market_get */
+	struct feed_market *m;       /* after feed_market_get: pinned */
+	struct feed_market view;     /* m's id, notional, pos for the query thread */
+	struct feed_replay *held;    /* get_snapshot: m's live rows held back from the sub meanwhile */
 	struct book *book;           /* no since: the snapshot */
 	struct feed_row gap;         /* an open gap covering the snapshot (kind FEED_K_GAP) */
 	bool has_gap;
@@ -108,8 +118,16 @@ feed_subs_drop(struct feed_conn *c, struct feed_sub *s)
 void
 feed_subs_free(struct feed_conn *c)
 {
+	struct feed_cmd *q;
+
 	while (c->subs.head != NULL)
 		feed_subs_drop(c, feed_sub_of(c->subs.head));
+	while ((q = c->cmdq) != NULL) {
+		c->cmdq = q->next;
+		free(q);
+	}
+	c->cmdq_tail = &c->cmdq;
+	c->cmdq_n = 0;
 }
 
 /* Sends the message of s made of its next head and body. */
@@ -194,26 +212,20 @@ feed_subs_array(const struct kcmd *cmd)
 }
 
 /*
- * Resolves the command's tickers, once each, in order. Returns the count with *out set (caller
- * frees), or -1 after answering the error (16 for the first unknown ticker, 17 otherwise).
+ * Resolves the command's tickers, once each, in order, from res (rows id, ticker, notional) and
+ * ends (the stream end of each of res's rows). Returns the count with *out set (caller frees),
+ * or -1 after answering the error (16 for the first unknown ticker, 17 otherwise).
  */
 static long
-feed_subs_resolve(struct feed_conn *c, const struct kcmd *cmd, struct feed_target **out)
+feed_subs_resolve(struct feed_conn *c, const struct kcmd *cmd, const PGresult *res,
+    const int64_t *ends, struct feed_target **out)
 {
-	char *arr = NULL;
-	const char *params[1];
-	PGresult *res = NULL;
 	struct feed_target *t = NULL;
 	long n = 0, rc = -1;
 
 	*out = NULL;
-	if ((t = calloc(cmd->n_tickers, sizeof(*t))) == NULL || (arr = feed_subs_array(cmd)) == NULL) {
+	if ((t = calloc(cmd->n_tickers > 0 ? cmd->n_tickers : 1, sizeof(*t))) == NULL) {
 		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
-		goto out;
-	}
-	params[0] = arr;
-	if (db_ensure(feed_db) != 0 || (res = db_exec(feed_db, &q_markets, params)) == NULL) {
-		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		goto out;
 	}
 	for (size_t i = 0; i < cmd->n_tickers; i++) {
@@ -228,6 +240,7 @@ feed_subs_resolve(struct feed_conn *c, const struct kcmd *cmd, struct feed_targe
 				continue;
 			t[n].id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 			t[n].notional = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+			t[n].end = ends[r];
 			t[n].ticker = cmd->tickers[i];
 			found = true;
 		}
@@ -241,8 +254,6 @@ feed_subs_resolve(struct feed_conn *c, const struct kcmd *cmd, struct feed_targe
 	t = NULL;
 	rc = n;
 out:
-	PQclear(res);
-	free(arr);
 	free(t);
 	return rc;
 }
@@ -253,7 +264,7 @@ feed_subs_targets_free(struct feed_target *t, long n)
 	for (long i = 0; i < n; i++) {
 		book_free(t[i].book);
 		if (t[i].m != NULL)
-			feed_market_release(t[i].m);
+			feed_market_unpin(t[i].m);
 	}
 	free(t);
 }
@@ -269,12 +280,10 @@ feed_subs_market_limit(struct feed_conn *c, const struct kcmd *cmd)
 	feed_subs_error(c, cmd, KERR_MARKET_LIMIT, NULL, detail);
 }
 
-/* Charges n markets; answers the refusal itself. Returns 0 when charged. */
+/* Answers the outcome rc of charging a command's markets. Returns 0 when charged. */
 static int
-feed_subs_charge(struct feed_conn *c, const struct kcmd *cmd, long n)
+feed_subs_charged(struct feed_conn *c, const struct kcmd *cmd, enum feed_charge_rc rc)
 {
-	enum feed_charge_rc rc = feed_auth_charge(&c->caller, n);
-
 	switch (rc) {
 	case FEED_CH_OK:
 		return 0;
@@ -295,6 +304,7 @@ feed_subs_charge(struct feed_conn *c, const struct kcmd *cmd, long n)
 		feed_stats.auth_cutoffs++;
 		break;
 	case FEED_CH_DOWN:
+		feed_stats.charges_failed++;
 		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
 		break;
 	}
@@ -302,84 +312,118 @@ feed_subs_charge(struct feed_conn *c, const struct kcmd *cmd, long n)
 }
 
 /*
- * Registers the targets and reads what each will be sent first: the replay after since, or the
- * snapshot at the market's position. The stream ends of the markets not tracked yet are read in
- * one query, and so are the snapshots. Returns 0, or -1 after answering the error.
+ * A command that needs the database (subscribe, update_subscription) runs in two queries on the
+ * query thread (jobs.c), while the loop serves everyone else: first the markets it names and
+ * their stream ends; then, once they are registered at their positions (and pinned), their
+ * snapshots (or, with since, the size of their replays) and the charge. Meanwhile the
+ * connection's later commands wait (feed_subs_command), so replies keep their order.
  */
-static int
-feed_subs_prepare(struct feed_conn *c, const struct kcmd *cmd, struct feed_target *t, long n,
-    bool since)
+struct feed_cmd_job {
+	struct feed_job j;
+	struct feed_conn *c;          /* held (feed_conn_ref) */
+	struct kcmd cmd;              /* owned */
+	char *arr;                    /* the tickers as a Postgres array */
+	int rc;                       /* the last query's: 0 or -1 */
+	/* first query */
+	PGresult *res;                /* id, ticker, notional of the tickers found */
+	int64_t *ends;                /* the stream end of each of res's rows */
+	/* second query */
+	struct feed_target *t;
+	long n;
+	struct feed_market **views;   /* &t[i].view */
+	struct feed_base *base;
+	long too_far;                 /* a target whose replay is too long, or -1 */
+	bool charge;                  /* charge the n markets */
+	struct feed_caller caller;
+	enum feed_charge_rc charged;
+};
+
+static void feed_subs_resume(struct feed_conn *c);
+
+static void
+feed_cmd_job_free(struct feed_cmd_job *cj)
 {
-	int64_t from = since ? FEED_POS(cmd->since, 3) : 0;
-	size_t cap = (size_t)(n > 0 ? n : 1), fresh = 0;
-	int64_t *ids = calloc(cap, sizeof(int64_t)), *ends = calloc(cap, sizeof(int64_t));
-	struct feed_market **ms = calloc(cap, sizeof(struct feed_market *));
-	struct feed_base *base = calloc(cap, sizeof(struct feed_base));
-	int rc = -1;
+	struct feed_conn *c = cj->c;
 
-	if (ids == NULL || ends == NULL || ms == NULL || base == NULL) {
-		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
-		goto out;
-	}
-	for (long i = 0; i < n; i++)
-		if ((t[i].m = feed_market_find(t[i].id)) == NULL)
-			ids[fresh++] = t[i].id;
-	if (fresh > 0 && feed_stream_ends(ids, fresh, ends) != 0) {
-		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
-		goto out;
-	}
-	for (long i = 0, k = 0; i < n; i++) {
-		if (t[i].m == NULL &&
-		    (t[i].m = feed_market_get(t[i].id, t[i].ticker, t[i].notional, ends[k++])) == NULL) {
-			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
-			goto out;
-		}
-		ms[i] = t[i].m;
-	}
-	if (since) {
-		/* only counted here: the rows are streamed afterwards (replay.c) */
-		for (long i = 0; i < n; i++) {
-			long count;
-
-			if (feed_stream_count(t[i].m, from, t[i].m->pos, cfg.feedd_replay_max + 1,
-			    &count) != 0) {
-				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
-				goto out;
-			}
-			if (count > cfg.feedd_replay_max) {
-				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker,
-				    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
-				goto out;
-			}
-		}
-		rc = 0;
-		goto out;
-	}
-	if (n > 0 && feed_stream_books(ms, (size_t)n, base) != 0) {
-		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
-		goto out;
-	}
-	for (long i = 0; i < n; i++) {
-		t[i].book = base[i].book;
-		if (base[i].gap_start >= 0) {
-			t[i].has_gap = true;
-			t[i].gap.kind = FEED_K_GAP;
-			t[i].gap.pos = FEED_POS(base[i].gap_start, FEED_K_GAP);
-			t[i].gap.gap_end = base[i].gap_end;
-			snprintf(t[i].gap.reason, sizeof(t[i].gap.reason), "%s", base[i].reason);
-		}
-	}
-	rc = 0;
-out:
-	free(ids);
-	free(ends);
-	free(ms);
-	free(base);
-	return rc;
+	for (long i = 0; cj->t != NULL && i < cj->n && !c->closed; i++)
+		if (cj->t[i].held != NULL)
+			feed_replay_release(cj->t[i].held, false);
+	kcmd_free(&cj->cmd);
+	free(cj->arr);
+	PQclear(cj->res);
+	free(cj->ends);
+	if (cj->base != NULL)
+		for (long i = 0; i < cj->n; i++)
+			book_free(cj->base[i].book);
+	free(cj->base);
+	free(cj->views);
+	feed_subs_targets_free(cj->t, cj->n);
+	free(cj);
+	c->busy = false;
+	feed_subs_resume(c);
+	feed_conn_unref(c);
 }
 
-/* Sends what feed_subs_prepare read for target t on s: its snapshot, or (since) starts its
- * replay from position from. */
+/* Query thread: the markets named, and the stream end of each. */
+static void
+feed_cmd_resolve_run(struct feed_job *j, struct db *db)
+{
+	struct feed_cmd_job *cj = (struct feed_cmd_job *)j;
+	const char *params[] = { cj->arr };
+	int64_t *ids = NULL;
+	int n;
+
+	cj->rc = -1;
+	if (db == NULL || (cj->res = db_exec(db, &q_markets, params)) == NULL)
+		return;
+	n = PQntuples(cj->res);
+	if ((ids = calloc((size_t)n + 1, sizeof(*ids))) == NULL ||
+	    (cj->ends = calloc((size_t)n + 1, sizeof(*cj->ends))) == NULL)
+		goto out;
+	for (int r = 0; r < n; r++)
+		ids[r] = strtoll(PQgetvalue(cj->res, r, 0), NULL, 10);
+	if (n > 0 && feed_stream_ends(ids, (size_t)n, cj->ends) != 0)
+		goto out;
+	cj->rc = 0;
+out:
+	free(ids);
+}
+
+/* Query thread: the snapshots at the targets' positions (or the replays' sizes), then the charge. */
+static void
+feed_cmd_prepare_run(struct feed_job *j, struct db *db)
+{
+	struct feed_cmd_job *cj = (struct feed_cmd_job *)j;
+	int64_t from = FEED_POS(cj->cmd.since, 3);
+
+	cj->rc = -1;
+	cj->too_far = -1;
+	if (db == NULL)
+		return;
+	if (cj->cmd.has_since && cj->cmd.type == KCMD_SUBSCRIBE) {
+		/* only counted here: the rows are streamed afterwards (replay.c) */
+		for (long i = 0; i < cj->n; i++) {
+			long count;
+
+			if (feed_stream_count(cj->views[i], from, cj->views[i]->pos,
+			    cfg.feedd_replay_max + 1, &count) != 0)
+				return;
+			if (count > cfg.feedd_replay_max) {
+				cj->too_far = i;
+				cj->rc = 0;
+				return;
+			}
+		}
+	} else if (cj->n > 0 && feed_stream_books(cj->views, (size_t)cj->n, cj->base) != 0) {
+		return;
+	}
+	cj->rc = 0;
+	if (cj->charge)
+		cj->charged = feed_auth_charge(db, &cj->caller, cj->n);
+}
+
+/* Sends what was read for target t on s: its snapshot, or (since) starts its replay from
+ * position from. */
 static void
 feed_subs_first(struct feed_sub *s, struct feed_target *t, bool since, int64_t from)
 {
@@ -389,56 +433,57 @@ feed_subs_first(struct feed_sub *s, struct feed_target *t, bool since, int64_t f
 		return;
 	}
 	/* a snapshot supersedes what a replay of the market still had to send */
-	feed_replay_cancel(s, t->m);
+	if (t->held == NULL)
+		feed_replay_cancel(s, t->m);
 	feed_send_grant(s->conn, true);
-	feed_subs_emit(s, t->m, NULL, t->book, t->m->pos);
+	feed_subs_emit(s, t->m, NULL, t->book, t->view.pos);
 	if (t->has_gap)
 		feed_subs_emit(s, t->m, &t->gap, NULL, 0);
 	feed_send_grant(s->conn, false);
+	/*
+	 * Rows fanned out while the snapshot was read (the market's position moved past the one it
+	 * was read at) follow from Postgres, as a replay from there: then live, with no gap. A
+	 * market s already streamed had them held back since (get_snapshot).
+	 */
+	if (t->held != NULL) {
+		feed_replay_release(t->held, true);
+		t->held = NULL;
+	} else if (t->m->pos > t->view.pos && feed_replay_start(s, t->m, t->view.pos) != 0) {
+		feed_send_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+	}
 }
 
 static void
-feed_subs_subscribe(struct feed_conn *c, const struct kcmd *cmd)
+feed_subs_subscribed(struct feed_conn *c, struct feed_cmd_job *cj)
 {
-	struct feed_target *t = NULL;
-	struct feed_sub *s = NULL;
+	const struct kcmd *cmd = &cj->cmd;
+	struct feed_sub *s;
 	char *buf = NULL;
 	size_t len;
-	long n;
 	FILE *f;
 
-	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
-		return;
-	if (c->subs.n_markets + (size_t)n > (size_t)c->caller.markets_max) {
-		feed_subs_market_limit(c, cmd);
-		goto out;
-	}
-	if (feed_subs_prepare(c, cmd, t, n, cmd->has_since) != 0 || feed_subs_charge(c, cmd, n) != 0)
-		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
-		goto out;
+		return;
 	}
 	s->conn = c;
 	ksub_open(&c->subs, &s->k);
-	for (long i = 0; i < n; i++) {
-		if (ksub_add(&c->subs, &s->k, &t[i].m->holders) != 0) {
+	for (long i = 0; i < cj->n; i++) {
+		if (ksub_add(&c->subs, &s->k, &cj->t[i].m->holders) != 0) {
 			feed_subs_drop(c, s);
 			feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
-			goto out;
+			return;
 		}
 	}
 	if ((f = open_memstream(&buf, &len)) == NULL)
-		goto out;
+		return;
 	fputc('{', f);
 	feed_subs_id(f, cmd);
 	fprintf(f, "\"type\":\"subscribed\",\"msg\":{\"channel\":\"orderbook_delta\",\"sid\":%lld}}",
 	    (long long)s->k.sid);
 	feed_subs_sendf(c, &buf, &len, f);
-	for (long i = 0; i < n; i++)
-		feed_subs_first(s, &t[i], cmd->has_since, FEED_POS(cmd->since, 3));
-out:
-	feed_subs_targets_free(t, n);
+	for (long i = 0; i < cj->n; i++)
+		feed_subs_first(s, &cj->t[i], cmd->has_since, FEED_POS(cmd->since, 3));
 }
 
 /* The `ok` of update_subscription: the full market set, taking the next seq. */
@@ -463,77 +508,217 @@ feed_subs_update_ok(struct feed_sub *s, const struct kcmd *cmd)
 	feed_subs_sendf(s->conn, &buf, &len, f);
 }
 
+/* The second query is back: the charge's refusal, or the subscription and its first messages. */
 static void
-feed_subs_update(struct feed_conn *c, const struct kcmd *cmd)
+feed_cmd_prepare_done(struct feed_job *j)
 {
-	struct feed_sub *s = feed_subs_find(c, cmd->sids[0]);
-	struct feed_target *t = NULL;
-	long n = 0, fresh = 0;
+	struct feed_cmd_job *cj = (struct feed_cmd_job *)j;
+	struct feed_conn *c = cj->c;
+	const struct kcmd *cmd = &cj->cmd;
+	struct feed_sub *s;
 	size_t first;
 
-	if (s == NULL) {
-		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
-		return;
+	if (c->closed || c->close_code != 0)
+		goto out;
+	if (cj->rc != 0) {
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
+		goto out;
 	}
-	if ((n = feed_subs_resolve(c, cmd, &t)) < 0)
-		return;
-	switch (cmd->action) {
-	case KCMD_ACT_ADD:
-		/* markets already held are left out: the rest are new */
-		for (long i = 0; i < n; i++) {
-			struct feed_market *m = feed_market_find(t[i].id);
+	if (cj->too_far >= 0) {
+		feed_subs_error(c, cmd, KERR_INVALID, cj->t[cj->too_far].ticker,
+		    "since is too far back: more changes than KBOOK_FEEDD_REPLAY_MAX");
+		goto out;
+	}
+	for (long i = 0; i < cj->n && !(cmd->has_since && cmd->type == KCMD_SUBSCRIBE); i++) {
+		struct feed_target *t = &cj->t[i];
+		const struct feed_base *b = &cj->base[i];
 
-			if (m == NULL || !ksub_holds(&s->k, &m->holders))
-				t[fresh++] = t[i];
+		t->book = b->book;
+		cj->base[i].book = NULL;
+		if (b->gap_start >= 0) {
+			t->has_gap = true;
+			t->gap.kind = FEED_K_GAP;
+			t->gap.pos = FEED_POS(b->gap_start, FEED_K_GAP);
+			t->gap.gap_end = b->gap_end;
+			snprintf(t->gap.reason, sizeof(t->gap.reason), "%s", b->reason);
 		}
-		if (c->subs.n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
-			feed_subs_market_limit(c, cmd);
-			n = fresh;
-			goto out;
-		}
-		n = fresh;
-		if (feed_subs_prepare(c, cmd, t, n, false) != 0 || feed_subs_charge(c, cmd, n) != 0)
-			goto out;
+	}
+	if (cj->charge && feed_subs_charged(c, cmd, cj->charged) != 0)
+		goto out;
+	if (cmd->type == KCMD_SUBSCRIBE) {
+		feed_subs_subscribed(c, cj);
+		goto out;
+	}
+	if ((s = feed_subs_find(c, cmd->sids[0])) == NULL) {
+		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
+		goto out;
+	}
+	if (cmd->action == KCMD_ACT_ADD) {
 		first = s->k.n_markets;
-		for (long i = 0; i < n; i++) {
-			if (ksub_add(&c->subs, &s->k, &t[i].m->holders) != 0) {
+		for (long i = 0; i < cj->n; i++) {
+			if (ksub_add(&c->subs, &s->k, &cj->t[i].m->holders) != 0) {
 				feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
 				goto out;
 			}
 		}
 		feed_subs_update_ok(s, cmd);
-		for (long i = 0; i < n && first + (size_t)i < s->k.n_markets; i++)
-			feed_subs_first(s, &t[i], false, 0);
+		for (long i = 0; i < cj->n && first + (size_t)i < s->k.n_markets; i++)
+			feed_subs_first(s, &cj->t[i], false, 0);
+	} else {
+		for (long i = 0; i < cj->n; i++)
+			feed_subs_first(s, &cj->t[i], false, 0);
+	}
+out:
+	feed_cmd_job_free(cj);
+}
+
+/*
+ * Registers the n targets at their stream ends (a market already tracked keeps its position),
+ * pins them and copies each one's view for the second query. Returns 0, or -1 after answering.
+ */
+static int
+feed_subs_register(struct feed_conn *c, struct feed_cmd_job *cj, struct feed_sub *s)
+{
+	size_t cap = (size_t)(cj->n > 0 ? cj->n : 1);
+
+	if ((cj->views = calloc(cap, sizeof(struct feed_market *))) == NULL ||
+	    (cj->base = calloc(cap, sizeof(*cj->base))) == NULL) {
+		feed_subs_error(c, &cj->cmd, KERR_INTERNAL, NULL, NULL);
+		return -1;
+	}
+	for (long i = 0; i < cj->n; i++) {
+		struct feed_target *t = &cj->t[i];
+		bool fresh = feed_market_find(t->id) == NULL;
+
+		if ((t->m = feed_market_get(t->id, t->ticker, t->notional, t->end)) == NULL) {
+			feed_subs_error(c, &cj->cmd, KERR_INTERNAL, NULL, NULL);
+			return -1;
+		}
+		t->m->pins++;
+		/* a NOTIFY of its rows after its end was read found it untracked: read from there */
+		if (fresh)
+			feed_market_mark_dirty(t->id);
+		feed_market_copy(&t->view, t->m);
+		cj->views[i] = &t->view;
+		/*
+		 * get_snapshot of a market the sub streams: its live rows must not reach the sub
+		 * between the position the snapshot is read at and the snapshot (they would come again
+		 * after it, behind a snapshot older than them); they follow it as a replay.
+		 */
+		if (s != NULL && cj->cmd.action == KCMD_ACT_SNAPSHOT &&
+		    (t->held = feed_replay_hold(s, t->m, t->view.pos)) == NULL) {
+			feed_subs_error(c, &cj->cmd, KERR_INTERNAL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The first query is back: the targets are checked as the command requires (unknown markets,
+ * the plan's market limit, update_subscription's sid and action; delete_markets ends here), then
+ * registered, and the second query is queued.
+ */
+static void
+feed_cmd_resolve_done(struct feed_job *j)
+{
+	struct feed_cmd_job *cj = (struct feed_cmd_job *)j;
+	struct feed_conn *c = cj->c;
+	const struct kcmd *cmd = &cj->cmd;
+	struct feed_sub *s = NULL;
+	enum kcmd_action act;
+	long n, fresh = 0;
+
+	if (c->closed || c->close_code != 0)
+		goto out;
+	if (cj->rc != 0) {
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, "database unavailable");
+		goto out;
+	}
+	if ((n = feed_subs_resolve(c, cmd, cj->res, cj->ends, &cj->t)) < 0)
+		goto out;
+	cj->n = n;
+	/* update_subscription's sid was found before the query; it cannot have gone since */
+	if (cmd->type == KCMD_UPDATE && (s = feed_subs_find(c, cmd->sids[0])) == NULL) {
+		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
+		goto out;
+	}
+	act = cmd->type == KCMD_SUBSCRIBE ? KCMD_ACT_ADD : cmd->action;
+	if (s == NULL && act != KCMD_ACT_ADD)
+		goto out;
+	switch (act) {
+	case KCMD_ACT_ADD:
+		/* update: markets already held are left out, the rest are new */
+		for (long i = 0; i < n; i++) {
+			struct feed_market *m = s != NULL ? feed_market_find(cj->t[i].id) : NULL;
+
+			if (m == NULL || !ksub_holds(&s->k, &m->holders))
+				cj->t[fresh++] = cj->t[i];
+		}
+		cj->n = fresh;
+		if (c->subs.n_markets + (size_t)fresh > (size_t)c->caller.markets_max) {
+			feed_subs_market_limit(c, cmd);
+			goto out;
+		}
+		cj->charge = true;
 		break;
 	case KCMD_ACT_DELETE:
 		for (long i = 0; i < n; i++)
-			for (size_t j = 0; j < s->k.n_markets; j++)
-				if (feed_sub_market(s, j)->id == t[i].id) {
-					feed_subs_remove_market(s, j);
+			for (size_t k = 0; k < s->k.n_markets; k++)
+				if (feed_sub_market(s, k)->id == cj->t[i].id) {
+					feed_subs_remove_market(s, k);
 					break;
 				}
 		feed_subs_update_ok(s, cmd);
-		break;
+		goto out;
 	case KCMD_ACT_SNAPSHOT:
 		for (long i = 0; i < n; i++) {
-			struct feed_market *m = feed_market_find(t[i].id);
+			struct feed_market *m = feed_market_find(cj->t[i].id);
 
 			if (m == NULL || !ksub_holds(&s->k, &m->holders)) {
-				feed_subs_error(c, cmd, KERR_INVALID, t[i].ticker, NULL);
+				feed_subs_error(c, cmd, KERR_INVALID, cj->t[i].ticker, NULL);
 				goto out;
 			}
 		}
-		if (feed_subs_prepare(c, cmd, t, n, false) != 0)
-			goto out;
-		for (long i = 0; i < n; i++)
-			feed_subs_first(s, &t[i], false, 0);
 		break;
 	case KCMD_ACT_NONE:
 		feed_subs_error(c, cmd, KERR_ACTION, NULL, NULL);
-		break;
+		goto out;
 	}
+	if (feed_subs_register(c, cj, s) != 0)
+		goto out;
+	cj->caller = c->caller;
+	cj->j.run = feed_cmd_prepare_run;
+	cj->j.done = feed_cmd_prepare_done;
+	feed_jobs_submit(&cj->j);
+	return;
 out:
-	feed_subs_targets_free(t, n);
+	feed_cmd_job_free(cj);
+}
+
+/* Starts a subscribe or update_subscription (takes cmd's contents; cmd is left empty). */
+static void
+feed_subs_submit(struct feed_conn *c, struct kcmd *cmd)
+{
+	struct feed_cmd_job *cj;
+
+	if (cmd->type == KCMD_UPDATE && feed_subs_find(c, cmd->sids[0]) == NULL) {
+		feed_subs_error(c, cmd, KERR_UNKNOWN_SID, NULL, NULL);
+		return;
+	}
+	if ((cj = calloc(1, sizeof(*cj))) == NULL || (cj->arr = feed_subs_array(cmd)) == NULL) {
+		free(cj);
+		feed_subs_error(c, cmd, KERR_INTERNAL, NULL, NULL);
+		return;
+	}
+	cj->c = c;
+	cj->cmd = *cmd;
+	memset(cmd, 0, sizeof(*cmd));
+	cj->j.run = feed_cmd_resolve_run;
+	cj->j.done = feed_cmd_resolve_done;
+	feed_conn_ref(c);
+	c->busy = true;
+	feed_jobs_submit(&cj->j);
 }
 
 static void
@@ -583,8 +768,11 @@ feed_subs_list(struct feed_conn *c, const struct kcmd *cmd)
 	feed_subs_sendf(c, &buf, &len, f);
 }
 
-void
-feed_subs_command(struct feed_conn *c, const char *text, size_t len)
+/* Commands one connection may have waiting; past it the client is not reading its replies. */
+#define FEED_CMDQ_MAX 256
+
+static void
+feed_subs_exec(struct feed_conn *c, const char *text, size_t len)
 {
 	struct kcmd cmd;
 	int rc = kcmd_parse(&kcmd_feed, text, len, &cmd);
@@ -598,10 +786,8 @@ feed_subs_command(struct feed_conn *c, const char *text, size_t len)
 	}
 	switch (cmd.type) {
 	case KCMD_SUBSCRIBE:
-		feed_subs_subscribe(c, &cmd);
-		break;
 	case KCMD_UPDATE:
-		feed_subs_update(c, &cmd);
+		feed_subs_submit(c, &cmd);
 		break;
 	case KCMD_UNSUBSCRIBE:
 		feed_subs_unsubscribe(c, &cmd);
@@ -612,4 +798,44 @@ feed_subs_command(struct feed_conn *c, const char *text, size_t len)
 	}
 out:
 	kcmd_free(&cmd);
+}
+
+/* Runs the commands that waited, in order, until one waits for its queries again. */
+static void
+feed_subs_resume(struct feed_conn *c)
+{
+	struct feed_cmd *q;
+
+	while (!c->busy && (q = c->cmdq) != NULL) {
+		if ((c->cmdq = q->next) == NULL)
+			c->cmdq_tail = &c->cmdq;
+		c->cmdq_n--;
+		if (!c->closed && c->close_code == 0)
+			feed_subs_exec(c, q->text, q->len);
+		free(q);
+	}
+}
+
+void
+feed_subs_command(struct feed_conn *c, const char *text, size_t len)
+{
+	struct feed_cmd *q;
+
+	if (!c->busy) {
+		feed_subs_exec(c, text, len);
+		return;
+	}
+	if (c->cmdq_n >= FEED_CMDQ_MAX || (q = malloc(sizeof(*q) + len + 1)) == NULL) {
+		feed_send_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many commands waiting");
+		return;
+	}
+	q->next = NULL;
+	q->len = len;
+	memcpy(q->text, text, len);
+	q->text[len] = '\0';
+	if (c->cmdq_tail == NULL)
+		c->cmdq_tail = &c->cmdq;
+	*c->cmdq_tail = q;
+	c->cmdq_tail = &q->next;
+	c->cmdq_n++;
 }

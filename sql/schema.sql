@@ -285,6 +285,25 @@ CREATE FUNCTION public.kb_period_end(p_plan text, p_sub_start timestamp with tim
 ALTER FUNCTION public.kb_period_end(p_plan text, p_sub_start timestamp with time zone, p_sub_end timestamp with time zone) OWNER TO kbook_owner;
 
 --
+-- Name: kb_plan_event(); Type: FUNCTION; Schema: public; Owner: kbook_owner
+--
+
+CREATE FUNCTION public.kb_plan_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'plans' THEN
+		PERFORM pg_notify('kbook_keys', 'plan ' || a.id) FROM accounts a
+		 WHERE a.plan = NEW.name AND NOT a.disabled;
+	ELSE
+		PERFORM pg_notify('kbook_keys', 'plan ' || NEW.id);
+	END IF;
+	RETURN NULL;
+END $$;
+
+ALTER FUNCTION public.kb_plan_event() OWNER TO kbook_owner;
+
+--
 -- Name: kb_ts(bigint); Type: FUNCTION; Schema: public; Owner: kbook_owner
 --
 
@@ -1151,6 +1170,12 @@ CREATE TRIGGER accounts_deleted AFTER DELETE ON public.accounts FOR EACH ROW EXE
 CREATE TRIGGER accounts_disabled AFTER UPDATE OF disabled ON public.accounts FOR EACH ROW WHEN (((NOT old.disabled) AND new.disabled)) EXECUTE FUNCTION public.kb_key_event();
 
 --
+-- Name: accounts accounts_plan_changed; Type: TRIGGER; Schema: public; Owner: kbook_owner
+--
+
+CREATE TRIGGER accounts_plan_changed AFTER UPDATE OF plan, payg, subscription_status, feed_conns_override, feed_markets_override ON public.accounts FOR EACH ROW WHEN (((old.plan IS DISTINCT FROM new.plan) OR (old.payg IS DISTINCT FROM new.payg) OR (old.subscription_status IS DISTINCT FROM new.subscription_status) OR (old.feed_conns_override IS DISTINCT FROM new.feed_conns_override) OR (old.feed_markets_override IS DISTINCT FROM new.feed_markets_override))) EXECUTE FUNCTION public.kb_plan_event();
+
+--
 -- Name: api_keys api_keys_deleted; Type: TRIGGER; Schema: public; Owner: kbook_owner
 --
 
@@ -1167,6 +1192,12 @@ CREATE TRIGGER api_keys_revoked AFTER UPDATE OF revoked_at ON public.api_keys FO
 --
 
 CREATE TRIGGER mail_outbox_notify AFTER INSERT ON public.mail_outbox FOR EACH STATEMENT EXECUTE FUNCTION public.mail_outbox_notify();
+
+--
+-- Name: plans plans_limits_changed; Type: TRIGGER; Schema: public; Owner: kbook_owner
+--
+
+CREATE TRIGGER plans_limits_changed AFTER UPDATE OF feed_conns_per_key, feed_markets_per_conn ON public.plans FOR EACH ROW WHEN (((old.feed_conns_per_key IS DISTINCT FROM new.feed_conns_per_key) OR (old.feed_markets_per_conn IS DISTINCT FROM new.feed_markets_per_conn))) EXECUTE FUNCTION public.kb_plan_event();
 
 --
 -- Name: account_tokens account_tokens_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: kbook_owner

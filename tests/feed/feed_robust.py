@@ -104,6 +104,50 @@ async def revoke():
         "1008 API key revoked", f"{code} {reason}")
 
 
+async def plan():
+    """Plan changes reach open connections (sql/016_plan_events.sql): limits read again within
+    seconds, connections over them closed with the limit named, the others kept."""
+    admin, ta, tb, key, email = ARGS
+    c1 = await open_sub(key, ta)
+    await c1.send(json.dumps({"id": 2, "cmd": "update_subscription", "params": {
+        "sids": [1], "action": "add_markets", "market_tickers": [tb]}}))
+    for want in ("ok", "orderbook_snapshot"):
+        m = json.loads(await asyncio.wait_for(c1.recv(), 10))
+        assert m["type"] == want, m
+    c2, c3 = await open_sub(key, tb), await open_sub(key, tb)
+
+    # an operator's override of the markets per connection: c1 holds 2 markets, the others 1
+    subprocess.run([admin, "account", "set", email, "feed_markets", "1"], check=True, capture_output=True)
+    err, code, reason, secs = await cut_off(c1)
+    out("markets limit lowered: error 26 naming the limit",
+        "(26, 'plan limit: 1 markets per connection', None)", err)
+    out("markets limit lowered: closed 1008 with the limit", "1008 plan limit: 1 markets per connection",
+        f"{code} {reason}")
+    out("markets limit lowered: closed within 3 s", True, secs is not None and secs < 3)
+    await c2.send(json.dumps({"id": 3, "cmd": "list_subscriptions"}))
+    m = json.loads(await asyncio.wait_for(c2.recv(), 5))
+    out("a connection within the new limit stays", "ok", m.get("type"))
+    await c2.send(json.dumps({"id": 4, "cmd": "update_subscription", "params": {
+        "sids": [1], "action": "add_markets", "market_tickers": [ta]}}))
+    m = json.loads(await asyncio.wait_for(c2.recv(), 5))
+    out("... and its commands are held to it (error 26)", 26, m.get("msg", {}).get("code"))
+
+    # a downgrade (as the billing webhook makes it, in SQL): free allows 2 connections per key
+    c4 = await open_sub(key, tb)
+    psql(f"UPDATE accounts SET plan = 'free', feed_markets_override = NULL WHERE email = '{email}'")
+    err, code, reason, secs = await cut_off(c4)
+    out("downgraded to free with 3 connections: the newest gets error 1 naming the limit",
+        "(1, 'plan limit: 2 connections per API key', None)", err)
+    out("... and is closed 1008 with it", "1008 plan limit: 2 connections per API key", f"{code} {reason}")
+    out("... within 3 s", True, secs is not None and secs < 3)
+    for name, c in (("c2", c2), ("c3", c3)):
+        await c.send(json.dumps({"id": 5, "cmd": "list_subscriptions"}))
+        m = json.loads(await asyncio.wait_for(c.recv(), 5))
+        out(f"the two oldest stay ({name})", "ok", m.get("type"))
+    await c2.close()
+    await c3.close()
+
+
 def raw_upgrade(key, rcvbuf):
     host, _, rest = WS[len("ws://"):].partition("/")
     h, _, port = host.partition(":")
@@ -280,4 +324,4 @@ async def replay():
     await fast.close()
 
 
-asyncio.run(revoke() if SCEN == "revoke" else replay())
+asyncio.run({"revoke": revoke, "plan": plan}.get(SCEN, replay)())

@@ -3,7 +3,10 @@
 # path: a trigger) or an account disabled cuts every connection opened with it within
 # seconds, with Kalshi's error 9 naming the reason and a close 1008; a subscribe whose charge finds
 # the key revoked (a notification missed) says so instead of "credits exhausted"; a revoke made
-# while feedd's LISTEN connection was down is found when it reconnects. The handshake: a query
+# while feedd's LISTEN connection was down is found when it reconnects. Plan changes (sql/016): a
+# lowered markets limit closes a connection over it (error 26, 1008 naming the limit) and holds
+# the others' commands to it; a downgrade to free closes the newest connection of a key over the
+# plan's 2 (error 1, 1008 naming the limit) and keeps the two oldest. The handshake: a query
 # libwebsockets cannot parse is the API's JSON 400 through nginx. Bounded memory: a reading client
 # resuming with since gets the whole history then the live rows, each once; 50 clients resuming
 # with since 0 that never read leave feedd's RSS under a bound while a live client still gets
@@ -79,6 +82,12 @@ run_robust revoke "ws://127.0.0.1:${TEST_HTTPPORT}/v1/feed" "$TEST_PG" "$ADMIN" 
 	"$k1" "$k2" "$k3" "$k4" "$k5" rv3@kbook.test
 check "feedd logged the cut-offs with their reason" 1 \
 	"$(grep -c 'closed: account disabled' "$TEST_STACK/log/feedd.log" | awk '{print ($1 >= 1)}')"
+
+echo "plan changes: an open connection's limits follow its account (sql/016_plan_events.sql)"
+kp=$(new_key plan@kbook.test plan project rate 1000000 credits 1000000)
+run_robust plan "ws://127.0.0.1:${TEST_HTTPPORT}/v1/feed" "$TEST_PG" "$ADMIN" "$TA" "$TB" "$kp" plan@kbook.test
+check "feedd logged the closes with the limit" 1 \
+	"$(grep -c 'plan limit: 2 connections per API key (account' "$TEST_STACK/log/feedd.log" | awk '{print ($1 >= 1)}')"
 
 echo "replay memory: 50 slow resuming clients on a feedd with KBOOK_FEEDD_REPLAY_MEM=4 MiB"
 k=$(new_key replay@kbook.test feed_conns 100 rate 1000000 credits 100000000)

@@ -25,6 +25,7 @@ static const struct {
 	{ "kmsg", test_kmsg_add },
 	{ "kcmd", test_kcmd_add },
 	{ "url", test_url_add },
+	{ "httphead", test_httphead_add },
 	{ "ksub", test_ksub_add },
 	{ "collrule", test_collrule_add },
 	{ "wsout", test_wsout_add },

@@ -16,6 +16,7 @@ int test_kauth_add(void);
 int test_kmsg_add(void);
 int test_kcmd_add(void);
 int test_url_add(void);
+int test_httphead_add(void);
 int test_ksub_add(void);
 int test_collrule_add(void);
 int test_wsout_add(void);
