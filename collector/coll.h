@@ -12,6 +12,7 @@
 #ifndef KBOOK_COLL_H
 #define KBOOK_COLL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +136,13 @@ void coll_lock_release(void);
 int coll_maint_start(const char *rest_base, int64_t rescan_s, volatile int *stop);
 void coll_maint_stop(void);
 /* Calls fn for every market of the last finished re-scan (once), on the calling thread. */
+/*
+ * Takes the JSON array *slot (guarded by lock) that a thread left for the socket thread, and calls
+ * fn on each of its objects outside the lock (the hand-off of coll_maint_take and
+ * coll_resolve_take).
+ */
+void coll_take_each(pthread_mutex_t *lock, struct json_object **slot,
+    void (*fn)(struct json_object *market, void *arg), void *arg);
 void coll_maint_take(void (*fn)(struct json_object *market, void *arg), void *arg);
 
 /* ---- partitions.c: pg_partman's maintenance and the default-partition check ---- */

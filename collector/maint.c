@@ -105,15 +105,5 @@ coll_maint_stop(void)
 void
 coll_maint_take(void (*fn)(struct json_object *market, void *arg), void *arg)
 {
-	struct json_object *arr;
-
-	pthread_mutex_lock(&lock);
-	arr = ready;
-	ready = NULL;
-	pthread_mutex_unlock(&lock);
-	if (arr == NULL)
-		return;
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		fn(json_object_array_get_idx(arr, i), arg);
-	json_object_put(arr);
+	coll_take_each(&lock, &ready, fn, arg);
 }

@@ -194,17 +194,7 @@ coll_resolve_ask(const char *ticker)
 void
 coll_resolve_take(void (*fn)(struct json_object *market, void *arg), void *arg)
 {
-	struct json_object *arr;
-
-	pthread_mutex_lock(&lock);
-	arr = done;
-	done = NULL;
-	pthread_mutex_unlock(&lock);
-	if (arr == NULL)
-		return;
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		fn(json_object_array_get_idx(arr, i), arg);
-	json_object_put(arr);
+	coll_take_each(&lock, &done, fn, arg);
 }
 
 void
