@@ -21,6 +21,7 @@
 #include "feed.h"
 #include "ktime.h"
 #include "log.h"
+#include "lwsrun.h"
 
 struct lws_context *feed_ctx;
 bool feed_stopping;
@@ -65,24 +66,11 @@ feed_on_signal(int sig)
 }
 
 /* lws's own log lines, routed into ours (errors and warnings only). */
-static void
-feed_lws_log(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	/*
-	 * lws serves the head accept.c read inside lws_adopt_socket_vhost_readbuf, and says so at
-	 * error level when that request ends the connection: every refused handshake does.
-	 */
-	if (strstr(line, "adopt_socket_readbuf: calling service") != NULL)
-		return;
-	if (level & LLL_ERR)
-		log_errorx("lws: %.*s", (int)n, line);
-	else
-		log_warnx("lws: %.*s", (int)n, line);
-}
+/*
+ * lws serves the head accept.c read inside lws_adopt_socket_vhost_readbuf, and says so at error
+ * level when that request ends the connection: every refused handshake does.
+ */
+static const char *const feed_lws_ignore[] = { "adopt_socket_readbuf: calling service", NULL };
 
 static void
 feed_tick(lws_sorted_usec_list_t *sul)
@@ -133,7 +121,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, feed_on_signal);
 	signal(SIGINT, feed_on_signal);
-	lws_set_log_level(LLL_ERR | LLL_WARN, feed_lws_log);
+	lwsrun_log(feed_lws_ignore);
 	info.protocols = feed_protocols;
 	info.vhost_name = "kbook-feed";
 	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;

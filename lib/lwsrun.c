@@ -7,12 +7,17 @@
 #include "lwsrun.h"
 #include "service.h"
 
+static const char *const *log_ignore;
+
 static void
 lwsrun_log_line(int level, const char *line)
 {
 	size_t n = strlen(line);
 
-	while (n > 0 && line[n - 1] == '\n')
+	for (const char *const *p = log_ignore; p != NULL && *p != NULL; p++)
+		if (strstr(line, *p) != NULL)
+			return;
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	if (level & LLL_ERR)
 		log_errorx("lws: %.*s", (int)n, line);
@@ -21,8 +26,9 @@ lwsrun_log_line(int level, const char *line)
 }
 
 void
-lwsrun_log(void)
+lwsrun_log(const char *const *ignore)
 {
+	log_ignore = ignore;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lwsrun_log_line);
 }
 

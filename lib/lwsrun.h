@@ -8,8 +8,12 @@
 
 #include <libwebsockets.h>
 
-/* Sends libwebsockets' errors and warnings to lib/log ("lws: ...", errors at error level). */
-void lwsrun_log(void);
+/*
+ * Sends libwebsockets' errors and warnings to lib/log ("lws: ...", errors at error level), except
+ * lines containing one of ignore (NULL-terminated, borrowed for the program's life; NULL: none).
+ * Also kbook-feedd's.
+ */
+void lwsrun_log(const char *const *ignore);
 
 /*
  * A context named name serving protocols (borrowed for the context's life) on iface:port, IPv4

@@ -195,7 +195,7 @@ main(int argc, char **argv)
 		sim_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : 2;
 	}
-	lwsrun_log();
+	lwsrun_log(NULL);
 	if (sim_w.opt.pubkey_path != NULL) {
 		sim_w.pubkey = kauth_load_public(sim_w.opt.pubkey_path);
 		if (sim_w.pubkey == NULL) {

@@ -177,7 +177,7 @@ main(int argc, char **argv)
 		log_errorx("cannot initialise libsodium or libcurl");
 		return 1;
 	}
-	lwsrun_log();
+	lwsrun_log(NULL);
 	service_signals(NULL);
 	ss_catalog_init();
 
