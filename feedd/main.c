@@ -65,9 +65,8 @@ feed_on_signal(int sig)
 	feed_signalled = 1;
 }
 
-/* lws's own log lines, routed into ours (errors and warnings only). */
 /*
- * lws serves the head accept.c read inside lws_adopt_socket_vhost_readbuf, and says so at error
+ * lws's own log lines go into ours (lib/lwsrun), but for one: lws serves the head accept.c read inside lws_adopt_socket_vhost_readbuf, and says so at error
  * level when that request ends the connection: every refused handshake does.
  */
 static const char *const feed_lws_ignore[] = { "adopt_socket_readbuf: calling service", NULL };
