@@ -77,7 +77,7 @@ check "the API log stays JSON lines" 0 "$(tail -c +"$((off0 + 1))" "$LOG" | grep
 # default notice processor printed it raw ("FATAL:  terminating connection ...") into the log
 check "feedd's log stays JSON lines (the server's goodbye is logged as one)" 0 \
 	"$(tail -c +"$((foff0 + 1))" "$FEEDLOG" | grep -vc '^{')"
-check_match "... as a warning naming the connection" 'database: server FATAL: terminating connection' \
+check_match "... as a warning naming the connection" '(LISTEN|database): server FATAL: terminating connection' \
 	"$(tail -c +"$((foff0 + 1))" "$FEEDLOG" | grep -m1 'server FATAL')"
 
 sql "DELETE FROM book_checkpoints WHERE market_id = $mid" >/dev/null
