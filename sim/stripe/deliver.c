@@ -32,6 +32,7 @@ struct dl_item {
 	size_t len;
 	int attempt;        /* attempts made */
 	int64_t due_ms;
+	uint64_t seq;       /* order of queueing: among items due at once, the first queued goes first */
 };
 
 static struct {
@@ -46,6 +47,7 @@ static struct {
 	int64_t f_delay_ms;
 	struct json_object *log; /* array of attempts */
 	uint64_t delivered, failed, gave_up;
+	uint64_t next_seq;
 } dl = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static int64_t
@@ -91,6 +93,7 @@ dl_item_new(const char *event_id, const char *body, size_t len, int64_t due)
 static void
 dl_push(struct dl_item *it)
 {
+	it->seq = dl.next_seq++;
 	it->next = dl.queue;
 	dl.queue = it;
 	pthread_cond_signal(&dl.cv);
@@ -146,14 +149,20 @@ out:
 	pthread_mutex_unlock(&dl.mu);
 }
 
-/* Removes and returns the earliest item due by now, or NULL with *wait_ms until the next. */
+/* Removes and returns the earliest item due by now, or NULL with *wait_ms until the next. Items
+ * due in the same millisecond go in the order they were queued: the events of one API call (a
+ * renewal's subscription update, invoice and payment failure) are queued within a millisecond,
+ * and the queue is a list pushed at its head, so without the seq they went newest first, which
+ * is the reorder fault's job, not the default (t_billing saw a renewal's "active" delivered after
+ * its "past_due", both of the same second, and the account left on project). */
 static struct dl_item *
 dl_pop_due(int64_t now, int64_t *wait_ms)
 {
 	struct dl_item **best = NULL;
 
 	for (struct dl_item **pp = &dl.queue; *pp != NULL; pp = &(*pp)->next)
-		if (best == NULL || (*pp)->due_ms < (*best)->due_ms)
+		if (best == NULL || (*pp)->due_ms < (*best)->due_ms ||
+		    ((*pp)->due_ms == (*best)->due_ms && (*pp)->seq < (*best)->seq))
 			best = pp;
 	if (best == NULL) {
 		*wait_ms = 1000;

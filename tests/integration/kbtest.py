@@ -36,7 +36,7 @@ def check(name, expected, actual):
 
 
 def check_true(name, cond, detail=""):
-    check(name + ("" if cond else " (%s)" % detail), True, bool(cond))
+    check(name + ("" if cond else " (%s)" % (detail,)), True, bool(cond))
 
 
 def finish():

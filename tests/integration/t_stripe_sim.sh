@@ -239,6 +239,11 @@ check "the queue drains" 0 "$(wait_idle; echo $?)"
 got() { "$PY" -c 'import json,sys,base64
 ids=[json.loads(base64.b64decode(json.loads(l)["body_b64"]))["id"] for l in open(sys.argv[1]) if l.strip()]
 print(" ".join(i for i in ids if i in sys.argv[2:]))' "$HOOKS" "$@"; }
+# Without a fault, events arrive in the order Stripe made them, those of one call too (a
+# renewal's subscription update, invoice and payment, made within a millisecond).
+made=$(api "$U/v1/events?limit=100" | py 'print(" ".join(e["id"] for e in reversed(d["data"])))')
+# shellcheck disable=SC2086
+check "events arrive in the order they were made (no fault armed)" "$made" "$(got $made)"
 curl -s -X POST "http://127.0.0.1:$RPORT/_fail?n=2" >/dev/null
 e1=$(emit test.retry '{"id":"x_1"}')
 wait_idle
