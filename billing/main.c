@@ -38,11 +38,13 @@
 struct billing_stats billing_stats;
 
 /*
- * $1 batch, $2 lease seconds, $3 settle seconds. A row is claimed only once it is $3 old: the
- * charge writes it and, when the call then fails (404, a 400 of the route, 5xx), api_refund
- * takes the credits back off it, which it can do only while no sender has claimed it.
- * With the settle longer than any request runs, every failed call is refunded, as the API docs
- * say; metering a minute later costs nothing (Stripe sums a month).
+ * $1 batch, $2 lease seconds, $3 settle seconds. A row collects its account's overage until its
+ * bucket closes (closes_at, KBOOK_BILLING_BUCKET_S wide; sql/017_outbox_buckets.sql) and is
+ * claimed only $3 seconds after that: the charge adds to it and, when the call then fails (404,
+ * a 400 of the route, 5xx), api_refund takes the credits back off it, which it can do only while
+ * no sender has claimed it. With the settle longer than any request runs, no charge still adds
+ * to a row being claimed and every failed call is refunded, as the API docs say; metering a
+ * minute or two later costs nothing (Stripe sums a month).
  */
 static struct db_stmt q_claim = DB_STMT("billing_claim",
     "UPDATE billing_outbox o SET attempts = o.attempts + 1,"
@@ -50,7 +52,7 @@ static struct db_stmt q_claim = DB_STMT("billing_claim",
     " FROM accounts a"
     " WHERE o.id IN (SELECT b.id FROM billing_outbox b JOIN accounts ac ON ac.id = b.account_id"
     "  WHERE b.sent_at IS NULL AND b.failed_at IS NULL AND b.next_attempt_at <= now()"
-    "  AND b.created_at <= now() - make_interval(secs => $3::int)"
+    "  AND b.closes_at <= now() - make_interval(secs => $3::int)"
     "  AND ac.stripe_customer_id IS NOT NULL ORDER BY b.id LIMIT $1::int FOR UPDATE OF b SKIP LOCKED)"
     " AND a.id = o.account_id"
     " RETURNING o.id, o.credits, a.stripe_customer_id, o.attempts", 3);

@@ -1,17 +1,24 @@
 /*
  * charge: see charge.h. Its statements are constant SQL with $n parameters.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "charge.h"
+#include "config.h"
 #include "log.h"
 
 /* The account's credit period (charge.h) and the minute of now(). */
 #define PSTART SQL_PERIOD_START("a")
 #define WSTART "date_trunc('minute', now())"
+
+/* The end of the outbox bucket of now(), $4 seconds wide (KBOOK_BILLING_BUCKET_S): a call's
+ * overage is added to its account's open row of the bucket (sql/017_outbox_buckets.sql). */
+#define BUCKET_END \
+    "(date_bin(make_interval(secs => $4::int), now(), 'epoch') + make_interval(secs => $4::int))"
 
 /* A key's last use, kept to the minute, is out of date. */
 #define STALE(col) "(" col " IS NULL OR " col " < now() - interval '1 minute')"
@@ -32,9 +39,10 @@
 #define CAP_USED "(CASE WHEN ak.cap_period = " PSTART " THEN ak.cap_used ELSE 0 END)"
 
 /* After k: the period row, made by the month's first call, else charged when rate and credits
- * allow; a pay-as-you-go call's credits past the allowance (call_overage) become a row of the
- * outbox kbook-billing sends to Stripe, in the same statement: the ledger's overage and
- * the outbox never disagree; and the usage row of (key, route, day). */
+ * allow; a pay-as-you-go call's credits past the allowance (call_overage) are added to its
+ * account's row of the outbox kbook-billing sends to Stripe (one row per bucket, BUCKET_END),
+ * in the same statement: the ledger's overage and the outbox never disagree; and the usage row
+ * of (key, route, day). */
 #define CHARGE_C_U \
     " c AS (INSERT INTO credit_periods AS c" \
     "  (account_id, period_start, period_end, allowance, used, overage, call_overage," \
@@ -55,8 +63,10 @@
     "  AND ((SELECT overage_ok FROM k) OR c.used + $2::int <= c.allowance)" \
     " RETURNING c.allowance, c.used, c.overage, c.period_end, c.rate_calls, c.rate_window," \
     "  c.call_overage)," \
-    " o AS (INSERT INTO billing_outbox (account_id, credits)" \
-    "  SELECT k.account_id, c.call_overage FROM k, c WHERE c.call_overage > 0)," \
+    " o AS (INSERT INTO billing_outbox AS o (account_id, credits, closes_at)" \
+    "  SELECT k.account_id, c.call_overage, " BUCKET_END " FROM k, c WHERE c.call_overage > 0" \
+    "  ON CONFLICT (account_id, closes_at) WHERE attempts = 0" \
+    "  DO UPDATE SET credits = o.credits + excluded.credits)," \
     " u AS (INSERT INTO usage AS u" \
     "  SELECT k.key_id, $3, (now() AT TIME ZONE 'UTC')::date, 1, $2::int" \
     "  FROM k, c ON CONFLICT (key_id, route, day)" \
@@ -67,12 +77,12 @@
     "  " STALE("k.last_used_at") \
     " FROM k, c"
 
-/* $1 hash (hex), $2 cost, $3 route. One row when charged, none otherwise. A key with a monthly
+/* $1 hash (hex), $2 cost, $3 route, $4 bucket seconds. One row when charged, none otherwise. A key with a monthly
  * cap is not charged here (no row): the refusal says so, and q_charge_capped charges it. The two
  * extra conditions cost an uncapped key nothing measurable (see docs/benchmarks.md). */
 static struct db_stmt q_charge = DB_STMT("charge_key",
     "WITH k AS MATERIALIZED (" K_COLS K_FROM " AND ak.monthly_cap IS NULL)," CHARGE_C_U
-    CHARGE_RESULT, 3);
+    CHARGE_RESULT, 4);
 
 /* q_charge for a key with a monthly cap: the key's row is locked first (FOR UPDATE), so the
  * calls of one key pass one at a time and its count is read at its latest; the key is charged
@@ -84,7 +94,7 @@ static struct db_stmt q_charge_capped = DB_STMT("charge_key_capped",
     " FOR UPDATE OF ak)," CHARGE_C_U ","
     " kc AS (UPDATE api_keys SET cap_period = k.pstart, cap_used = k.cap_used + $2::int"
     "  FROM k, c WHERE api_keys.id = k.key_id)"
-    CHARGE_RESULT, 3);
+    CHARGE_RESULT, 4);
 
 /* $1 key id: its last use is now, when the charge found it STALE (once a minute at most). A
  * statement of its own, not a fourth part of q_charge: there it cost every call ~10 % of the
@@ -225,14 +235,15 @@ int
 charge_key_with(struct db *db, const char *hash_hex, int cost, const char *route,
     struct db_call *rider, struct charge *out)
 {
-	char c[16];
-	const char *params[] = { hash_hex, c, route };
+	char c[16], bucket[24];
+	const char *params[] = { hash_hex, c, route, bucket };
 	struct db_call calls[2] = { { .stmt = &q_charge } };
 	struct db_stmt *stmt = &q_charge;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(c, sizeof(c), "%d", cost);
+	snprintf(bucket, sizeof(bucket), "%" PRId64, cfg.billing_bucket_s);
 	if (rider != NULL) {
 		memcpy(calls[0].params, params, sizeof(params));
 		calls[1] = *rider;

@@ -78,6 +78,7 @@ struct config {
 	int64_t billing_lease_s;
 	int64_t billing_retry_max_s;
 	int64_t billing_settle_s;
+	int64_t billing_bucket_s;
 	int64_t stack_http_port;  /* read by scripts/run.sh; listed here so the table is complete */
 	int64_t stack_pg_port;
 	int64_t stack_sim_port;

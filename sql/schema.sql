@@ -503,6 +503,7 @@ CREATE TABLE public.billing_outbox (
     sent_at timestamp with time zone,
     failed_at timestamp with time zone,
     last_error text,
+    closes_at timestamp with time zone NOT NULL,
     CONSTRAINT billing_outbox_credits_check CHECK ((credits >= 0))
 );
 
@@ -1078,6 +1079,12 @@ CREATE INDEX billing_outbox_account_idx ON public.billing_outbox USING btree (ac
 --
 
 CREATE INDEX billing_outbox_due_idx ON public.billing_outbox USING btree (next_attempt_at, id) WHERE ((sent_at IS NULL) AND (failed_at IS NULL));
+
+--
+-- Name: billing_outbox_open_idx; Type: INDEX; Schema: public; Owner: kbook_owner
+--
+
+CREATE UNIQUE INDEX billing_outbox_open_idx ON public.billing_outbox USING btree (account_id, closes_at) WHERE (attempts = 0);
 
 --
 -- Name: book_checkpoints_market_ts; Type: INDEX; Schema: public; Owner: kbook_owner

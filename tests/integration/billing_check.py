@@ -340,7 +340,7 @@ sim("POST", "/_sim/card?customer=%s&card=4242424242424242" % wcus)
 check("the sim's faults disarmed", [], json.loads(sim("DELETE", "/_sim/fault").raw))
 
 # ---------------------------------------------------------------------------------------------
-print("overage: free and project stop, payg keeps serving with an outbox row per call")
+print("overage: free and project stop, payg keeps serving with its outbox row per bucket")
 F = new_account("bill-free@example.com")
 data(F)
 psql("UPDATE credit_periods SET used = 999 WHERE account_id = %d" % F.id)
@@ -357,12 +357,16 @@ psql("UPDATE credit_periods SET used = 997 WHERE account_id = %d" % P.id)
 codes = [data(P).status for _ in range(6)]
 check("payg never stops serving past the allowance", [200] * 6, codes)
 check("ledger: allowance used up, 3 credits of overage", "1000|1000|3", period(P.id))
-check("... one outbox row per overage call, same total", "3|3",
-      psql("SELECT count(*) || '|' || sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id))
+# The calls' overage collects in one outbox row per bucket (KBOOK_BILLING_BUCKET_S, 1 s here:
+# scripts/test.sh), so 3 calls make one row, or two when they straddle a bucket's end.
+rows, buckets, total = psql("SELECT count(*) || '|' || count(DISTINCT closes_at) || '|' || sum(credits)"
+                            " FROM billing_outbox WHERE account_id = %d" % P.id).split("|")
+check("... its outbox: one row per bucket, the same total", (buckets, "3"), (rows, total))
+check_true("... fewer rows than calls or one per call at most", 1 <= int(rows) <= 3, rows)
 r = data(P, "/v1/markets/NO-SUCH-MARKET")
 check("a failed payg call past the allowance (404) is refunded...", 404, r.status)
-# The refund takes the credit off the call's own outbox row, which no sender claims before it is
-# KBOOK_BILLING_SETTLE_S old (sql/001_baseline.sql api_refund, billing/main.c)
+# The refund takes the credit off the call's own outbox row, which no sender claims before its
+# bucket is KBOOK_BILLING_SETTLE_S closed (sql/001_baseline.sql api_refund, billing/main.c)
 led, box = period(P.id), psql("SELECT sum(credits) FROM billing_outbox WHERE account_id = %d" % P.id)
 ov = 3
 check("... from the ledger and its outbox row alike", ("1000|1000|3", "3"), (led, box))
@@ -464,6 +468,7 @@ rows = int(psql("SELECT count(*) FROM billing_outbox WHERE credits > 0 AND accou
 events = sum(json.loads(sim("GET", "/_sim/usage?customer=%s&meter=mtr_kbook_credits" % psql(
     "SELECT stripe_customer_id FROM accounts WHERE id = %d" % s.id)).raw)["events"] for s in accts)
 check("one meter event per outbox row (no duplicate counted)", rows, events)
+print("  %d payg calls made %d outbox rows, %d meter events" % (served, rows, events))
 retried = psql("SELECT count(*) FROM billing_outbox WHERE attempts > 1")
 check_true("some rows needed several attempts (the faults were hit)", int(retried) > 0, retried)
 
@@ -527,7 +532,8 @@ def waiting():
 want = tuple(int(x) for x in psql("SELECT count(*) || ' ' || sum(credits) FROM billing_outbox o JOIN accounts a"
                                   " ON a.id = o.account_id WHERE a.stripe_customer_id IS NULL AND o.sent_at IS NULL"
                                   " AND o.failed_at IS NULL").split())
-check_true("kbook_billing_waiting_customer_rows/credits count them", want[0] >= 2 and wait_for(waiting, 15) == want,
+check_true("kbook_billing_waiting_customer_rows/credits count them",
+           want[0] >= 1 and want[1] >= 2 and wait_for(waiting, 15) == want,
            (want, waiting()))
 check("... never claimed", "0", psql("SELECT sum(attempts) FROM billing_outbox WHERE account_id = %d" % N.id))
 r = N.post("/v1/account/billing/payg", {"enabled": True})   # the billing page makes the customer
