@@ -1,5 +1,6 @@
 """t_billing: billing with Stripe through nginx, the accounts pool of kbook-api, Postgres,
 stripe-sim (the stack's Stripe) and kbook-billing (the overage sender)."""
+import atexit
 import hashlib
 import hmac
 import json
@@ -422,8 +423,17 @@ env.update(KBOOK_DATABASE_URL=PG, KBOOK_STRIPE_API_BASE=SIM,
 log = open(os.path.join(TMP, "billing.log"), "ab")
 
 
-def sender():
-    return subprocess.Popen([os.path.join(BIN, "kbook-billing")], env=env, stdout=log, stderr=log)
+senders = []
+
+
+def sender(env_=None):
+    """A kbook-billing of this test's own, killed when the test ends however it ends."""
+    p = subprocess.Popen([os.path.join(BIN, "kbook-billing")], env=env_ or env, stdout=log, stderr=log)
+    senders.append(p)
+    return p
+
+
+atexit.register(lambda: [p.kill() for p in senders if p.poll() is None])
 
 
 accts = [P]
@@ -481,7 +491,7 @@ dead_port = dead.getsockname()[1]   # bound, never listening: connections are re
 mport2 = free_port()
 env_down = dict(env, KBOOK_STRIPE_API_BASE="http://127.0.0.1:%d" % dead_port,
                 KBOOK_BILLING_METRICS_PORT=str(mport2))
-proc = subprocess.Popen([os.path.join(BIN, "kbook-billing")], env=env_down, stdout=log, stderr=log)
+proc = sender(env_down)
 first_down = int(psql("SELECT coalesce(max(id), 0) FROM billing_outbox"))
 served = sum(data(s).status == 200 for _ in range(8) for s in accts)
 check("payg serves on while Stripe is down", 8 * len(accts), served)
@@ -515,8 +525,7 @@ psql("UPDATE credit_periods SET used = allowance WHERE account_id = %d" % N.id)
 check("payg without a customer is served", [200, 200], [data(N).status, data(N).status])
 proc.send_signal(signal.SIGTERM)
 proc.wait(10)
-proc = subprocess.Popen([os.path.join(BIN, "kbook-billing")], env=dict(env, KBOOK_BILLING_METRICS_PORT=str(mport2)),
-                        stdout=log, stderr=log)
+proc = sender(dict(env, KBOOK_BILLING_METRICS_PORT=str(mport2)))
 
 
 def waiting():
