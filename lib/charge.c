@@ -77,9 +77,10 @@
     "  " STALE("k.last_used_at") \
     " FROM k, c"
 
-/* $1 hash (hex), $2 cost, $3 route, $4 bucket seconds. One row when charged, none otherwise. A key with a monthly
- * cap is not charged here (no row): the refusal says so, and q_charge_capped charges it. The two
- * extra conditions cost an uncapped key nothing measurable (see docs/benchmarks.md). */
+/* $1 hash (hex), $2 cost, $3 route, $4 bucket seconds. One row when charged, none otherwise. A
+ * key with a monthly cap is not charged here (no row): the refusal says so, and q_charge_capped
+ * charges it. The two extra conditions cost an uncapped key nothing measurable (see
+ * docs/benchmarks.md). */
 static struct db_stmt q_charge = DB_STMT("charge_key",
     "WITH k AS MATERIALIZED (" K_COLS K_FROM " AND ak.monthly_cap IS NULL)," CHARGE_C_U
     CHARGE_RESULT, 4);
