@@ -305,6 +305,12 @@ out:
  * message, reason not_yet_recorded, from just after the mark, as the REST API answers
  * (docs/feed.md). When the collector comes back, the restart gap (same start) and the snapshot
  * that closes it follow in the stream.
+ *
+ * Only when the snapshot is at the market's recorded end, though: when feedd's position is
+ * behind rows already committed (it had not read them yet: Postgres frozen, t_feed_pgstop),
+ * those rows follow the snapshot, and a gap announced from after them would put the stream's
+ * ts back (the message at the mark, then rows before it). They are recorded; the restart gap,
+ * if the collector is down, comes after them.
  */
 #define FEED_MARK_STALE_US 3000000
 
@@ -334,7 +340,7 @@ feed_stream_books(struct feed_market *const *ms, size_t n, struct feed_base *out
 			out[i].gap_end = gap[i].end == BOOKQ_NONE ? -1 : gap[i].end;
 			snprintf(out[i].reason, sizeof(out[i].reason), "%s", gap[i].reason);
 		} else if (st[i].checkpoint_ts != BOOKQ_NONE && !bm[i].final && bm[i].marked &&
-		    kt_now() - bm[i].through > FEED_MARK_STALE_US) {
+		    bm[i].last_ts <= ats[i] && kt_now() - bm[i].through > FEED_MARK_STALE_US) {
 			/* no mark when recorded to its settlement (complete ever after), or when no
 			 * collector ever committed one here: rows written by something else, such as
 			 * tests/feed/feed_check.py, which has no mark to be behind */

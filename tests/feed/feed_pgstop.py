@@ -152,9 +152,10 @@ def verify(clients, ids):
             if m["type"] not in ("orderbook_snapshot", "orderbook_delta", "gap"):
                 continue
             t = m["msg"]["market_ticker"]
-            if m["ts"] < last_ts.get(t, 0):
-                order_bad.append((c.i, t))
-            last_ts[t] = m["ts"]
+            # (type, seq, ts) of both messages, so a failure says which kind went back
+            if t in last_ts and m["ts"] < last_ts[t][2]:
+                order_bad.append((c.i, t, last_ts[t], (m["type"], m.get("seq"), m["ts"])))
+            last_ts[t] = (m["type"], m.get("seq"), m["ts"])
             if m["type"] == "orderbook_snapshot" and t not in snap_ts:
                 snap_ts[t] = m["ts"]
             elif m["type"] == "orderbook_delta":
