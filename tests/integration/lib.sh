@@ -41,6 +41,34 @@ check() {
 	fi
 }
 
+# check_tsv LINE: a checker script's "name<TAB>expected<TAB>actual", checked. Split by hand:
+# `IFS=$'\t' read` counts a tab as whitespace and merges an empty field into the next one, so an
+# empty expected value was reported as the actual one (CI 2026-12-05: "expected [kb_live_...],
+# got []"). A line without its three fields fails.
+check_tsv() {
+	local rest=${1#*$'\t'}
+
+	if [[ $1 != *$'\t'*$'\t'* ]]; then
+		check "a checker's line has a name, an expected and an actual value" "3 fields" "$1"
+		return
+	fi
+	check "${1%%$'\t'*}" "${rest%%$'\t'*}" "${rest#*$'\t'}"
+}
+
+# check_lines: check_tsv on each line of stdin; a line named info is printed, not checked
+check_lines() {
+	local line
+
+	while IFS= read -r line || [ -n "$line" ]; do
+		if [[ $line == info$'\t'* ]]; then
+			line=${line#info$'\t'}
+			echo "  info ${line%%$'\t'*}"
+		else
+			check_tsv "$line"
+		fi
+	done
+}
+
 # check_match NAME REGEX ACTUAL
 check_match() {
 	T_CHECKS=$((T_CHECKS + 1))

@@ -41,9 +41,7 @@ k26=$(key asyncapi26@kbook.test feed_markets 1 rate 100000 credits 1000000)
 k27=$(key asyncapi27@kbook.test rate 2 credits 1000000)
 
 echo "the document against the feed"
-while IFS=$'\t' read -r name exp act; do
-	check "$name" "$exp" "$act"
-done < <(node "$TEST_ROOT/tests/feed/asyncapi_check.js" "$TEST_TMP/asyncapi.json" \
+check_lines < <(node "$TEST_ROOT/tests/feed/asyncapi_check.js" "$TEST_TMP/asyncapi.json" \
 	"ws://127.0.0.1:$TEST_HTTPPORT/v1/feed" "$k" "$k26" "$k27" "${tickers[0]}" "${tickers[1]}" \
 	2>"$TEST_TMP/check.err"; echo "asyncapi_check.js exit	0	$?")
 [ -s "$TEST_TMP/check.err" ] && cat "$TEST_TMP/check.err"

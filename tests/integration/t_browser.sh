@@ -43,9 +43,7 @@ psql -X -q -d "$TEST_PG" -c "DELETE FROM login_throttle WHERE subject = 'addr:12
 
 shots=$TEST_TMP/screenshots
 mkdir -p "$shots"
-while IFS=$'\t' read -r name exp act; do
-	check "$name" "$exp" "$act"
-done < <(node "$TEST_ROOT/tests/browser/journey.js" "$TEST_URL" "$TEST_STACK/mail" "$shots" \
+check_lines < <(node "$TEST_ROOT/tests/browser/journey.js" "$TEST_URL" "$TEST_STACK/mail" "$shots" \
 	2>"$TEST_TMP/journey.err"; echo "journey.js exit	0	$?")
 [ -s "$TEST_TMP/journey.err" ] && cat "$TEST_TMP/journey.err"
 echo "  $(find "$shots" -name '*.png' | wc -l) screenshots"

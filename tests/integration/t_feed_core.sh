@@ -24,10 +24,7 @@ WS=ws://127.0.0.1:${TEST_HTTPPORT}/v1/feed
 
 # run_checks SCENARIO WS_URL KEY: runs a scenario and turns its lines into checks
 run_checks() {
-	local name exp act
-	while IFS=$'\t' read -r name exp act; do
-		check "$name" "$exp" "$act"
-	done < <($PY "$CHECK" "$1" "$2" "$TEST_URL" "$3" "$TEST_PG" FEED-S1-A FEED-S1-B FEED-S1-C \
+	check_lines < <($PY "$CHECK" "$1" "$2" "$TEST_URL" "$3" "$TEST_PG" FEED-S1-A FEED-S1-B FEED-S1-C \
 		2>"$TEST_TMP/$1.err"; echo "exit	0	$?")
 	[ -s "$TEST_TMP/$1.err" ] && cat "$TEST_TMP/$1.err"
 }
@@ -183,9 +180,7 @@ pid=$!
 wait_port "$port" 20
 mapfile -t big < <(psql -X -tA -d "$TEST_PG" -c "SELECT ticker FROM markets WHERE ticker LIKE 'FEEDBIG-%'")
 check "a thousand markets" 1000 "${#big[@]}"
-while IFS=$'\t' read -r name exp act; do
-	check "$name" "$exp" "$act"
-done < <($PY "$CHECK" burst "ws://127.0.0.1:$port/v1/feed" "$TEST_URL" "$k" "$TEST_PG" "${big[@]}" \
+check_lines < <($PY "$CHECK" burst "ws://127.0.0.1:$port/v1/feed" "$TEST_URL" "$k" "$TEST_PG" "${big[@]}" \
 	2>"$TEST_TMP/burst.err"; echo "exit	0	$?")
 [ -s "$TEST_TMP/burst.err" ] && cat "$TEST_TMP/burst.err"
 echo "the same feedd stopped while 600 deltas are committed: its catch-up passes the bound at once"

@@ -26,14 +26,7 @@ ADMIN=$TEST_BIN/kbook-admin
 
 # run_robust ARGS...: runs feed_robust.py and turns its lines into checks (info lines printed)
 run_robust() {
-	local name exp act
-	while IFS=$'\t' read -r name exp act; do
-		if [ "$name" = info ]; then
-			echo "  info $exp"
-		else
-			check "$name" "$exp" "$act"
-		fi
-	done < <($PY "$ROBUST" "$@" 2>"$TEST_TMP/$1.err"; echo "exit	0	$?")
+	check_lines < <($PY "$ROBUST" "$@" 2>"$TEST_TMP/$1.err"; echo "exit	0	$?")
 	[ -s "$TEST_TMP/$1.err" ] && cat "$TEST_TMP/$1.err"
 }
 # new_key EMAIL [FIELD VALUE]...: an account with those settings (created once), and a new key of it

@@ -221,9 +221,7 @@ if $PY "$TEST_TMP/compare.py" "$TEST_TMP/routes.json" "$TEST_TMP/openapi.json" "
 else
 	check "the comparison ran" ok "$(tail -1 "$TEST_TMP/compare.err")"
 fi
-while IFS=$'\t' read -r name expected actual; do
-	check "$name" "$expected" "$actual"
-done <"$TEST_TMP/compare.tsv"
+check_lines <"$TEST_TMP/compare.tsv"
 
 echo "llms.txt, llms-full.txt and the docs page"
 get /llms.txt "$TEST_TMP/llms.txt"

@@ -59,12 +59,13 @@ sim_stop() {
 
 # sim_record: reads CHECK lines on stdin and records them.
 sim_record() {
-	local tag name exp act
-	while IFS=$'\t' read -r tag name exp act; do
-		if [ "$tag" = CHECK ]; then
-			check "$name" "$exp" "$act"
+	local line
+
+	while IFS= read -r line || [ -n "$line" ]; do
+		if [[ $line == CHECK$'\t'* ]]; then
+			check_tsv "${line#CHECK$'\t'}"
 		else
-			echo "  | $tag $name $exp $act"
+			echo "  | ${line//$'\t'/ }"
 		fi
 	done
 }
