@@ -44,7 +44,10 @@ coll_start() {
 	KBOOK_KALSHI_KEY_ID=$SIM_KEY_ID KBOOK_KALSHI_KEY_FILE=$SIM_KEYS/kalshi-private.pem \
 		"$KBOOK_BIN/kbook-collector" 2>>"$COLL_LOG" &
 	COLL_PID=$!
-	trap coll_cleanup EXIT
+	# coll_cleanup replaces sim_start's trap (it kills the sim too), never a test's own, which
+	# calls coll_cleanup itself: t_collector_outage's second start replaced its api_cleanup, and
+	# the kbook-api, kbook-feedd and nginx of every run outlived it
+	case $(trap -p EXIT) in '' | *sim_kill* | *coll_cleanup*) trap coll_cleanup EXIT ;; esac
 }
 
 coll_wait_rows() {

@@ -42,7 +42,8 @@ sim_start() {
 	"$KBOOK_BIN/kalshi-sim" --port "$SIM_PORT" --pubkey "$SIM_KEYS/kalshi-public.pem" \
 		--key-id "$SIM_KEY_ID" "$@" 2>>"$KBOOK_TMP/sim.log" &
 	SIM_PID=$!
-	trap sim_kill EXIT
+	# never over a trap of the test's or coll_lib's (they kill the sim themselves)
+	case $(trap -p EXIT) in '' | *sim_kill*) trap sim_kill EXIT ;; esac
 	wait_port "$SIM_PORT" 20
 }
 
